@@ -18,6 +18,19 @@ export function profileByName(name: string): DeviceProfile | undefined {
 }
 
 export function detectProfile(obj: Record<string, unknown>): DeviceProfile | undefined {
-  for (const p of PROFILES) if (p.detect(obj)) return p;
+  for (const p of PROFILES) if (obj[p.identityField] !== undefined) return p;
   return undefined;
+}
+
+/** Name of the archive partition for records no profile claims (they still reach the archive). */
+export const UNKNOWN_PROFILE_PARTITION = 'unknown';
+
+/**
+ * The Firehose dynamic-partitioning JQ query that puts each record under `profile=<name>/`, by the
+ * same identity-field rule as `detectProfile`. The embedded runtime evaluates exactly this shape
+ * (`if has("F") then "P" elif ... else "unknown" end`).
+ */
+export function profilePartitionJq(): string {
+  const branches = PROFILES.map((p, i) => `${i === 0 ? 'if' : 'elif'} has("${p.identityField}") then "${p.name}"`);
+  return `{profile: (${branches.join(' ')} else "${UNKNOWN_PROFILE_PARTITION}" end)}`;
 }

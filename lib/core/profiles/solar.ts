@@ -10,7 +10,7 @@ const STATUS = new Set<string>(SOLAR_STATUS_CODES);
 export const solarProfile: DeviceProfile<SolarRecord> = {
   name: 'solar',
   description: 'Solar panels (30,000 devices): inverter readings with a per-device sequence number.',
-  detect: (obj) => obj.panelId !== undefined,
+  identityField: 'panelId',
   validate(obj) {
     const reason =
       checkString(obj, 'panelId', 64) ??

@@ -37,8 +37,11 @@ export interface DeviceProfile<R = unknown> {
   /** Short lower-case name: the Glue table prefix, the archive partition, the `--profile` value. */
   readonly name: string;
   readonly description: string;
-  /** True when a parsed JSON object is this profile's record (checked in registry order, cheaply). */
-  readonly detect: (obj: Record<string, unknown>) => boolean;
+  /**
+   * The JSON key that names the device and marks a record as this profile's. Detection checks these
+   * keys in registry order; the archive's Firehose partitions by the same rule (see `profilePartitionJq`).
+   */
+  readonly identityField: string;
   /** Exact, hand-written checks: the record, or the first reason it fails. */
   readonly validate: (obj: Record<string, unknown>) => ValidationResult<R>;
   /** The device's identity (the DynamoDB partition key `Name`). */

@@ -11,7 +11,7 @@ const LOW_MAGIC = 50;
 export const unicornProfile: DeviceProfile<UnicornRecord> = {
   name: 'unicorn',
   description: 'Wild Rydes unicorns (AWS real-time data processing workshop): one status per second per unicorn.',
-  detect: (obj) => obj.Name !== undefined || obj.StatusTime !== undefined,
+  identityField: 'Name',
   validate(obj) {
     const reason =
       checkString(obj, 'Name', 64) ??
