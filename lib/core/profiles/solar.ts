@@ -25,10 +25,10 @@ export const solarProfile: DeviceProfile<SolarRecord> = {
       checkString(obj, 'status', 32);
     if (reason) return { ok: false, reason };
     if (!STATUS.has(obj.status as string)) return { ok: false, reason: outOfRange('status') };
-    if (Number.isNaN(parseTimestamp(obj.ts as string))) return { ok: false, reason: outOfRange('ts') };
     return { ok: true, record: obj as unknown as SolarRecord };
   },
   deviceId: (r) => r.panelId,
+  eventTimeField: 'ts',
   eventTime: (r) => parseTimestamp(r.ts),
   eventId: (r) => r.seq,
   metrics: [

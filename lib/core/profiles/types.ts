@@ -42,11 +42,13 @@ export interface DeviceProfile<R = unknown> {
    * keys in registry order; the archive's Firehose partitions by the same rule (see `profilePartitionJq`).
    */
   readonly identityField: string;
-  /** Exact, hand-written checks: the record, or the first reason it fails. */
+  /** Exact, hand-written checks of every field but the event time's format (checked once, by `eventTime`). */
   readonly validate: (obj: Record<string, unknown>) => ValidationResult<R>;
   /** The device's identity (the DynamoDB partition key `Name`). */
   readonly deviceId: (record: R) => string;
-  /** Event time in epoch milliseconds (UTC). */
+  /** The JSON key holding the event time (named in `out_of_range:` reasons). */
+  readonly eventTimeField: string;
+  /** Event time in epoch milliseconds (UTC), or NaN when the field is not a valid timestamp. */
   readonly eventTime: (record: R) => number;
   /**
    * The dedup key within one device and one minute of event time, as a safe integer.

@@ -23,10 +23,10 @@ export const unicornProfile: DeviceProfile<UnicornRecord> = {
       checkInteger(obj, 'HealthPoints', -32768, 32767) ??
       checkInteger(obj, 'MagicPoints', -32768, 32767);
     if (reason) return { ok: false, reason };
-    if (Number.isNaN(parseTimestamp(obj.StatusTime as string))) return { ok: false, reason: 'out_of_range:StatusTime' };
     return { ok: true, record: obj as unknown as UnicornRecord };
   },
   deviceId: (r) => r.Name,
+  eventTimeField: 'StatusTime',
   eventTime: (r) => parseTimestamp(r.StatusTime),
   // Name + StatusTime is the workshop's identity; within a device-minute that is the millisecond offset.
   eventId: (_r, t) => t - Math.floor(t / 60_000) * 60_000,

@@ -1,0 +1,11 @@
+/** The pure stream-processing core: no AWS imports here (see docs/architecture.md). */
+
+export { type CompiledProfile, compileProfile } from './compiled-profile';
+export * from './decode';
+export * from './flush';
+export * from './ingest';
+export * from './minute-aggregate';
+export * from './profiles';
+export * from './reasons';
+export * from './time';
+export * from './window';

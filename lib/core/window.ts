@@ -1,0 +1,279 @@
+import { type CompiledProfile, compileProfile, toFixed } from './compiled-profile';
+import type { ValidEvent } from './decode';
+import type { MinuteEvents } from './minute-aggregate';
+import { profileByName } from './profiles';
+import type { DeviceProfile } from './profiles/types';
+
+/** The newest reading of a device: what the device-state table holds. */
+export interface LatestReading {
+  readonly eventTimeMs: number;
+  readonly eventId: number;
+  readonly status: string;
+  readonly reading: Record<string, string | number | boolean>;
+}
+
+export type AddOutcome = 'added' | 'duplicate' | 'overflow';
+
+/** Default cap of distinct events per device-minute (20 per second): bounds the stored id list. */
+export const DEFAULT_MAX_EVENTS_PER_MINUTE = 1200;
+
+class MinuteAccumulator implements MinuteEvents {
+  /** eventId → ordinal, for dedup; ordinals index `sums`. */
+  readonly index = new Map<number, number>();
+  readonly ids: number[] = [];
+  readonly sums: number[] = [];
+  readonly mins: number[];
+  readonly maxs: number[];
+
+  constructor(compiled: CompiledProfile) {
+    this.mins = new Array<number>(compiled.minFns.length).fill(Number.POSITIVE_INFINITY);
+    this.maxs = new Array<number>(compiled.maxFns.length).fill(Number.NEGATIVE_INFINITY);
+  }
+}
+
+class DeviceAccumulator {
+  readonly minutes = new Map<number, MinuteAccumulator>();
+  /** Newest event; its reading and status are derived only when asked, off the per-record path. */
+  latestTimeMs = Number.NEGATIVE_INFINITY;
+  latestId = Number.NEGATIVE_INFINITY;
+  latestRecord: unknown;
+  restoredLatest: LatestReading | undefined;
+
+  latest(profile: DeviceProfile): LatestReading | undefined {
+    if (this.latestRecord === undefined) return this.restoredLatest;
+    const r = this.latestRecord;
+    return {
+      eventTimeMs: this.latestTimeMs,
+      eventId: this.latestId,
+      status: profile.status(r),
+      reading: profile.reading(r),
+    };
+  }
+}
+
+interface ProfileAccumulator {
+  readonly compiled: CompiledProfile;
+  readonly devices: Map<string, DeviceAccumulator>;
+}
+
+/** One device-minute of a window, as handed to the flush. */
+export interface WindowMinute {
+  readonly compiled: CompiledProfile;
+  readonly deviceId: string;
+  readonly minuteStartMs: number;
+  readonly events: MinuteEvents;
+}
+
+export interface WindowDevice {
+  readonly compiled: CompiledProfile;
+  readonly deviceId: string;
+  readonly latest: LatestReading;
+}
+
+/**
+ * The deduplicated events of one tumbling window (or one batch), per device per minute of event time,
+ * plus each device's latest reading. Serialises to a compact JSON state that Lambda carries between
+ * the invocations of a window (limit 1 MB per shard): see `toState` and `estimatedStateBytes`.
+ */
+export class EventWindow {
+  private readonly byProfile = new Map<DeviceProfile, ProfileAccumulator>();
+  private events = 0;
+  private minutesCount = 0;
+  private devicesCount = 0;
+  private stateBytes = 64;
+
+  constructor(private readonly maxEventsPerMinute = DEFAULT_MAX_EVENTS_PER_MINUTE) {}
+
+  get eventCount(): number {
+    return this.events;
+  }
+
+  get minuteCount(): number {
+    return this.minutesCount;
+  }
+
+  get deviceCount(): number {
+    return this.devicesCount;
+  }
+
+  /** An upper estimate of `JSON.stringify(toState())` length, kept without serialising. */
+  get estimatedStateBytes(): number {
+    return this.stateBytes;
+  }
+
+  add(event: ValidEvent): AddOutcome {
+    const acc = this.profileAccumulator(event.profile);
+    const compiled = acc.compiled;
+    let device = acc.devices.get(event.deviceId);
+    if (device === undefined) {
+      device = new DeviceAccumulator();
+      acc.devices.set(event.deviceId, device);
+      this.devicesCount++;
+      this.stateBytes += 320 + event.deviceId.length;
+    }
+    const t = event.eventTimeMs;
+    const minuteStart = t - (((t % 60_000) + 60_000) % 60_000);
+    let minute = device.minutes.get(minuteStart);
+    if (minute === undefined) {
+      minute = new MinuteAccumulator(compiled);
+      device.minutes.set(minuteStart, minute);
+      this.minutesCount++;
+      this.stateBytes += 48 + 24 * (compiled.minFns.length + compiled.maxFns.length);
+    }
+    if (minute.index.has(event.eventId)) return 'duplicate';
+    if (minute.ids.length >= this.maxEventsPerMinute) return 'overflow';
+    minute.index.set(event.eventId, minute.ids.length);
+    minute.ids.push(event.eventId);
+    const r = event.record;
+    const { sumFns, minFns, maxFns } = compiled;
+    for (let j = 0; j < sumFns.length; j++) minute.sums.push(toFixed(sumFns[j](r)));
+    for (let j = 0; j < minFns.length; j++) {
+      const v = minFns[j](r);
+      if (v < minute.mins[j]) minute.mins[j] = v;
+    }
+    for (let j = 0; j < maxFns.length; j++) {
+      const v = maxFns[j](r);
+      if (v > minute.maxs[j]) minute.maxs[j] = v;
+    }
+    this.events++;
+    this.stateBytes += 17 + 17 * sumFns.length;
+    if (t > device.latestTimeMs || (t === device.latestTimeMs && event.eventId > device.latestId)) {
+      device.latestTimeMs = t;
+      device.latestId = event.eventId;
+      device.latestRecord = r;
+    }
+    return 'added';
+  }
+
+  *minutes(): IterableIterator<WindowMinute> {
+    for (const { compiled, devices } of this.byProfile.values()) {
+      for (const [deviceId, device] of devices) {
+        for (const [minuteStartMs, events] of device.minutes) yield { compiled, deviceId, minuteStartMs, events };
+      }
+    }
+  }
+
+  *devices(): IterableIterator<WindowDevice> {
+    for (const { compiled, devices } of this.byProfile.values()) {
+      for (const [deviceId, device] of devices) {
+        const latest = device.latest(compiled.profile);
+        if (latest) yield { compiled, deviceId, latest };
+      }
+    }
+  }
+
+  /** Compact JSON for the tumbling-window `state`: arrays, no repeated keys. */
+  toState(): WindowState {
+    const p: WindowState['p'] = {};
+    for (const { compiled, devices } of this.byProfile.values()) {
+      p[compiled.profile.name] = [...devices].map(([deviceId, device]) => {
+        const latest = device.latest(compiled.profile);
+        return [
+          deviceId,
+          [...device.minutes].map(([start, m]) => [start / 60_000, m.ids, m.sums, m.mins, m.maxs]),
+          latest === undefined ? null : [latest.eventTimeMs, latest.eventId, latest.status, latest.reading],
+        ];
+      });
+    }
+    return { v: STATE_VERSION, p };
+  }
+
+  /**
+   * Rebuilds a window from `toState` output. State that is not ours (another version, or garbage) throws
+   * a `WindowStateError`: the caller decides, since silently dropping it would lose a window's data.
+   */
+  static fromState(state: unknown, maxEventsPerMinute = DEFAULT_MAX_EVENTS_PER_MINUTE): EventWindow {
+    const window = new EventWindow(maxEventsPerMinute);
+    if (state === undefined || state === null || (typeof state === 'object' && Object.keys(state).length === 0)) {
+      return window;
+    }
+    const s = state as WindowState;
+    if (s.v !== STATE_VERSION || typeof s.p !== 'object' || s.p === null) {
+      throw new WindowStateError(`unrecognised window state (version ${String(s.v)})`);
+    }
+    for (const [profileName, devices] of Object.entries(s.p)) {
+      const profile = profileByName(profileName);
+      if (profile === undefined) throw new WindowStateError(`window state names unknown profile ${profileName}`);
+      for (const [deviceId, minutes, latest] of devices) {
+        for (const [minuteIndex, ids, sums, mins, maxs] of minutes) {
+          window.restoreMinute(profile, deviceId, minuteIndex * 60_000, ids, sums, mins, maxs);
+        }
+        if (latest !== null) {
+          const device = window.profileAccumulator(profile).devices.get(deviceId);
+          if (device) {
+            device.latestTimeMs = latest[0];
+            device.latestId = latest[1];
+            device.restoredLatest = {
+              eventTimeMs: latest[0],
+              eventId: latest[1],
+              status: latest[2],
+              reading: latest[3],
+            };
+          }
+        }
+      }
+    }
+    return window;
+  }
+
+  private restoreMinute(
+    profile: DeviceProfile,
+    deviceId: string,
+    minuteStartMs: number,
+    ids: number[],
+    sums: number[],
+    mins: number[],
+    maxs: number[],
+  ): void {
+    const acc = this.profileAccumulator(profile);
+    let device = acc.devices.get(deviceId);
+    if (device === undefined) {
+      device = new DeviceAccumulator();
+      acc.devices.set(deviceId, device);
+      this.devicesCount++;
+      this.stateBytes += 320 + deviceId.length;
+    }
+    const minute = new MinuteAccumulator(acc.compiled);
+    ids.forEach((id, i) => {
+      minute.index.set(id, i);
+      minute.ids.push(id);
+    });
+    minute.sums.push(...sums);
+    mins.forEach((v, i) => {
+      minute.mins[i] = v;
+    });
+    maxs.forEach((v, i) => {
+      minute.maxs[i] = v;
+    });
+    device.minutes.set(minuteStartMs, minute);
+    this.minutesCount++;
+    this.events += ids.length;
+    this.stateBytes += 48 + 24 * (mins.length + maxs.length) + ids.length * (17 + 17 * acc.compiled.sumFns.length);
+  }
+
+  private profileAccumulator(profile: DeviceProfile): ProfileAccumulator {
+    let acc = this.byProfile.get(profile);
+    if (acc === undefined) {
+      acc = { compiled: compileProfile(profile), devices: new Map() };
+      this.byProfile.set(profile, acc);
+    }
+    return acc;
+  }
+}
+
+export class WindowStateError extends Error {}
+
+const STATE_VERSION = 1;
+
+/** Serialised window: `p[profile] = [[deviceId, [[minuteIndex, ids, sums, mins, maxs]...], latest|null]...]`. */
+export interface WindowState {
+  readonly v: number;
+  readonly p: Record<
+    string,
+    [
+      string,
+      [number, number[], number[], number[], number[]][],
+      [number, number, string, Record<string, string | number | boolean>] | null,
+    ][]
+  >;
+}
