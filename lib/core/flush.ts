@@ -2,8 +2,9 @@ import type { CompiledProfile } from './compiled-profile';
 import { mergeMinute, minuteAttributes, type StoredMinute } from './minute-aggregate';
 import type { EventWindow, LatestReading } from './window';
 
-/** Identifies one device-minute in the store. */
+/** Identifies one device-minute in the store, with the profile that reads its attributes. */
 export interface MinuteRef {
+  readonly compiled: CompiledProfile;
   readonly deviceId: string;
   readonly minuteStartMs: number;
 }
@@ -20,12 +21,7 @@ export interface AggregateStore {
   /** Devices' watermarks (the newest event time already flushed), by device id. */
   getWatermarks(deviceIds: readonly string[]): Promise<Map<string, number>>;
   /** Writes `minute` if the stored version is still `minute.version - 1`; false on a version conflict. */
-  putMinute(
-    ref: MinuteRef,
-    compiled: CompiledProfile,
-    minute: StoredMinute,
-    attributes: Record<string, number>,
-  ): Promise<boolean>;
+  putMinute(ref: MinuteRef, minute: StoredMinute, attributes: Record<string, number>): Promise<boolean>;
   /** Stores the reading if it is newer than the stored one (else does nothing). */
   putLatest(deviceId: string, compiled: CompiledProfile, latest: LatestReading): Promise<void>;
 }
@@ -101,7 +97,7 @@ export async function flushWindow(
         return;
       }
       const attributes = minuteAttributes(m.compiled, result.merged);
-      if (await store.putMinute(m, m.compiled, result.merged, attributes)) {
+      if (await store.putMinute(m, result.merged, attributes)) {
         eventsAdded += result.added;
         duplicatesDropped += result.duplicates;
         aggregatesWritten++;

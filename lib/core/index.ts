@@ -1,6 +1,6 @@
 /** The pure stream-processing core: no AWS imports here (see docs/architecture.md). */
 
-export { type CompiledProfile, compileProfile } from './compiled-profile';
+export { type CompiledProfile, compileProfile, fromFixed, toFixed } from './compiled-profile';
 export * from './decode';
 export * from './flush';
 export * from './ingest';

@@ -1,0 +1,49 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { KinesisStreamStateResponse, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
+import { DynamoAggregateStore } from '../../lib/storage/dynamo-aggregate-store';
+import { readAggregatorConfig } from './config';
+import { recordMetrics } from './metrics';
+import { type AggregatorDeps, processKinesisWindow } from './process';
+
+// Built once per container: clients, config (a missing variable fails the cold start, loudly).
+const logger = new Logger();
+const metrics = new Metrics();
+const config = readAggregatorConfig(process.env);
+const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+const deps: AggregatorDeps = {
+  config,
+  store: new DynamoAggregateStore({
+    client: dynamo,
+    aggregatesTable: config.aggregatesTable,
+    deviceStateTable: config.deviceStateTable,
+    aggregatesTtlDays: config.aggregatesTtlDays,
+  }),
+  quarantine: { client: new S3Client({}), bucket: config.archiveBucket, prefix: config.quarantinePrefix },
+  log: {
+    info: (message, extra) => logger.info(message, extra ?? {}),
+    error: (message, extra) => logger.error(message, extra ?? {}),
+  },
+};
+
+export const handler = async (event: KinesisStreamTumblingWindowEvent): Promise<KinesisStreamStateResponse> => {
+  try {
+    const { response, summary } = await processKinesisWindow(event, deps);
+    recordMetrics(metrics, summary);
+    logger.info('batch processed', {
+      records: summary.counts.recordsIn,
+      invalid: summary.counts.invalidByReason,
+      flushed: summary.flush,
+      quarantineKey: summary.quarantineKey,
+      final: event.isFinalInvokeForWindow,
+    });
+    return response;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+};

@@ -1,0 +1,73 @@
+'use strict';
+/**
+ * Child-process entry that runs ONE emulator (kinesalite, dynalite or s3rver) on 127.0.0.1.
+ *
+ * Plain CommonJS on purpose: it starts in ~50 ms with no TypeScript loader, and it runs under
+ * `node --openssl-legacy-provider` because s3rver encrypts ListObjectsV2 continuation tokens with
+ * DES, which Node 20's OpenSSL 3 only offers through the legacy provider. One process per emulator
+ * also spreads their CPU over the machine's cores while the runtime and Lambda run elsewhere.
+ *
+ * Protocol (IPC): the parent passes `kind dir` as argv; the child replies `{ ready: port }` or
+ * `{ error }`, stops cleanly on the message `'stop'` (closing LevelDB / finishing writes), and exits
+ * by itself when the parent goes away (IPC disconnect), so it can never be orphaned.
+ */
+const [kind, dir] = process.argv.slice(2);
+
+function start() {
+  if (kind === 'kinesis') {
+    const kinesalite = require('kinesalite');
+    const server = kinesalite({
+      path: dir || undefined,
+      createStreamMs: 0,
+      deleteStreamMs: 0,
+      updateStreamMs: 0,
+      shardLimit: 50,
+    });
+    return listen(server, () => new Promise((resolve) => server.close(() => resolve())));
+  }
+  if (kind === 'dynamodb') {
+    const dynalite = require('dynalite');
+    const server = dynalite({ path: dir || undefined, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    return listen(server, () => new Promise((resolve) => server.close(() => resolve())));
+  }
+  if (kind === 's3') {
+    const S3rver = require('s3rver');
+    const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir });
+    return s3.run().then((addr) => ({ port: addr.port, close: () => s3.close() }));
+  }
+  return Promise.reject(new Error(`unknown emulator kind ${kind}`));
+}
+
+function listen(server, close) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve({ port: server.address().port, close }));
+  });
+}
+
+start().then(
+  (emulator) => {
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      const timer = setTimeout(() => process.exit(0), 5000);
+      Promise.resolve(emulator.close())
+        .catch(() => undefined)
+        .finally(() => {
+          clearTimeout(timer);
+          process.exit(0);
+        });
+    };
+    process.on('message', (m) => {
+      if (m === 'stop') stop();
+    });
+    process.on('disconnect', stop);
+    process.on('SIGINT', () => undefined); // the parent decides when to stop (Ctrl-C reaches the whole group)
+    process.send({ ready: emulator.port });
+  },
+  (err) => {
+    process.send({ error: String((err && err.message) || err) });
+    process.exit(1);
+  },
+);
