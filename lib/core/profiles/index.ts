@@ -17,8 +17,13 @@ export function profileByName(name: string): DeviceProfile | undefined {
   return PROFILES.find((p) => p.name === name);
 }
 
+/**
+ * The profile a record claims by its identity field or, failing that, its event-time field, so a
+ * unicorn without a Name is reported as `missing_field:Name` rather than `unknown_profile`.
+ */
 export function detectProfile(obj: Record<string, unknown>): DeviceProfile | undefined {
   for (const p of PROFILES) if (obj[p.identityField] !== undefined) return p;
+  for (const p of PROFILES) if (obj[p.eventTimeField] !== undefined) return p;
   return undefined;
 }
 
@@ -27,7 +32,7 @@ export const UNKNOWN_PROFILE_PARTITION = 'unknown';
 
 /**
  * The Firehose dynamic-partitioning JQ query that puts each record under `profile=<name>/`, by the
- * same identity-field rule as `detectProfile`. The embedded runtime evaluates exactly this shape
+ * identity field (records without one are invalid anyway and land under `profile=unknown/`). The embedded runtime evaluates exactly this shape
  * (`if has("F") then "P" elif ... else "unknown" end`).
  */
 export function profilePartitionJq(): string {
