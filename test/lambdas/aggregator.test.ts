@@ -1,0 +1,312 @@
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { KinesisStreamRecord, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
+import { readAggregatorConfig } from '../../lambdas/aggregator/config';
+import { type AggregatorDeps, processKinesisWindow } from '../../lambdas/aggregator/process';
+import type { RawRecord } from '../../lib/core';
+import { DynamoAggregateStore } from '../../lib/storage/dynamo-aggregate-store';
+import { createPipelineTables, startDynalite, startS3rver, type TestDynamo, type TestS3 } from '../support/emulators';
+import { panel, rawRecord, unicorn } from '../support/records';
+
+const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
+const BUCKET = 'archive';
+let dynamo: TestDynamo;
+let s3: TestS3;
+let tableCount = 0;
+
+beforeAll(async () => {
+  [dynamo, s3] = await Promise.all([startDynalite(), startS3rver([BUCKET])]);
+});
+afterAll(async () => {
+  await Promise.all([dynamo?.stop(), s3?.stop()]);
+});
+
+interface Harness {
+  deps: AggregatorDeps;
+  aggregates: string;
+  deviceState: string;
+  doc: DynamoDBDocumentClient;
+}
+
+async function harness(overrides: Record<string, string> = {}): Promise<Harness> {
+  const [aggregates, deviceState] = await createPipelineTables(dynamo.client, `t${++tableCount}`);
+  const config = readAggregatorConfig({
+    AGGREGATES_TABLE: aggregates,
+    DEVICE_STATE_TABLE: deviceState,
+    ARCHIVE_BUCKET: BUCKET,
+    QUARANTINE_PREFIX: `quarantine-${tableCount}/`,
+    ...overrides,
+  });
+  return {
+    aggregates,
+    deviceState,
+    doc: dynamo.doc,
+    deps: {
+      config,
+      store: new DynamoAggregateStore({
+        client: dynamo.doc,
+        aggregatesTable: aggregates,
+        deviceStateTable: deviceState,
+      }),
+      quarantine: { client: s3.client, bucket: BUCKET, prefix: config.quarantinePrefix },
+      log: { info: () => {}, error: () => {} },
+    },
+  };
+}
+
+function kinesisEvent(
+  records: RawRecord[],
+  window: { state?: unknown; final?: boolean; tumbling?: boolean } = {},
+): KinesisStreamTumblingWindowEvent {
+  return {
+    Records: records.map(
+      (r): KinesisStreamRecord => ({
+        awsRegion: 'us-east-1',
+        eventID: `shardId-000000000000:${r.sequenceNumber}`,
+        eventName: 'aws:kinesis:record',
+        eventSource: 'aws:kinesis',
+        eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/telemetry',
+        eventVersion: '1.0',
+        invokeIdentityArn: 'arn:aws:iam::000000000000:role/aggregator',
+        kinesis: {
+          approximateArrivalTimestamp: r.arrivalMs / 1000,
+          data: r.data,
+          kinesisSchemaVersion: '1.0',
+          partitionKey: r.partitionKey,
+          sequenceNumber: r.sequenceNumber,
+        },
+      }),
+    ),
+    ...(window.tumbling === false
+      ? {}
+      : { window: { start: new Date(T0).toISOString(), end: new Date(T0 + 60_000).toISOString() } }),
+    state: (window.state ?? {}) as Record<string, unknown>,
+    isFinalInvokeForWindow: window.final ?? false,
+    isWindowTerminatedEarly: false,
+  } as KinesisStreamTumblingWindowEvent;
+}
+
+const arrival = T0 + 120_000;
+const shadowfaxMinute = () =>
+  Array.from({ length: 60 }, (_, s) =>
+    rawRecord(unicorn('Shadowfax', T0 + s * 1000, { Distance: 29 + s / 100, MagicPoints: 140 + (s % 7) }), arrival),
+  );
+
+async function aggregatesOf(h: Harness) {
+  const out = await h.doc.send(new ScanCommand({ TableName: h.aggregates }));
+  return (out.Items ?? [])
+    .map(({ EventIds: _ids, ...rest }) => rest)
+    .sort((a, b) => a.StatusTime.localeCompare(b.StatusTime));
+}
+
+describe('aggregator handler on a real DynamoDB wire protocol (dynalite)', () => {
+  test('a window of workshop records becomes one workshop-shaped row per unicorn-minute', async () => {
+    const h = await harness();
+    const records = shadowfaxMinute();
+    const first = await processKinesisWindow(kinesisEvent(records.slice(0, 30)), h.deps);
+    expect(first.summary.flush).toBeUndefined();
+    const second = await processKinesisWindow(
+      kinesisEvent(records.slice(30), { state: first.response.state, final: true }),
+      h.deps,
+    );
+    expect(second.response).toEqual({ state: { v: 1, p: {} }, batchItemFailures: [] });
+    const rows = await h.doc.send(
+      new QueryCommand({
+        TableName: h.aggregates,
+        KeyConditionExpression: '#n = :n',
+        ExpressionAttributeNames: { '#n': 'Name' },
+        ExpressionAttributeValues: { ':n': 'Shadowfax' },
+      }),
+    );
+    expect(rows.Items).toHaveLength(1);
+    expect(rows.Items?.[0]).toMatchObject({
+      Name: 'Shadowfax',
+      StatusTime: '2026-11-22T10:00:00.000Z',
+      Profile: 'unicorn',
+      RecordCount: 60,
+      Distance: 1757.7,
+      MinMagicPoints: 140,
+      MaxMagicPoints: 146,
+      MinHealthPoints: 150,
+      MaxHealthPoints: 150,
+      Version: 1,
+    });
+  });
+
+  test('the same window delivered twice changes nothing and writes nothing the second time', async () => {
+    const h = await harness();
+    const event = kinesisEvent([...shadowfaxMinute(), rawRecord(panel('SP-1', T0, 1), arrival)], { final: true });
+    const first = await processKinesisWindow(event, h.deps);
+    const before = await aggregatesOf(h);
+    const again = await processKinesisWindow(event, h.deps);
+    expect(first.summary.flush?.aggregatesWritten).toBe(2);
+    expect(again.summary.flush).toMatchObject({ aggregatesWritten: 0, eventsAdded: 0, duplicatesDropped: 61 });
+    expect(await aggregatesOf(h)).toEqual(before);
+  });
+
+  test('ten copies of every record count once, across batches and windows', async () => {
+    const h = await harness();
+    const records = shadowfaxMinute();
+    const copies = records.flatMap((r) => Array.from({ length: 10 }, () => r));
+    await processKinesisWindow(kinesisEvent(copies.slice(0, 300), { final: true }), h.deps);
+    await processKinesisWindow(kinesisEvent(copies.slice(300), { final: true }), h.deps);
+    const [row] = await aggregatesOf(h);
+    expect(row).toMatchObject({ RecordCount: 60, Distance: 1757.7, Version: 2 });
+  });
+
+  test('a batch with bad records: they are quarantined with their reasons, the good ones aggregate', async () => {
+    const h = await harness();
+    const good = shadowfaxMinute().slice(0, 5);
+    const bad = [
+      rawRecord('{"Name":"Shadowfax",', arrival),
+      rawRecord({ ...unicorn('Shadowfax', T0), HealthPoints: 'lots' }, arrival),
+      rawRecord(Buffer.from([0xff, 0xfe, 0x00]), arrival),
+      rawRecord(unicorn('Shadowfax', arrival + 3_600_000), arrival),
+    ];
+    const { response, summary } = await processKinesisWindow(
+      kinesisEvent([good[0], bad[0], good[1], bad[1], good[2], bad[2], good[3], bad[3], good[4]], { final: true }),
+      h.deps,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(summary.counts).toMatchObject({ recordsIn: 9, added: 5, invalid: 4 });
+    const [row] = await aggregatesOf(h);
+    expect(row.RecordCount).toBe(5);
+
+    const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: h.deps.quarantine.prefix }));
+    expect(listed.Contents?.map((o) => o.Key)).toEqual([summary.quarantineKey]);
+    expect(summary.quarantineKey).toMatch(
+      /^quarantine-\d+\/year=2026\/month=11\/day=22\/shardId-000000000000-\d+-\d+\.json$/,
+    );
+    const body = await (
+      await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: summary.quarantineKey }))
+    ).Body?.transformToString();
+    const lines = body
+      ?.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines?.map((l) => l.reason)).toEqual([
+      'invalid_json',
+      'wrong_type:HealthPoints',
+      'invalid_utf8',
+      'timestamp_in_future',
+    ]);
+    expect(lines?.[0]).toMatchObject({
+      data: '{"Name":"Shadowfax",',
+      encoding: 'utf8',
+      shardId: 'shardId-000000000000',
+    });
+    expect(lines?.[2]).toMatchObject({ data: Buffer.from([0xff, 0xfe, 0x00]).toString('base64'), encoding: 'base64' });
+  });
+
+  test('an early-terminated window (state over budget) flushes mid-window and the total stays exact', async () => {
+    const h = await harness({ MAX_WINDOW_STATE_BYTES: '2000' });
+    const records = shadowfaxMinute();
+    let state: unknown = {};
+    let flushes = 0;
+    for (let i = 0; i < 60; i += 10) {
+      const { response, summary } = await processKinesisWindow(
+        kinesisEvent(records.slice(i, i + 10), { state, final: i === 50 }),
+        h.deps,
+      );
+      if (summary.flush) flushes++;
+      state = response.state;
+    }
+    expect(flushes).toBeGreaterThan(1);
+    const [row] = await aggregatesOf(h);
+    expect(row).toMatchObject({ RecordCount: 60, Distance: 1757.7 });
+  });
+
+  test('a flush that fails half-way is retried by Lambda and still counts every event once', async () => {
+    const h = await harness();
+    const event = kinesisEvent(
+      Array.from({ length: 8 }, (_, d) =>
+        shadowfaxMinute().map((r) => ({ ...r, data: reName(r.data, `U${d}`) })),
+      ).flat(),
+      { final: true },
+    );
+    // A fault DynamoDB cannot be made to produce on demand: the connection drops after three writes.
+    let puts = 0;
+    const failing = {
+      ...h.deps,
+      store: new DynamoAggregateStore({
+        client: {
+          send: (command: { constructor: { name: string } }) => {
+            if (command.constructor.name === 'PutCommand' && ++puts > 3)
+              return Promise.reject(new Error('socket hang up'));
+            return h.doc.send(command as never);
+          },
+        } as unknown as DynamoDBDocumentClient,
+        aggregatesTable: h.aggregates,
+        deviceStateTable: h.deviceState,
+      }),
+    };
+    await expect(processKinesisWindow(event, failing)).rejects.toThrow('socket hang up');
+    expect((await aggregatesOf(h)).length).toBeGreaterThan(0);
+    await processKinesisWindow(event, h.deps);
+    const rows = await aggregatesOf(h);
+    expect(rows).toHaveLength(8);
+    for (const row of rows) expect(row).toMatchObject({ RecordCount: 60, Distance: 1757.7 });
+  });
+
+  test('without a tumbling window every batch is flushed; device state keeps the newest reading', async () => {
+    const h = await harness();
+    const records = shadowfaxMinute();
+    await processKinesisWindow(kinesisEvent(records.slice(40), { tumbling: false }), h.deps);
+    await processKinesisWindow(kinesisEvent(records.slice(0, 40), { tumbling: false }), h.deps);
+    const state = await h.doc.send(new GetCommand({ TableName: h.deviceState, Key: { Name: 'Shadowfax' } }));
+    expect(state.Item).toMatchObject({
+      Profile: 'unicorn',
+      Status: 'OK',
+      LastEventTime: T0 + 59_000,
+      LastStatusTime: '2026-11-22T10:00:59.000Z',
+      Reading: { StatusTime: '2026-11-22 10:00:59.000', HealthPoints: 150 },
+    });
+    const [row] = await aggregatesOf(h);
+    expect(row).toMatchObject({ RecordCount: 60, Version: 2 });
+  });
+
+  test('solar minutes carry energy, power and faults', async () => {
+    const h = await harness();
+    await processKinesisWindow(
+      kinesisEvent(
+        [
+          rawRecord(panel('SP-9', T0 + 1000, 1, { acPowerW: 100, energyWh: 1.5 }), arrival),
+          rawRecord(panel('SP-9', T0 + 31_000, 2, { acPowerW: 300, energyWh: 2.5, status: 'FAULT_GRID' }), arrival),
+          rawRecord(panel('SP-9', T0 + 31_000, 2, { acPowerW: 300, energyWh: 2.5, status: 'FAULT_GRID' }), arrival),
+        ],
+        { final: true },
+      ),
+      h.deps,
+    );
+    const [row] = await aggregatesOf(h);
+    expect(row).toMatchObject({
+      Name: 'SP-9',
+      Profile: 'solar',
+      RecordCount: 2,
+      EnergyWh: 4,
+      MinPowerW: 100,
+      MaxPowerW: 300,
+      MeanPowerW: 200,
+      FaultCount: 1,
+    });
+  });
+
+  test('missing configuration fails the cold start with a message saying what to do', () => {
+    expect(() => readAggregatorConfig({})).toThrow(
+      /AGGREGATES_TABLE is not set: deploy the function with the CDK stack/,
+    );
+    expect(() =>
+      readAggregatorConfig({
+        AGGREGATES_TABLE: 'a',
+        DEVICE_STATE_TABLE: 'b',
+        ARCHIVE_BUCKET: 'c',
+        ALLOWED_LATENESS_MINUTES: '-1',
+      }),
+    ).toThrow(/ALLOWED_LATENESS_MINUTES=-1 is not a number between 0 and 1440/);
+  });
+});
+
+function reName(data: string, name: string): string {
+  const record = JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
+  return Buffer.from(JSON.stringify({ ...record, Name: name })).toString('base64');
+}
