@@ -43,6 +43,10 @@ export function ingestBatch(
   const rejected: RejectedRecord[] = [];
   for (const record of records) {
     counts.recordsIn++;
+    if (window.isKnownPayload(record.data)) {
+      counts.duplicatesInWindow++;
+      continue;
+    }
     const decoded = decodeBase64Record(record.data, record.arrivalMs, options);
     let reason: InvalidReason | undefined;
     if (decoded.ok) {
@@ -50,6 +54,7 @@ export function ingestBatch(
       if (outcome === 'added') counts.added++;
       else if (outcome === 'duplicate') counts.duplicatesInWindow++;
       else reason = 'rate_exceeded';
+      if (reason === undefined) window.rememberPayload(record.data);
     } else {
       reason = decoded.reason;
     }

@@ -14,12 +14,18 @@ export interface LatestReading {
 
 export type AddOutcome = 'added' | 'duplicate' | 'overflow';
 
+/** 250,000 payloads of ~250 base64 chars: at most ~60 MB, referenced from the batch anyway. */
+const MAX_REMEMBERED_PAYLOADS = 250_000;
+
 /** Default cap of distinct events per device-minute (20 per second): bounds the stored id list. */
 export const DEFAULT_MAX_EVENTS_PER_MINUTE = 1200;
 
+/** Up to this many events a linear scan of `ids` beats hashing; past it a Set takes over. */
+const LINEAR_SCAN_LIMIT = 64;
+
 class MinuteAccumulator implements MinuteEvents {
-  /** eventId → ordinal, for dedup; ordinals index `sums`. */
-  readonly index = new Map<number, number>();
+  /** Built only for crowded minutes (a unicorn minute has 60 events, a panel minute one). */
+  private index: Set<number> | undefined;
   readonly ids: number[] = [];
   readonly sums: number[] = [];
   readonly mins: number[];
@@ -28,6 +34,17 @@ class MinuteAccumulator implements MinuteEvents {
   constructor(compiled: CompiledProfile) {
     this.mins = new Array<number>(compiled.minFns.length).fill(Number.POSITIVE_INFINITY);
     this.maxs = new Array<number>(compiled.maxFns.length).fill(Number.NEGATIVE_INFINITY);
+  }
+
+  has(id: number): boolean {
+    if (this.index !== undefined) return this.index.has(id);
+    return this.ids.indexOf(id) >= 0;
+  }
+
+  push(id: number): void {
+    this.ids.push(id);
+    if (this.index !== undefined) this.index.add(id);
+    else if (this.ids.length > LINEAR_SCAN_LIMIT) this.index = new Set(this.ids);
   }
 }
 
@@ -81,6 +98,12 @@ export class EventWindow {
   private minutesCount = 0;
   private devicesCount = 0;
   private stateBytes = 64;
+  /**
+   * Payloads already accepted in this window, byte for byte. The firmware's retries are identical
+   * copies, so most copies are recognised here without being decoded or parsed again. Not part of the
+   * serialised state (copies after a restore take the normal path) and capped to bound memory.
+   */
+  private readonly acceptedPayloads = new Set<string>();
 
   constructor(private readonly maxEventsPerMinute = DEFAULT_MAX_EVENTS_PER_MINUTE) {}
 
@@ -99,6 +122,16 @@ export class EventWindow {
   /** An upper estimate of `JSON.stringify(toState())` length, kept without serialising. */
   get estimatedStateBytes(): number {
     return this.stateBytes;
+  }
+
+  /** True when exactly these bytes (base64) were accepted before in this window: a copy, already counted. */
+  isKnownPayload(data: string): boolean {
+    return this.acceptedPayloads.has(data);
+  }
+
+  /** Remembers accepted bytes for `isKnownPayload` (the hash computed by the lookup is reused here). */
+  rememberPayload(data: string): void {
+    if (this.acceptedPayloads.size < MAX_REMEMBERED_PAYLOADS) this.acceptedPayloads.add(data);
   }
 
   add(event: ValidEvent): AddOutcome {
@@ -120,10 +153,9 @@ export class EventWindow {
       this.minutesCount++;
       this.stateBytes += 48 + 24 * (compiled.minFns.length + compiled.maxFns.length);
     }
-    if (minute.index.has(event.eventId)) return 'duplicate';
+    if (minute.has(event.eventId)) return 'duplicate';
     if (minute.ids.length >= this.maxEventsPerMinute) return 'overflow';
-    minute.index.set(event.eventId, minute.ids.length);
-    minute.ids.push(event.eventId);
+    minute.push(event.eventId);
     const r = event.record;
     const { sumFns, minFns, maxFns } = compiled;
     for (let j = 0; j < sumFns.length; j++) minute.sums.push(toFixed(sumFns[j](r)));
@@ -234,10 +266,7 @@ export class EventWindow {
       this.stateBytes += 320 + deviceId.length;
     }
     const minute = new MinuteAccumulator(acc.compiled);
-    ids.forEach((id, i) => {
-      minute.index.set(id, i);
-      minute.ids.push(id);
-    });
+    for (const id of ids) minute.push(id);
     minute.sums.push(...sums);
     mins.forEach((v, i) => {
       minute.mins[i] = v;
