@@ -176,7 +176,12 @@ export function configFromContext(getContext: (key: string) => unknown): StackCo
       'set 1 to 20 lower-case letters, digits or hyphens, starting with a letter (e.g. dev, prod)',
     ),
     streamMode: oneOf('streamMode', ['PROVISIONED', 'ON_DEMAND'] as const),
-    shardCount: int('shardCount', 1, 10_000, ' (more than your account quota, 500 or 200 by region, needs a quota raise)'),
+    shardCount: int(
+      'shardCount',
+      1,
+      10_000,
+      ' (more than your account quota, 500 or 200 by region, needs a quota raise)',
+    ),
     retentionHours: int('retentionHours', 24, 8760),
     billingMode: oneOf('billingMode', ['PAY_PER_REQUEST', 'PROVISIONED'] as const),
     readCapacityMin: int('readCapacityMin', 1, 40_000),

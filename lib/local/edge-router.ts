@@ -12,7 +12,7 @@ import { type JsonProtocolService, ServiceError } from './service';
  * Host header, because s3rver recomputes the signature over it.
  */
 export interface EdgeRouterOptions {
-  /** Emulator base URLs by SigV4 service name: kinesis, dynamodb, s3. */
+  /** Emulator base URLs by SigV4 service name: kinesis, dynamodb, s3 (more can be set once started). */
   readonly upstreams: Readonly<Record<string, string>>;
   /** In-process JSON-protocol services (SQS, Athena, Glue). */
   readonly services: readonly JsonProtocolService[];
@@ -31,12 +31,14 @@ export interface EdgeRouter {
   /** Requests routed, by service, since start. */
   readonly counts: Readonly<Record<string, number>>;
   addService(service: JsonProtocolService): void;
+  setUpstream(service: string, url: string): void;
   close(): Promise<void>;
 }
 
 export async function startEdgeRouter(options: EdgeRouterOptions): Promise<EdgeRouter> {
   const host = options.host ?? '127.0.0.1';
   const services = [...options.services];
+  const upstreams: Record<string, string> = { ...options.upstreams };
   const counts: Record<string, number> = {};
   const server = createServer((req, res) => {
     route(req, res).catch((err: Error) => sendError(res, 500, 'InternalFailure', err.message));
@@ -45,7 +47,7 @@ export async function startEdgeRouter(options: EdgeRouterOptions): Promise<EdgeR
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.url === '/_local/health') {
-      return sendJson(res, 200, { status: 'running', services: Object.keys(options.upstreams), counts });
+      return sendJson(res, 200, { status: 'running', services: Object.keys(upstreams), counts });
     }
     const target = header(req, 'x-amz-target');
     if (target) {
@@ -56,16 +58,16 @@ export async function startEdgeRouter(options: EdgeRouterOptions): Promise<EdgeR
         return dispatchJson(service, target.slice(prefix.length + 1), req, res);
       }
       const upstream = TARGET_SERVICES[prefix];
-      if (upstream && options.upstreams[upstream]) {
+      if (upstream && upstreams[upstream]) {
         count(upstream);
-        return proxy(options.upstreams[upstream], req, res);
+        return proxy(upstreams[upstream], req, res);
       }
       return unknown(res, prefix);
     }
     const name = scopeService(req) ?? 's3';
-    if (!options.upstreams[name]) return unknown(res, name);
+    if (!upstreams[name]) return unknown(res, name);
     count(name);
-    return proxy(options.upstreams[name], req, res);
+    return proxy(upstreams[name], req, res);
   }
 
   function count(name: string): void {
@@ -90,6 +92,9 @@ export async function startEdgeRouter(options: EdgeRouterOptions): Promise<EdgeR
     port,
     counts,
     addService: (s) => services.push(s),
+    setUpstream: (service, url) => {
+      upstreams[service] = url;
+    },
     close: () => closeServer(server),
   };
 }

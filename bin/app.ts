@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+import { App, Aspects } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConfigError, configFromContext } from '../lib/config';
+import { createStacks } from '../lib/stacks';
+
+// Wiring only: context -> validated config -> stacks, with cdk-nag's AwsSolutions pack on every synth.
+const app = new App();
+try {
+  createStacks(
+    app,
+    configFromContext((key) => app.node.tryGetContext(key)),
+  );
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  process.exit(1);
+}
+Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));

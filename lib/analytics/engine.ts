@@ -1,0 +1,282 @@
+import { mkdirSync } from 'node:fs';
+import { S3Client } from '@aws-sdk/client-s3';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type ClientTarget, s3ClientConfig } from '../shared/aws-clients';
+import { type ArchiveObject, ArchiveReader, type PartitionValues } from './archive-reader';
+import { duckDbType, type GlueTableDef, storageFormat } from './catalog';
+import { formatValue, toAthenaType } from './result-values';
+import { isPunct, isWord, quoteString, SqlSyntaxError, tokenize } from './sql-tokens';
+import { findTableRefs, type TableRef } from './table-refs';
+import { DUCKDB_SESSION_SETTINGS, translateTrinoToDuckDb, UnsupportedSqlError } from './trino-to-duckdb';
+
+export interface EngineOptions {
+  /** Where the archive is: the embedded runtime, LocalStack, or AWS. */
+  readonly s3: ClientTarget;
+  readonly tables: readonly GlueTableDef[];
+  /** Local copies of archive objects, keyed by ETag. */
+  readonly cacheDir: string;
+  /** DuckDB worker threads (default 2: the machines this runs on are small and shared). */
+  readonly threads?: number;
+}
+
+export interface ResultColumn {
+  readonly name: string;
+  /** Athena type name: varchar, bigint, double, timestamp, ... */
+  readonly type: string;
+}
+
+export interface QueryOutput {
+  readonly columns: readonly ResultColumn[];
+  /** Values as Athena renders them in GetQueryResults (`VarCharValue`); null for SQL NULL. */
+  readonly rows: readonly (readonly (string | null)[])[];
+  /** Sum of the sizes of the archive objects the query read, after partition pruning. */
+  readonly dataScannedInBytes: number;
+  readonly engineExecutionTimeInMillis: number;
+  /** The archive objects read, for diagnostics and tests. */
+  readonly objectsRead: number;
+}
+
+/** A failed query; `message` starts with an Athena/Trino error name such as `SYNTAX_ERROR:`. */
+export class QueryFailure extends Error {
+  constructor(
+    readonly errorType: string,
+    message: string,
+  ) {
+    super(`${errorType}: ${message}`);
+  }
+}
+
+export class QueryCancelled extends Error {}
+
+const DOWNLOAD_CONCURRENCY = 8;
+
+/**
+ * The embedded Athena: DuckDB over a local, ETag-keyed copy of the archive, with Glue tables exposed as
+ * views and partition projection turned into pruning of the S3 listing.
+ */
+export class AnalyticsEngine {
+  private readonly reader: ArchiveReader;
+  private readonly s3: S3Client;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly options: EngineOptions,
+  ) {
+    this.s3 = new S3Client(s3ClientConfig(options.s3));
+    this.reader = new ArchiveReader(this.s3, options.cacheDir);
+  }
+
+  static async create(options: EngineOptions): Promise<AnalyticsEngine> {
+    for (const t of options.tables) storageFormat(t); // fail at start on an unreadable table
+    mkdirSync(options.cacheDir, { recursive: true });
+    const instance = await DuckDBInstance.create(':memory:', { threads: String(options.threads ?? 2) });
+    return new AnalyticsEngine(instance, options);
+  }
+
+  databases(): string[] {
+    return [...new Set(this.options.tables.map((t) => t.databaseName))].sort();
+  }
+
+  tables(database?: string): GlueTableDef[] {
+    return this.options.tables.filter((t) => database === undefined || t.databaseName === database);
+  }
+
+  table(database: string | undefined, name: string): GlueTableDef | undefined {
+    return this.options.tables.find((t) => t.tableName === name && (database === undefined || t.databaseName === database));
+  }
+
+  async execute(sql: string, opts: { database?: string; signal?: AbortSignal } = {}): Promise<QueryOutput> {
+    const started = Date.now();
+    const conn = await this.instance.connect();
+    const onAbort = () => conn.interrupt();
+    opts.signal?.addEventListener('abort', onAbort);
+    try {
+      for (const s of DUCKDB_SESSION_SETTINGS) await conn.run(s);
+      const meta = this.metadataQuery(sql, opts.database);
+      if (meta) return { ...meta, dataScannedInBytes: 0, engineExecutionTimeInMillis: Date.now() - started, objectsRead: 0 };
+      const { duckSql, scanned, objects } = await this.prepare(conn, sql, opts.database, opts.signal);
+      if (opts.signal?.aborted) throw new QueryCancelled('Query cancelled');
+      const result = await conn.runAndReadAll(duckSql);
+      const types = result.columnTypes();
+      const columns = result.columnNames().map((name, i) => ({ name, type: toAthenaType(String(types[i])) }));
+      const rows = result.getRows().map((row) => row.map((v, i) => formatValue(v, columns[i].type)));
+      return {
+        columns,
+        rows,
+        dataScannedInBytes: scanned,
+        engineExecutionTimeInMillis: Date.now() - started,
+        objectsRead: objects,
+      };
+    } catch (err) {
+      if (opts.signal?.aborted) throw new QueryCancelled('Query cancelled');
+      throw toQueryFailure(err);
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      conn.closeSync();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.instance.closeSync();
+    this.s3.destroy();
+  }
+
+  /** Rewrites table references to per-query views over the pruned, cached objects; returns DuckDB SQL. */
+  private async prepare(
+    conn: DuckDBConnection,
+    sql: string,
+    database: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<{ duckSql: string; scanned: number; objects: number }> {
+    const { tokens, refs } = findTableRefs(sql, (db, name) => this.table(db ?? database, name) !== undefined);
+    let scanned = 0;
+    let objects = 0;
+    const pieces: string[] = [];
+    let cursor = 0;
+    for (const [k, ref] of refs.entries()) {
+      const table = this.table(ref.database ?? database, ref.table);
+      if (!table) {
+        const db = ref.database ?? database ?? 'default';
+        throw new QueryFailure('TABLE_NOT_FOUND', `Table 'awsdatacatalog.${db}.${ref.table}' does not exist`);
+      }
+      const listed = await this.reader.listObjects(table, (known, candidates) =>
+        this.filterPartitions(conn, table, ref, known, candidates),
+      );
+      if (signal?.aborted) throw new QueryCancelled('Query cancelled');
+      const files = await mapLimit(listed, DOWNLOAD_CONCURRENCY, (o: ArchiveObject) => this.reader.localCopy(table, o));
+      scanned += listed.reduce((sum, o) => sum + o.size, 0);
+      objects += listed.length;
+      const view = `__t${k}`;
+      await conn.run(`CREATE OR REPLACE TEMP VIEW ${view} AS ${scanSql(table, files)}`);
+      for (let i = cursor; i < ref.start; i++) pieces.push(tokens[i].text);
+      pieces.push(ref.alias ? view : `${view} AS "${ref.table}"`);
+      cursor = ref.end;
+    }
+    for (let i = cursor; i < tokens.length; i++) pieces.push(tokens[i].text);
+    return { duckSql: translateTrinoToDuckDb(pieces.join('')), scanned, objects };
+  }
+
+  /** Evaluates the ref's partition conjuncts on candidate partition values, in DuckDB, with Trino semantics. */
+  private async filterPartitions(
+    conn: DuckDBConnection,
+    table: GlueTableDef,
+    ref: TableRef,
+    known: readonly string[],
+    candidates: PartitionValues[],
+  ): Promise<PartitionValues[]> {
+    const partitionCols = new Set(table.partitionKeys.map((k) => k.name));
+    const usable = ref.partitionConjuncts.filter((c) => c.columns.every((col) => partitionCols.has(col) && known.includes(col)));
+    if (usable.length === 0 || candidates.length === 0) return candidates;
+    const literal = (v: number | string) => (typeof v === 'number' ? String(v) : quoteString(v));
+    let remaining = candidates;
+    // Each conjunct alone: one that cannot be evaluated here just does not prune (the WHERE still applies).
+    for (const c of usable) {
+      let where: string;
+      try {
+        where = translateTrinoToDuckDb(`SELECT __i FROM __partitions WHERE ${c.sql}`);
+      } catch {
+        continue;
+      }
+      const rows = remaining.map((r, i) => `(${[i, ...known.map((k) => r[k])].map(literal).join(', ')})`).join(', ');
+      const columns = ['__i', ...known].map((k) => `"${k}"`).join(', ');
+      try {
+        const res = await conn.runAndReadAll(`WITH __partitions(${columns}) AS (VALUES ${rows}) ${where}`);
+        const keep = new Set(res.getRowsJS().map((r) => Number(r[0])));
+        remaining = remaining.filter((_, i) => keep.has(i));
+      } catch {
+        // not prunable here
+      }
+      if (remaining.length === 0) break;
+    }
+    return remaining;
+  }
+
+  /** SHOW TABLES / SHOW DATABASES / DESCRIBE, answered from the catalog like Athena's DDL queries. */
+  private metadataQuery(sql: string, database: string | undefined): Pick<QueryOutput, 'columns' | 'rows'> | undefined {
+    let tokens: ReturnType<typeof tokenize>;
+    try {
+      tokens = tokenize(sql).filter((t) => t.kind !== 'ws' && t.kind !== 'comment' && !isPunct(t, ';'));
+    } catch {
+      return undefined;
+    }
+    const words = tokens.map((t) => t.value);
+    const col = (name: string) => [{ name, type: 'varchar' }];
+    if (isWord(tokens[0], 'show') && isWord(tokens[1], 'databases', 'schemas')) {
+      return { columns: col('database_name'), rows: this.databases().map((d) => [d]) };
+    }
+    if (isWord(tokens[0], 'show') && isWord(tokens[1], 'tables')) {
+      const db = isWord(tokens[2], 'in', 'from') ? words[3] : database;
+      return { columns: col('tab_name'), rows: this.tables(db).map((t) => [t.tableName]) };
+    }
+    if (isWord(tokens[0], 'describe') || (isWord(tokens[0], 'show') && isWord(tokens[1], 'columns'))) {
+      const start = isWord(tokens[0], 'describe') ? 1 : 3;
+      const name = words.slice(start).filter((w) => w !== '.');
+      const table = this.table(name.length > 1 ? name[name.length - 2] : database, name[name.length - 1] ?? '');
+      if (!table) throw new QueryFailure('TABLE_NOT_FOUND', `Table ${name.join('.')} does not exist`);
+      return {
+        columns: [
+          { name: 'col_name', type: 'varchar' },
+          { name: 'data_type', type: 'varchar' },
+          { name: 'comment', type: 'varchar' },
+        ],
+        rows: [...table.columns, ...table.partitionKeys].map((c) => [
+          c.name,
+          c.type,
+          table.partitionKeys.includes(c) ? 'Partition Key' : (c.comment ?? ''),
+        ]),
+      };
+    }
+    if (tokens[0] && isWord(tokens[0], 'create', 'drop', 'alter', 'insert', 'msck', 'unload', 'delete', 'update')) {
+      throw new UnsupportedSqlError(
+        `The ${tokens[0].text.toUpperCase()} statement is not supported by the embedded engine: tables come from the stack's Glue definitions`,
+      );
+    }
+    return undefined;
+  }
+}
+
+/** The SELECT a per-query view runs: typed columns from the cached files, plus the partition columns. */
+export function scanSql(table: GlueTableDef, files: readonly string[]): string {
+  const cols = table.columns.map((c) => ({ name: c.name, type: duckDbType(c.type) }));
+  const parts = table.partitionKeys.map((c) => ({ name: c.name, type: duckDbType(c.type) }));
+  const all = [...cols, ...parts];
+  if (files.length === 0) {
+    return `SELECT ${all.map((c) => `CAST(NULL AS ${c.type}) AS "${c.name}"`).join(', ')} WHERE false`;
+  }
+  const list = `[${files.map(quoteString).join(', ')}]`;
+  const hive =
+    parts.length === 0
+      ? ''
+      : `, hive_partitioning = true, hive_types = {${parts.map((p) => `${quoteString(p.name)}: '${p.type}'`).join(', ')}}`;
+  if (storageFormat(table) === 'parquet') {
+    const select = [...cols.map((c) => `CAST("${c.name}" AS ${c.type}) AS "${c.name}"`), ...parts.map((p) => `"${p.name}"`)];
+    return `SELECT ${select.join(', ')} FROM read_parquet(${list}, union_by_name = true${hive})`;
+  }
+  const struct = `{${cols.map((c) => `${quoteString(c.name)}: ${quoteString(c.type)}`).join(', ')}}`;
+  return `SELECT ${all.map((c) => `"${c.name}"`).join(', ')} FROM read_json(${list}, format = 'newline_delimited', columns = ${struct}${hive})`;
+}
+
+function toQueryFailure(err: unknown): Error {
+  if (err instanceof QueryFailure || err instanceof QueryCancelled) return err;
+  const message = (err as Error)?.message ?? String(err);
+  if (err instanceof UnsupportedSqlError) return new QueryFailure('NOT_SUPPORTED', message);
+  if (err instanceof SqlSyntaxError) return new QueryFailure('SYNTAX_ERROR', message);
+  if (message.startsWith('HIVE_BAD_DATA')) return new QueryFailure('HIVE_BAD_DATA', message.replace(/^HIVE_BAD_DATA:\s*/, ''));
+  if (/^(Parser|Binder|Catalog) Error/.test(message)) return new QueryFailure('SYNTAX_ERROR', message);
+  if (/^(Conversion|Invalid Input|Out of Range) Error/.test(message)) return new QueryFailure('INVALID_FUNCTION_ARGUMENT', message);
+  if (/Interrupted/i.test(message)) return new QueryCancelled('Query cancelled');
+  return new QueryFailure('GENERIC_INTERNAL_ERROR', message);
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

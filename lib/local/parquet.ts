@@ -1,0 +1,75 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { ArchiveColumnPlan } from './stack-plan';
+
+/**
+ * Firehose record format conversion (JSON -> Parquet) with DuckDB: the records go through NDJSON into
+ * a Parquet file whose columns are the Glue table's, like Firehose's OpenX JSON deserializer (keys
+ * matched case-insensitively, missing keys null, values cast to the column type or null).
+ */
+const GLUE_TO_DUCKDB: Readonly<Record<string, string>> = {
+  string: 'VARCHAR',
+  int: 'INTEGER',
+  integer: 'INTEGER',
+  bigint: 'BIGINT',
+  smallint: 'SMALLINT',
+  tinyint: 'TINYINT',
+  double: 'DOUBLE',
+  float: 'FLOAT',
+  boolean: 'BOOLEAN',
+  timestamp: 'TIMESTAMP',
+  date: 'DATE',
+};
+
+export class ParquetWriter {
+  private connection?: Promise<{ instance: DuckDBInstance; conn: DuckDBConnection }>;
+  private readonly dir = mkdtempSync(join(tmpdir(), 'local-parquet-'));
+  private n = 0;
+
+  constructor(private readonly columns: readonly ArchiveColumnPlan[]) {}
+
+  /** Converts parsed records to one Parquet file's bytes (SNAPPY, Firehose's default). */
+  async write(records: readonly Record<string, unknown>[]): Promise<Buffer> {
+    const { conn } = await (this.connection ??= DuckDBInstance.create(':memory:').then(async (instance) => ({
+      instance,
+      conn: await instance.connect(),
+    })));
+    const id = ++this.n;
+    const input = join(this.dir, `in-${id}.ndjson`);
+    const output = join(this.dir, `out-${id}.parquet`);
+    const lowered = records.map((r) => {
+      const o: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(r)) o[k.toLowerCase()] = v;
+      return JSON.stringify(o);
+    });
+    writeFileSync(input, `${lowered.join('\n')}\n`);
+    const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
+    const cols = this.columns.map((c) => `${q(c.name.toLowerCase())}: 'VARCHAR'`).join(', ');
+    const select = this.columns
+      .map((c) => {
+        const type = GLUE_TO_DUCKDB[c.type.toLowerCase()] ?? 'VARCHAR';
+        const name = `"${c.name.toLowerCase().replace(/"/g, '""')}"`;
+        return `TRY_CAST(${name} AS ${type}) AS ${name}`;
+      })
+      .join(', ');
+    try {
+      await conn.run(
+        `COPY (SELECT ${select} FROM read_json(${q(input)}, format='newline_delimited', columns={${cols}})) ` +
+          `TO ${q(output)} (FORMAT parquet, COMPRESSION snappy)`,
+      );
+      return readFileSync(output);
+    } finally {
+      rmSync(input, { force: true });
+      rmSync(output, { force: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    const c = await this.connection;
+    c?.conn.closeSync();
+    c?.instance.closeSync();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,58 @@
+import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { baseClientConfig, type ClientTarget, s3ClientConfig } from '../shared/aws-clients';
+import type { LocalSqs } from './sqs';
+import type { StackPlan } from './stack-plan';
+
+/**
+ * Creates what the template declares, idempotently (existing resources from a previous run are kept
+ * with their data). Tables are always on-demand locally: capacity is a billing setting, not behaviour
+ * dynalite models.
+ */
+export async function provision(plan: StackPlan, target: ClientTarget, sqs: LocalSqs): Promise<void> {
+  const kinesis = new KinesisClient(baseClientConfig(target));
+  const ddb = new DynamoDBClient(baseClientConfig(target));
+  const s3 = new S3Client(s3ClientConfig(target));
+  try {
+    for (const s of plan.streams) {
+      await ignoreExisting(kinesis.send(new CreateStreamCommand({ StreamName: s.name, ShardCount: s.shardCount })));
+      await waitActive(kinesis, s.name);
+    }
+    for (const t of plan.tables) {
+      const input: CreateTableCommandInput = {
+        TableName: t.name,
+        KeySchema: t.keySchema,
+        AttributeDefinitions: t.attributeDefinitions,
+        BillingMode: 'PAY_PER_REQUEST',
+        ...(t.globalSecondaryIndexes?.length ? { GlobalSecondaryIndexes: t.globalSecondaryIndexes as never } : {}),
+        ...(t.localSecondaryIndexes?.length ? { LocalSecondaryIndexes: t.localSecondaryIndexes as never } : {}),
+      };
+      await ignoreExisting(ddb.send(new CreateTableCommand(input)));
+    }
+    for (const b of plan.buckets) await ignoreExisting(s3.send(new CreateBucketCommand({ Bucket: b.name })));
+    for (const q of plan.queues) sqs.createQueue(q.name);
+  } finally {
+    kinesis.destroy();
+    ddb.destroy();
+    s3.destroy();
+  }
+}
+
+async function ignoreExisting(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    const name = (err as Error).name;
+    if (!['ResourceInUseException', 'BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(name)) throw err;
+  }
+}
+
+async function waitActive(kinesis: KinesisClient, name: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const d = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
+    if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`stream ${name} did not become ACTIVE`);
+}

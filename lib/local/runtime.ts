@@ -1,0 +1,334 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { S3Client } from '@aws-sdk/client-s3';
+import { baseClientConfig, s3ClientConfig } from '../shared/aws-clients';
+import { OUTPUT_KEYS, type StackTarget } from '../shared/stack-target';
+import { CheckpointStore } from './checkpoints';
+import { type EdgeRouter, startEdgeRouter } from './edge-router';
+import { type Emulators, startEmulators } from './emulators';
+import { LocalRuntimeError } from './errors';
+import { FirehoseDelivery } from './firehose';
+import { KinesisEventSourceMapping } from './kinesis-esm';
+import { LambdaFunctionHost } from './lambda-host';
+import { provision } from './provision';
+import type { JsonProtocolService } from './service';
+import { sleep } from './shard-reader';
+import { SQS_ACCOUNT, LocalSqs } from './sqs';
+import { planStack, type StackPlan } from './stack-plan';
+import { synthesize, synthIsStale } from './synth';
+import { type Assembly, loadAssembly } from './template';
+
+/**
+ * The embedded runtime: the synthesized stack brought up on emulators behind one endpoint, its
+ * Lambda functions run under local event source mappings, its Firehose delivery run locally.
+ */
+export interface RuntimeOverrides {
+  /** Replaces every mapping's TumblingWindowInSeconds (demos and tests; the template says 60). */
+  readonly tumblingWindowSeconds?: number;
+  readonly maxBatchingWindowSeconds?: number;
+  /** Replaces the delivery streams' BufferingHints interval / size. */
+  readonly firehoseBufferSeconds?: number;
+  readonly firehoseBufferMiB?: number;
+  readonly pollIntervalMs?: number;
+  /** Grace after a window's end before it is closed at the tip of a shard (default 1000 ms). */
+  readonly windowCloseGraceMs?: number;
+}
+
+export interface RuntimeOptions {
+  /** Project root (cdk.json, sources); default process.cwd(). */
+  readonly cwd?: string;
+  /** Cloud assembly directory; default `<cwd>/cdk.out`. */
+  readonly cdkOut?: string;
+  /** `auto` synthesizes when cdk.out is missing or older than the sources; `never` only reads it. */
+  readonly synth?: 'auto' | 'never';
+  /** Persistent data root; default `<cwd>/.local/data`. `null` keeps everything in a temp dir removed at stop. */
+  readonly dataDir?: string | null;
+  /** Delete the data before starting. */
+  readonly fresh?: boolean;
+  /** Endpoint port; default 4566; 0 picks a free one. */
+  readonly port?: number;
+  readonly region?: string;
+  /** Where to write the stack description; default `<cwd>/.local/stack.json`; null writes none. */
+  readonly stackFile?: string | null;
+  readonly overrides?: RuntimeOverrides;
+  /** Extra environment for every local Lambda (e.g. LOCAL_FAULT_EVERY=5 for fault injection). */
+  readonly lambdaEnv?: Readonly<Record<string, string>>;
+  /** Host the Athena/Glue services on the endpoint when lib/analytics provides them; default true. */
+  readonly analytics?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+/** `.local/stack.json`: the StackTarget fields plus what the local run adds. */
+export interface LocalStackInfo extends Omit<StackTarget, 'source'> {
+  readonly endpoint: string;
+  readonly dlqUrl?: string;
+  readonly athenaResultsBucket?: string;
+  readonly deliveryStream?: string;
+  readonly functionName?: string;
+  readonly dataDir: string;
+  readonly pid: number;
+  readonly startedAt: string;
+  readonly notRunLocally: readonly string[];
+}
+
+export class LocalRuntime {
+  private stopping?: Promise<void>;
+
+  constructor(
+    readonly info: LocalStackInfo,
+    readonly plan: StackPlan,
+    readonly assembly: Assembly,
+    readonly router: EdgeRouter,
+    readonly sqs: LocalSqs,
+    readonly mappings: readonly KinesisEventSourceMapping[],
+    readonly deliveries: readonly FirehoseDelivery[],
+    readonly functions: readonly LambdaFunctionHost[],
+    private readonly closers: (() => Promise<void>)[],
+    private readonly stackFile: string | null,
+  ) {}
+
+  get endpoint(): string {
+    return this.info.endpoint;
+  }
+
+  /** The target a client (SDK, simulator, query tool) uses for this runtime. */
+  target(): StackTarget {
+    return { ...this.info, source: this.stackFile ?? 'embedded runtime' };
+  }
+
+  /**
+   * Waits until everything produced so far went through: every shard read to its tip, no batch in
+   * flight, every tumbling window closed (final invoke done), every Firehose buffer delivered.
+   * With `flush`, Firehose delivers without waiting for its buffering interval.
+   */
+  async drain(options: { timeoutMs?: number; flush?: boolean } = {}): Promise<number> {
+    const started = Date.now();
+    const deadline = started + (options.timeoutMs ?? 300_000);
+    for (;;) {
+      if (options.flush) for (const d of this.deliveries) d.requestFlush();
+      if (this.mappings.every((m) => m.drained(started)) && this.deliveries.every((d) => d.drained(started))) {
+        return Date.now() - started;
+      }
+      if (Date.now() > deadline) {
+        throw new LocalRuntimeError(
+          `the pipeline did not drain within ${Math.round((deadline - started) / 1000)} s (see the Lambda logs under ${join(this.info.dataDir, '..', 'logs')})`,
+        );
+      }
+      await sleep(100);
+    }
+  }
+
+  /** Stops in dependency order: pollers finish their in-flight call, Firehose delivers its buffer, then servers. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const close of [...this.closers].reverse()) {
+        try {
+          await close();
+        } catch {
+          // keep stopping the rest: an orphan process is worse than a lost error message
+        }
+      }
+      if (this.stackFile && existsSync(this.stackFile)) {
+        try {
+          const written = JSON.parse(readFileSync(this.stackFile, 'utf8')) as { pid?: number; endpoint?: string };
+          if (written.pid === process.pid && written.endpoint === this.info.endpoint) unlinkSync(this.stackFile);
+        } catch {
+          // a file rewritten by someone else is theirs
+        }
+      }
+    })();
+    return this.stopping;
+  }
+}
+
+export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalRuntime> {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const log = options.log ?? (() => undefined);
+  const region = options.region ?? 'us-east-1';
+  const overrides = options.overrides ?? {};
+  const cdkOut = resolve(cwd, options.cdkOut ?? 'cdk.out');
+  if ((options.synth ?? 'auto') === 'auto' && synthIsStale(cwd, cdkOut)) synthesize(cwd, cdkOut, log);
+  const assembly = loadAssembly(cdkOut);
+
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const c of [...closers].reverse()) await c().catch(() => undefined);
+  };
+  try {
+    const temp = options.dataDir === null ? mkdtempSync(join(tmpdir(), 'iot-local-')) : undefined;
+    if (temp) closers.push(async () => rmSync(temp, { recursive: true, force: true }));
+    const dataDir = temp ?? resolve(cwd, options.dataDir ?? join('.local', 'data'));
+    if (options.fresh && !temp) rmSync(dataDir, { recursive: true, force: true });
+    mkdirSync(dataDir, { recursive: true });
+
+    // The endpoint first: a port in use fails in milliseconds, before any emulator starts.
+    let sqsRef: LocalSqs | undefined;
+    const router = await startEdgeRouter({ upstreams: {}, services: [], port: options.port ?? 4566 });
+    closers.push(() => router.close());
+    const endpoint = router.url;
+    const plan = planStack(assembly, { region, accountId: SQS_ACCOUNT, endpoint });
+
+    const emulators: Emulators = await startEmulators({ dataDir });
+    closers.push(() => emulators.stop());
+    router.setUpstream('kinesis', emulators.kinesis.url);
+    router.setUpstream('dynamodb', emulators.dynamodb.url);
+    router.setUpstream('s3', emulators.s3.url);
+    const sqs = new LocalSqs({ endpoint: () => endpoint, region, file: join(dataDir, 'sqs.json') });
+    sqsRef = sqs;
+    router.addService(sqsRef);
+    closers.push(() => sqs.close());
+
+    const target = { endpoint, region };
+    await provision(plan, target, sqs);
+
+    const kinesis = new KinesisClient(baseClientConfig(target));
+    const s3 = new S3Client(s3ClientConfig(target));
+    closers.push(async () => {
+      kinesis.destroy();
+      s3.destroy();
+    });
+
+    const logDir = join(dataDir, '..', 'logs');
+    const hosts = plan.functions.map(
+      (fn) => new LambdaFunctionHost(fn, { endpoint, region, logDir, extraEnv: options.lambdaEnv }),
+    );
+    closers.push(async () => {
+      await Promise.all(hosts.map((h) => h.close()));
+    });
+
+    const mappings = plan.mappings.map((m) => {
+      const host = hosts.find((h) => h.fn.name === m.functionName)!;
+      const mapping = {
+        ...m,
+        tumblingWindowSeconds:
+          m.tumblingWindowSeconds > 0 ? (overrides.tumblingWindowSeconds ?? m.tumblingWindowSeconds) : 0,
+        maxBatchingWindowSeconds: overrides.maxBatchingWindowSeconds ?? m.maxBatchingWindowSeconds,
+      };
+      return new KinesisEventSourceMapping({
+        mapping,
+        kinesis,
+        invoke: (event) => host.invoke(event),
+        functionArn: host.fn.arn,
+        context: { streamArn: m.streamArn, region, accountId: SQS_ACCOUNT },
+        checkpoints: new CheckpointStore(join(dataDir, 'checkpoints', `esm-${m.logicalId}.json`)),
+        onFailure: m.onFailureQueue ? (body) => void sqs.send(m.onFailureQueue!, body) : undefined,
+        pollIntervalMs: overrides.pollIntervalMs,
+        closeGraceMs: overrides.windowCloseGraceMs,
+        log,
+      });
+    });
+    // pollers stop before the functions they call (closers run in reverse)
+    closers.push(async () => {
+      await Promise.all(mappings.map((m) => m.stop()));
+    });
+
+    const deliveries = plan.deliveryStreams.map(
+      (d) =>
+        new FirehoseDelivery({
+          plan: {
+            ...d,
+            bufferSeconds: overrides.firehoseBufferSeconds ?? d.bufferSeconds,
+            bufferMiB: overrides.firehoseBufferMiB ?? d.bufferMiB,
+          },
+          kinesis,
+          s3,
+          checkpoints: new CheckpointStore(join(dataDir, 'checkpoints', `firehose-${d.logicalId}.json`)),
+          pollIntervalMs: overrides.pollIntervalMs,
+          log,
+        }),
+    );
+    closers.push(async () => {
+      await Promise.all(deliveries.map((d) => d.stop()));
+    });
+
+    const info = describe(plan, endpoint, region, dataDir, sqs);
+    if (options.analytics !== false) {
+      for (const service of await analyticsServices({ endpoint, region, assembly, plan, info, dataDir, log })) {
+        router.addService(service);
+        closers.push(() => service.close());
+      }
+    }
+
+    for (const m of mappings) await m.start();
+    for (const d of deliveries) await d.start();
+
+    const stackFile = options.stackFile === null ? null : resolve(cwd, options.stackFile ?? join('.local', 'stack.json'));
+    if (stackFile) {
+      mkdirSync(dirname(stackFile), { recursive: true });
+      writeFileSync(stackFile, `${JSON.stringify(info, null, 2)}\n`);
+    }
+    return new LocalRuntime(info, plan, assembly, router, sqs, mappings, deliveries, hosts, closers, stackFile);
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+function describe(plan: StackPlan, endpoint: string, region: string, dataDir: string, sqs: LocalSqs): LocalStackInfo {
+  const out = (key: string): string | undefined => {
+    if (plan.outputs[key] !== undefined) return plan.outputs[key];
+    const k = Object.keys(plan.outputs).find((o) => o.endsWith(key));
+    return k === undefined ? undefined : plan.outputs[k];
+  };
+  const tableLike = (re: RegExp) => plan.tables.find((t) => re.test(t.logicalId))?.name;
+  const archive = out(OUTPUT_KEYS.archiveBucket) ?? plan.deliveryStreams[0]?.bucket;
+  const dlq = plan.mappings.find((m) => m.onFailureQueue)?.onFailureQueue;
+  return {
+    endpoint,
+    region,
+    streamName: out(OUTPUT_KEYS.streamName) ?? plan.streams[0]?.name,
+    aggregatesTable: out(OUTPUT_KEYS.aggregatesTable) ?? tableLike(/aggregate/i),
+    deviceStateTable: out(OUTPUT_KEYS.deviceStateTable) ?? tableLike(/state/i),
+    archiveBucket: archive,
+    glueDatabase: out(OUTPUT_KEYS.glueDatabase) ?? plan.glueDatabases[0],
+    athenaWorkgroup: out(OUTPUT_KEYS.athenaWorkgroup) ?? plan.athenaWorkgroups[0],
+    dlqUrl: dlq ? sqs.queueUrl(dlq) : undefined,
+    athenaResultsBucket: plan.buckets.find((b) => /result/i.test(b.logicalId))?.name,
+    deliveryStream: plan.deliveryStreams[0]?.name,
+    functionName: plan.functions[0]?.name,
+    dataDir,
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    notRunLocally: plan.notRunLocally,
+  };
+}
+
+/** What lib/analytics/local-services.ts receives to serve Athena and Glue from the same template. */
+export interface AnalyticsHostContext {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly assembly: Assembly;
+  readonly plan: StackPlan;
+  readonly info: LocalStackInfo;
+  readonly dataDir: string;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * Loads the Athena/Glue services when the analytics module exists (it is built separately); the
+ * runtime works without it and says so in the demo summary.
+ */
+async function analyticsServices(ctx: AnalyticsHostContext): Promise<JsonProtocolService[]> {
+  let mod: { createAnalyticsServices?: (o: unknown) => JsonProtocolService[] | Promise<JsonProtocolService[]> };
+  try {
+    mod = require('../analytics/local-services');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'MODULE_NOT_FOUND' && e.message.includes('local-services')) return [];
+    throw err;
+  }
+  if (typeof mod.createAnalyticsServices !== 'function') return [];
+  const tables = ctx.info;
+  return await mod.createAnalyticsServices({
+    ...ctx,
+    resolver: ctx.plan.resolver,
+    s3Endpoint: ctx.endpoint,
+    archiveBucket: tables.archiveBucket,
+    glueDatabase: tables.glueDatabase,
+    athenaWorkgroup: tables.athenaWorkgroup,
+    resultsBucket: tables.athenaResultsBucket,
+    cacheDir: join(ctx.dataDir, 'athena-cache'),
+  });
+}

@@ -1,0 +1,184 @@
+import { type Anomaly, type AnomalyOptions, type PlannedAnomaly, planAnomalies } from './anomalies';
+import { SimulationError } from './errors';
+import { deriveSeed, Rng } from './prng';
+import { SOLAR_FAULT_CODES, SolarModel, type SolarParams, solarAnomalyDetail, solarSetup } from './solar-model';
+import { TimeFormatter } from './timefmt';
+import { UnicornModel, type UnicornParams, unicornAnomalyDetail, unicornSetup } from './unicorn-model';
+
+export type { Anomaly, AnomalyKind, AnomalyOptions } from './anomalies';
+
+export type SimProfile = 'unicorn' | 'solar';
+export const SIM_PROFILES: readonly SimProfile[] = ['unicorn', 'solar'];
+
+export interface FleetOptions {
+  readonly profile: SimProfile;
+  readonly devices: number;
+  /** Simulated start (event time of the first slot). */
+  readonly start: Date;
+  /** Simulated span, ms: readings have event times in [start, start + durationMs). */
+  readonly durationMs: number;
+  readonly seed: number;
+  /** Simulated time between two readings of a device. @default 1 s (unicorn), 5 min (solar) */
+  readonly intervalMs?: number;
+  /** `true`: the profile's default rates; `false`: none. @default true */
+  readonly anomalies?: boolean | AnomalyOptions;
+  /** Device ids of the first devices (e.g. `['Bucephalus']`); the rest get generated ids. */
+  readonly names?: readonly string[];
+}
+
+export interface GeneratedRecord {
+  readonly deviceId: string;
+  readonly eventTimeMs: number;
+  /** The record exactly as the device sends it. */
+  readonly json: string;
+}
+
+export interface FleetDevice {
+  readonly deviceId: string;
+  readonly latitude: number;
+  readonly longitude: number;
+}
+
+export interface GeneratedFleet {
+  readonly profile: SimProfile;
+  readonly intervalMs: number;
+  readonly devices: readonly FleetDevice[];
+  /** How many records `records()` yields (readings minus the gaps). */
+  readonly expectedRecords: number;
+  /** The fleet's readings in event-time order; each call replays the same sequence from the seed. */
+  records(): Iterable<GeneratedRecord>;
+  /** Every injected anomaly, ordered by start; nothing else in the data is abnormal by construction. */
+  readonly anomalies: Anomaly[];
+}
+
+export const DEFAULT_INTERVAL_MS: Readonly<Record<SimProfile, number>> = { unicorn: 1_000, solar: 5 * 60_000 };
+
+/** Default anomaly rates: visible in a short unicorn run, and a few a day per panel for the solar fleet. */
+export const DEFAULT_ANOMALIES: Readonly<Record<SimProfile, Required<AnomalyOptions>>> = {
+  unicorn: {
+    spikesPerDeviceHour: 2,
+    gapsPerDeviceHour: 0.5,
+    faultsPerDeviceHour: 0.5,
+    gapReadings: [5, 60],
+    faultReadings: [10, 120],
+  },
+  solar: {
+    spikesPerDeviceHour: 0.05,
+    gapsPerDeviceHour: 0.02,
+    faultsPerDeviceHour: 0.02,
+    gapReadings: [3, 24],
+    faultReadings: [2, 12],
+  },
+};
+
+interface Model {
+  readonly deviceId: string;
+  step(t: number, anomaly: PlannedAnomaly | undefined, emit: boolean): string;
+}
+
+interface Device {
+  readonly params: UnicornParams | SolarParams;
+  readonly phaseMs: number;
+  readonly slots: number;
+  readonly plan: PlannedAnomaly[];
+}
+
+/**
+ * Generates a fleet's readings. Each device reads at a fixed phase within the interval, so sorting the
+ * devices by phase once yields event-time order without a heap; anomalies are planned up front per
+ * device, so their list is complete before the first record.
+ */
+export function generateFleet(options: FleetOptions): GeneratedFleet {
+  const { profile, devices: count, durationMs, seed } = options;
+  if (!SIM_PROFILES.includes(profile)) {
+    throw new SimulationError(`Unknown profile "${profile}": choose one of ${SIM_PROFILES.join(', ')}.`);
+  }
+  const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS[profile];
+  if (!Number.isInteger(count) || count < 1) throw new SimulationError(`devices must be a positive integer (got ${count}).`);
+  if (!(intervalMs >= 1)) throw new SimulationError(`interval must be at least 1 ms (got ${intervalMs}).`);
+  if (!(durationMs >= 0)) throw new SimulationError(`duration must not be negative (got ${durationMs}).`);
+  const names = options.names ?? [];
+  if (new Set(names).size !== names.length) throw new SimulationError('device names must be unique.');
+  const startMs = options.start.getTime();
+  if (Number.isNaN(startMs)) throw new SimulationError('start is not a valid date.');
+  const anomalyOptions =
+    options.anomalies === false
+      ? { ...DEFAULT_ANOMALIES[profile], spikesPerDeviceHour: 0, gapsPerDeviceHour: 0, faultsPerDeviceHour: 0 }
+      : { ...DEFAULT_ANOMALIES[profile], ...(typeof options.anomalies === 'object' ? options.anomalies : {}) };
+
+  const setupRng = new Rng(deriveSeed(seed, `${profile}:setup`));
+  const planRng = new Rng(deriveSeed(seed, `${profile}:anomalies`));
+  const faultCodes = profile === 'solar' ? SOLAR_FAULT_CODES : ['HEALTH_DROP'];
+  const devices: Device[] = [];
+  const anomalies: { at: number; anomaly: Anomaly }[] = [];
+  let expectedRecords = 0;
+  for (let i = 0; i < count; i++) {
+    const params = profile === 'solar' ? solarSetup(setupRng, i, names[i]) : unicornSetup(setupRng, i, names[i]);
+    const phaseMs = Math.floor(setupRng.float() * intervalMs);
+    const slots = durationMs > phaseMs ? Math.ceil((durationMs - phaseMs) / intervalMs) : 0;
+    const plan = planAnomalies(planRng, slots, intervalMs, anomalyOptions, faultCodes);
+    devices.push({ params, phaseMs, slots, plan });
+    expectedRecords += slots;
+    for (const a of plan) {
+      if (a.kind === 'gap') expectedRecords -= a.to - a.from + 1;
+      const at = startMs + a.from * intervalMs + phaseMs;
+      const detail =
+        profile === 'solar' ? solarAnomalyDetail(params as SolarParams, a) : unicornAnomalyDetail({ ...a, code: undefined });
+      anomalies.push({
+        at,
+        anomaly: {
+          kind: a.kind,
+          deviceId: params.deviceId,
+          start: new Date(at).toISOString(),
+          end: new Date(startMs + a.to * intervalMs + phaseMs).toISOString(),
+          ...detail,
+        },
+      });
+    }
+  }
+  anomalies.sort((a, b) => a.at - b.at || (a.anomaly.deviceId < b.anomaly.deviceId ? -1 : 1));
+  const order = devices.map((_, i) => i).sort((a, b) => devices[a].phaseMs - devices[b].phaseMs || a - b);
+  const endMs = startMs + durationMs;
+
+  function* records(): Generator<GeneratedRecord> {
+    const stepRng = new Rng(deriveSeed(seed, `${profile}:steps`));
+    const time = profile === 'solar' ? new TimeFormatter('T', 'Z') : new TimeFormatter(' ', '');
+    const models: Model[] = devices.map((d) =>
+      profile === 'solar'
+        ? new SolarModel(d.params as SolarParams, stepRng, intervalMs, time)
+        : new UnicornModel(d.params as UnicornParams, stepRng, time),
+    );
+    const next = new Int32Array(count); // per device: index of its next planned anomaly
+    for (let k = 0; startMs + k * intervalMs < endMs; k++) {
+      const base = startMs + k * intervalMs;
+      for (let o = 0; o < order.length; o++) {
+        const d = order[o];
+        const t = base + devices[d].phaseMs;
+        if (t >= endMs) break; // devices are in phase order: the rest are past the end too
+        const plan = devices[d].plan;
+        let a: PlannedAnomaly | undefined = plan[next[d]];
+        if (a !== undefined && a.to < k) a = plan[++next[d]];
+        if (a !== undefined && a.from > k) a = undefined;
+        const model = models[d];
+        if (a !== undefined && a.kind === 'gap') {
+          model.step(t, a, false);
+          continue;
+        }
+        yield { deviceId: model.deviceId, eventTimeMs: t, json: model.step(t, a, true) };
+      }
+    }
+  }
+
+  return {
+    profile,
+    intervalMs,
+    devices: devices.map((d) => ({
+      deviceId: d.params.deviceId,
+      latitude: d.params.latitude,
+      longitude: d.params.longitude,
+    })),
+    expectedRecords,
+    records,
+    anomalies: anomalies.map((a) => a.anomaly),
+  };
+}

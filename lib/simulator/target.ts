@@ -1,0 +1,128 @@
+import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  LOCAL_STACK_FILE,
+  type StackTarget,
+  TargetError,
+  targetFromCdkOutputs,
+  targetFromLocalStack,
+} from '../shared/stack-target';
+import { SimulationError } from './errors';
+
+/** Where records go: a Kinesis stream (AWS when endpoint is undefined). */
+export interface StreamTarget {
+  readonly endpoint?: string;
+  readonly region: string;
+  readonly streamName: string;
+  /** Where the target came from, for messages (`--stream`, `.local/stack.json`, `cdk-outputs.json`). */
+  readonly source?: string;
+}
+
+export interface TargetFlags {
+  readonly stream?: string;
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly outputs?: string;
+  /** Ignore `.local/stack.json`: `--stream` alone then means real AWS. */
+  readonly aws?: boolean;
+  readonly cwd?: string;
+}
+
+const HOW_TO_CHOOSE = [
+  'No target: choose where records go with one of',
+  '  npm run local                                   (start the embedded stack; then run this again)',
+  '  --outputs cdk-outputs.json                      (after cdk deploy --outputs-file cdk-outputs.json)',
+  '  --stream NAME [--region R]                      (a stream in your AWS account)',
+  '  --stream NAME --endpoint http://127.0.0.1:4566  (LocalStack or any Kinesis-compatible endpoint)',
+  '  --out FILE | --out -                            (write NDJSON instead of sending)',
+].join('\n');
+
+function envRegion(): string | undefined {
+  return process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+}
+
+/**
+ * Picks the stream from the flags: an outputs file, else the embedded stack's `.local/stack.json`
+ * (unless `--aws`), else `--stream`/`--endpoint`/`--region` alone. Flags override file values.
+ */
+export function resolveStreamTarget(flags: TargetFlags): StreamTarget {
+  let base: StackTarget | undefined;
+  try {
+    if (flags.outputs) base = targetFromCdkOutputs(flags.outputs);
+    else if (!flags.aws && !flags.endpoint) base = targetFromLocalStack(flags.cwd);
+  } catch (err) {
+    if (err instanceof TargetError) throw new SimulationError(err.message);
+    throw err;
+  }
+  const streamName = flags.stream ?? base?.streamName;
+  if (!streamName) {
+    if (base) throw new SimulationError(`${base.source} names no stream: give --stream NAME.`);
+    throw new SimulationError(HOW_TO_CHOOSE);
+  }
+  const endpoint = flags.endpoint ?? (flags.aws ? undefined : base?.endpoint);
+  return {
+    endpoint,
+    region: flags.region ?? base?.region ?? envRegion() ?? 'us-east-1',
+    streamName,
+    source: flags.stream && !base ? '--stream' : (base?.source ?? LOCAL_STACK_FILE),
+  };
+}
+
+export function describeTarget(t: StreamTarget): string {
+  return `stream ${t.streamName} at ${t.endpoint ?? `AWS ${t.region}`}`;
+}
+
+/** Turns the SDK's errors into what the user should do about them. */
+export function explainKinesisError(err: unknown, target: StreamTarget): SimulationError {
+  const e = err as { name?: string; code?: string; message?: string };
+  const where = target.endpoint ?? `AWS region ${target.region}`;
+  const list = target.endpoint
+    ? `aws kinesis list-streams --endpoint-url ${target.endpoint} --region ${target.region}`
+    : `aws kinesis list-streams --region ${target.region}`;
+  if (e?.name === 'ResourceNotFoundException') {
+    return new SimulationError(
+      `Stream "${target.streamName}" not found at ${where}. List the streams with: ${list}\n` +
+        'Create one by starting the embedded stack (npm run local) or deploying (npx cdk deploy), or pass the right --stream.',
+    );
+  }
+  if (e?.code === 'ECONNREFUSED' || e?.code === 'ENOTFOUND' || e?.code === 'EHOSTUNREACH' || e?.code === 'ETIMEDOUT') {
+    return new SimulationError(
+      `Cannot reach ${where} (${e.code}). Is the embedded stack running? Start it with: npm run local` +
+        (target.endpoint ? '' : ' (or check your network and --region)'),
+    );
+  }
+  if (
+    e?.name === 'CredentialsProviderError' ||
+    e?.name === 'UnrecognizedClientException' ||
+    e?.name === 'InvalidSignatureException' ||
+    e?.name === 'ExpiredTokenException'
+  ) {
+    return new SimulationError(
+      `No valid AWS credentials for ${where} (${e.name}). Configure them (aws configure, AWS_PROFILE, or SSO login), ` +
+        'or use --endpoint for a local stack.',
+    );
+  }
+  if (e?.name === 'AccessDeniedException') {
+    return new SimulationError(`Access denied to stream "${target.streamName}" at ${where}: ${e.message}`);
+  }
+  return new SimulationError(`Kinesis call to ${where} failed: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`);
+}
+
+/** Checks that the stream exists and can take writes (waits briefly while it is being created). */
+export async function checkStream(client: Pick<KinesisClient, 'send'>, target: StreamTarget): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    let status: string | undefined;
+    let shards = 0;
+    try {
+      const res = await client.send(new DescribeStreamSummaryCommand({ StreamName: target.streamName }));
+      status = res.StreamDescriptionSummary?.StreamStatus;
+      shards = res.StreamDescriptionSummary?.OpenShardCount ?? 0;
+    } catch (err) {
+      throw explainKinesisError(err, target);
+    }
+    if (status === 'ACTIVE' || status === 'UPDATING') return shards;
+    if (status !== 'CREATING' || attempt >= 20) {
+      throw new SimulationError(`Stream "${target.streamName}" is ${status}: it cannot take records now.`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -1,0 +1,94 @@
+import { ConfigError, configFromContext, DEFAULT_CONFIG, glueDatabaseName } from '../../lib/config';
+import { CDK_JSON_CONTEXT } from './helpers';
+
+const fromMap = (map: Record<string, unknown>) => configFromContext((key) => map[key]);
+const withCdkJson = (overrides: Record<string, unknown>) => fromMap({ ...CDK_JSON_CONTEXT, ...overrides });
+
+describe('configFromContext', () => {
+  test('cdk.json context yields the documented defaults', () => {
+    expect(fromMap(CDK_JSON_CONTEXT)).toEqual(DEFAULT_CONFIG);
+    expect(fromMap({})).toEqual(DEFAULT_CONFIG);
+  });
+
+  test('-c overrides arrive as strings and are converted', () => {
+    const config = withCdkJson({
+      'iot:parquet': 'true',
+      'iot:shardCount': '4',
+      'iot:streamMode': 'ON_DEMAND',
+      'iot:alarmEmail': 'ops@example.com',
+      'iot:aggregatesTtlDays': '400',
+      'iot:stage': 'prod-eu',
+    });
+    expect(config).toMatchObject({
+      parquet: true,
+      shardCount: 4,
+      streamMode: 'ON_DEMAND',
+      alarmEmail: 'ops@example.com',
+      aggregatesTtlDays: 400,
+      stage: 'prod-eu',
+    });
+    expect(withCdkJson({ 'iot:parquet': 'false' }).parquet).toBe(false);
+  });
+
+  test('an empty alarm email means no subscription', () => {
+    expect(withCdkJson({ 'iot:alarmEmail': '' }).alarmEmail).toBeUndefined();
+  });
+
+  test.each([
+    ['iot:stage', 'Prod', 'lower-case'],
+    ['iot:stage', 'a_b', 'lower-case'],
+    ['iot:streamMode', 'provisioned', 'PROVISIONED, ON_DEMAND'],
+    ['iot:shardCount', 0, 'integer from 1'],
+    ['iot:shardCount', '1.5', 'integer from 1'],
+    ['iot:shardCount', 'two', 'integer from 1'],
+    ['iot:retentionHours', 12, 'from 24 to 8760'],
+    ['iot:billingMode', 'ON_DEMAND', 'PAY_PER_REQUEST, PROVISIONED'],
+    ['iot:firehoseBufferSeconds', 0, 'zero buffering'],
+    ['iot:firehoseBufferMiB', 32, 'at least 64'],
+    ['iot:firehoseBufferMiB', 129, 'from 64 to 128'],
+    ['iot:parquet', 'yes', 'true or false'],
+    ['iot:allowedLatenessMinutes', -1, 'from 0 to 1440'],
+    ['iot:alarmEmail', 'not-an-email', 'email address'],
+    ['iot:aggregatesTtlDays', 0, 'keep aggregates forever'],
+    ['iot:batchSize', 10_001, 'from 1 to 10000'],
+    ['iot:maxBatchingWindowSeconds', 301, 'from 0 to 300'],
+    ['iot:retryAttempts', -1, 'from 0 to 10000'],
+    ['iot:maxRecordAgeSeconds', 30, 'from 60 to 604800'],
+    ['iot:tumblingWindowSeconds', 901, 'from 1 to 900'],
+    ['iot:logRetentionDays', 42, 'one of 1, 3, 5, 7, 14, 30'],
+    ['iot:metricsNamespace', 'has space', 'CloudWatch namespace'],
+    ['iot:athenaScanLimitGiB', 0, 'from 1 to 10240'],
+    ['iot:readCapacityMax', 0, 'from 1 to 40000'],
+  ])('%s = %j is rejected with a message naming the key and the fix', (key, value, hint) => {
+    let error: unknown;
+    try {
+      withCdkJson({ [key]: value });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toContain(`${key}: got ${JSON.stringify(value)}`);
+    expect(message).toContain(hint);
+  });
+
+  test('capacity ranges must not be inverted', () => {
+    expect(() => withCdkJson({ 'iot:writeCapacityMin': 20, 'iot:writeCapacityMax': 10 })).toThrow(
+      'iot:writeCapacityMax: got 10; set at least iot:writeCapacityMin (20)',
+    );
+  });
+
+  test('every problem is reported at once', () => {
+    try {
+      withCdkJson({ 'iot:shardCount': -1, 'iot:parquet': 'maybe', 'iot:batchSize': 0 });
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      expect((err as ConfigError).problems).toHaveLength(3);
+    }
+  });
+});
+
+test('the Glue database name is an Athena identifier derived from the stage', () => {
+  expect(glueDatabaseName('dev')).toBe('iot_telemetry_dev');
+  expect(glueDatabaseName('prod-eu')).toBe('iot_telemetry_prod_eu');
+});

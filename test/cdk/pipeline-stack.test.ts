@@ -1,0 +1,277 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { AGGREGATOR_ENTRY } from '../../lib/constructs/aggregator';
+import { ARCHIVE_ERROR_PREFIX, ARCHIVE_RAW_PREFIX } from '../../lib/constructs/archive-delivery';
+import { profilePartitionJq } from '../../lib/core/profiles';
+import { only, type Synthesized, synthesize } from './helpers';
+
+/** A cross-stack reference to an export of the state stack. */
+const importOf = (fragment: string) => ({
+  'Fn::ImportValue': Match.stringLikeRegexp(`^IotTelemetry-dev-State:ExportsOutput.*${fragment}`),
+});
+
+let json: Synthesized;
+let parquet: Synthesized;
+beforeAll(() => {
+  json = synthesize();
+  parquet = synthesize({
+    'iot:parquet': 'true',
+    'iot:alarmEmail': 'ops@example.com',
+    'iot:firehoseBufferSeconds': 300,
+    'iot:firehoseBufferMiB': 128,
+    'iot:aggregatesTtlDays': 90,
+    'iot:batchSize': 1000,
+    'iot:retryAttempts': 5,
+  });
+});
+
+describe('aggregator function', () => {
+  test('the default entry is the handler in lambdas/aggregator/index.ts', () => {
+    expect(AGGREGATOR_ENTRY.replace(/\\/g, '/')).toMatch(/\/lambdas\/aggregator\/index\.ts$/);
+  });
+
+  test('Node.js 22 on arm64, `handler` export, explicit log group with the configured retention', () => {
+    json.pipeline.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: 60,
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^AggregatorLogs') } },
+    });
+    json.pipeline.hasResource('AWS::Logs::LogGroup', {
+      Properties: { RetentionInDays: 30 },
+      DeletionPolicy: 'Delete',
+    });
+  });
+
+  test('environment: tables, bucket, quarantine prefix, lateness and Powertools settings, nothing else', () => {
+    json.pipeline.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectEquals({
+          AGGREGATES_TABLE: importOf('RefAggregatesTable'),
+          DEVICE_STATE_TABLE: importOf('RefDeviceStateTable'),
+          ARCHIVE_BUCKET: importOf('RefArchiveBucket'),
+          QUARANTINE_PREFIX: 'quarantine/',
+          ALLOWED_LATENESS_MINUTES: '10',
+          POWERTOOLS_SERVICE_NAME: 'iot-aggregator-dev',
+          POWERTOOLS_METRICS_NAMESPACE: 'IotTelemetry',
+          NODE_OPTIONS: '--enable-source-maps',
+        }),
+      },
+    });
+    parquet.pipeline.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ AGGREGATES_TTL_DAYS: '90' }) },
+    });
+  });
+
+  test('own role: no managed policies, writes only its own log group', () => {
+    json.pipeline.resourceCountIs('AWS::IAM::Role', 2);
+    for (const r of Object.values(json.pipeline.findResources('AWS::IAM::Role'))) {
+      expect(r.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+    json.pipeline.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^AggregatorRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AggregatorLogs'), 'Arn'] },
+          },
+        ]),
+      },
+    });
+  });
+});
+
+describe('Kinesis event source mapping', () => {
+  test('60 s tumbling window, partial batch responses, bisect, bounded retries and age, SQS on failure', () => {
+    json.pipeline.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: importOf('TelemetryStreamArn'),
+      FunctionName: { Ref: Match.stringLikeRegexp('^AggregatorFunction') },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 500,
+      MaximumBatchingWindowInSeconds: 5,
+      TumblingWindowInSeconds: 60,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 3,
+      MaximumRecordAgeInSeconds: 3600,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AggregatorFailureQueue'), 'Arn'] } },
+      },
+      ParallelizationFactor: Match.absent(),
+    });
+  });
+
+  test('config values reach the mapping unchanged (batch size and retries are not swapped)', () => {
+    parquet.pipeline.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 1000,
+      MaximumRetryAttempts: 5,
+    });
+  });
+
+  test('the on-failure queue is encrypted, keeps messages 14 days and refuses plain HTTP', () => {
+    json.pipeline.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1209600,
+    });
+    json.pipeline.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('Firehose archive delivery', () => {
+  const destination = (s: Synthesized) =>
+    only(s.pipeline, 'AWS::KinesisFirehose::DeliveryStream').Properties.ExtendedS3DestinationConfiguration;
+
+  test('reads the telemetry stream into the archive bucket', () => {
+    json.pipeline.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamType: 'KinesisStreamAsSource',
+      DeliveryStreamName: Match.absent(),
+      KinesisStreamSourceConfiguration: { KinesisStreamARN: importOf('TelemetryStreamArn') },
+      ExtendedS3DestinationConfiguration: { BucketARN: importOf('ArchiveBucketArn') },
+    });
+  });
+
+  test('Hive-style prefixes exactly as the architecture fixes them', () => {
+    expect(ARCHIVE_RAW_PREFIX).toBe(
+      'raw/profile=!{partitionKeyFromQuery:profile}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/',
+    );
+    expect(ARCHIVE_ERROR_PREFIX).toBe(
+      'errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/',
+    );
+    for (const s of [json, parquet]) {
+      expect(destination(s).Prefix).toBe(ARCHIVE_RAW_PREFIX);
+      expect(destination(s).ErrorOutputPrefix).toBe(ARCHIVE_ERROR_PREFIX);
+    }
+  });
+
+  test('JSON: dynamic partitioning by the profile JQ, newline delimiter, GZIP, buffering from config', () => {
+    const d = destination(json);
+    expect(d.DynamicPartitioningConfiguration).toEqual({ Enabled: true, RetryOptions: { DurationInSeconds: 300 } });
+    expect(d.ProcessingConfiguration).toEqual({
+      Enabled: true,
+      Processors: [
+        {
+          Type: 'MetadataExtraction',
+          Parameters: [
+            { ParameterName: 'MetadataExtractionQuery', ParameterValue: profilePartitionJq() },
+            { ParameterName: 'JsonParsingEngine', ParameterValue: 'JQ-1.6' },
+          ],
+        },
+        { Type: 'AppendDelimiterToRecord', Parameters: [{ ParameterName: 'Delimiter', ParameterValue: '\\n' }] },
+      ],
+    });
+    expect(d.CompressionFormat).toBe('GZIP');
+    expect(d.BufferingHints).toEqual({ IntervalInSeconds: 60, SizeInMBs: 64 });
+    expect(d.DataFormatConversionConfiguration).toBeUndefined();
+  });
+
+  test('Parquet: format conversion with the Glue archive schema, no extra compression or delimiter', () => {
+    const d = destination(parquet);
+    expect(d.CompressionFormat).toBe('UNCOMPRESSED');
+    expect(d.BufferingHints).toEqual({ IntervalInSeconds: 300, SizeInMBs: 128 });
+    expect(d.ProcessingConfiguration.Processors.map((p: { Type: string }) => p.Type)).toEqual(['MetadataExtraction']);
+    expect(d.DynamicPartitioningConfiguration.Enabled).toBe(true);
+    parquet.pipeline.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      ExtendedS3DestinationConfiguration: {
+        DataFormatConversionConfiguration: {
+          Enabled: true,
+          InputFormatConfiguration: { Deserializer: { OpenXJsonSerDe: { CaseInsensitive: true } } },
+          OutputFormatConfiguration: { Serializer: { ParquetSerDe: { Compression: 'SNAPPY' } } },
+          SchemaConfiguration: {
+            DatabaseName: 'iot_telemetry_dev',
+            TableName: 'archive_schema',
+            VersionId: 'LATEST',
+            RoleARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ArchiveDeliveryRole'), 'Arn'] },
+          },
+        },
+      },
+    });
+  });
+
+  test('Parquet: the role reads exactly the schema table, and the pipeline deploys after the catalog', () => {
+    parquet.pipeline.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^ArchiveDeliveryRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: ['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions'],
+            Resource: [
+              Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':catalog'])] }),
+              Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':database/iot_telemetry_dev'])] }),
+              Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':table/iot_telemetry_dev/archive_schema'])] }),
+            ],
+          },
+        ]),
+      },
+    });
+    expect(parquet.stacks.pipeline.dependencies).toContain(parquet.stacks.analytics);
+    expect(json.stacks.pipeline.dependencies).not.toContain(json.stacks.analytics);
+    const jsonPolicies = JSON.stringify(json.pipeline.findResources('AWS::IAM::Policy'));
+    expect(jsonPolicies).not.toContain('glue:');
+  });
+
+  test('logs to its own log group and generated log stream; waits for its role policy', () => {
+    const { Properties, DependsOn } = Object.values(
+      json.pipeline.findResources('AWS::KinesisFirehose::DeliveryStream'),
+    )[0] as { Properties: Record<string, any>; DependsOn: string[] };
+    expect(Properties.ExtendedS3DestinationConfiguration.CloudWatchLoggingOptions).toEqual({
+      Enabled: true,
+      LogGroupName: { Ref: expect.stringMatching(/^ArchiveDeliveryLogs/) },
+      LogStreamName: { Ref: expect.stringMatching(/^ArchiveDeliveryS3Delivery/) },
+    });
+    expect(DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^ArchiveDeliveryRoleDefaultPolicy/)]));
+  });
+
+  test('writes only raw/ and errors/ of the archive', () => {
+    json.pipeline.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^ArchiveDeliveryRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['s3:PutObject']),
+            Resource: [
+              { 'Fn::Join': ['', [importOf('ArchiveBucketArn'), '/errors/*']] },
+              { 'Fn::Join': ['', [importOf('ArchiveBucketArn'), '/raw/*']] },
+            ],
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('least privilege', () => {
+  test('the aggregator may put objects under quarantine/ only', () => {
+    json.pipeline.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^AggregatorRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['s3:PutObject']),
+            Resource: { 'Fn::Join': ['', [importOf('ArchiveBucketArn'), '/quarantine/*']] },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('no IAM statement in any stack allows `*` or `service:*` actions', () => {
+    for (const s of [json, parquet]) {
+      for (const template of [s.state, s.analytics, s.pipeline]) {
+        const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+        const actions = policies.flatMap((p) =>
+          p.Properties.PolicyDocument.Statement.flatMap((st: { Action: string | string[] }) => [st.Action].flat()),
+        );
+        for (const action of actions) expect(action).not.toMatch(/^(\*|[a-z0-9-]+:\*)$/);
+      }
+    }
+  });
+});
