@@ -7,10 +7,8 @@ import { createStacks } from '../lib/stacks';
 // Wiring only: context -> validated config -> stacks, with cdk-nag's AwsSolutions pack on every synth.
 const app = new App();
 try {
-  createStacks(
-    app,
-    configFromContext((key) => app.node.tryGetContext(key)),
-  );
+  const config = configFromContext((key) => app.node.tryGetContext(key), Object.keys(app.node.getAllContext()));
+  createStacks(app, config);
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   console.error(err.message);

@@ -1,9 +1,9 @@
 #!/usr/bin/env -S npx tsx
+import { SingleBar } from 'cli-progress';
 /**
  * Device simulator: `npm run simulate -- [options]`. Wiring only: flags -> runSimulation (lib/simulator/run.ts).
  */
 import { Command, Option } from 'commander';
-import { SingleBar } from 'cli-progress';
 import {
   parseDelayFlag,
   parseDurationFlag,
@@ -26,10 +26,19 @@ const program = new Command('simulate')
       'Target: --outputs FILE, or the running embedded stack (.local/stack.json), or --stream/--endpoint/--region, or --out.',
   )
   .option('-p, --profile <list>', 'device fleet(s): unicorn, solar, or unicorn,solar', 'unicorn')
-  .option('-n, --devices <n|profile=n,...>', 'devices per profile, e.g. 10 or unicorn=5,solar=30000 (default: 1 unicorn, 100 panels)')
-  .option('--name <name...>', 'unicorn name(s), like the workshop producer\'s -name (one unicorn per name)')
-  .option('--interval <dur|profile=dur,...>', 'simulated time between two readings of a device (default: unicorn 1s, solar 5m)')
-  .option('--rate <n|max>', 'unique records per second for the whole run (sets the speed), or max: as fast as the target takes')
+  .option(
+    '-n, --devices <n|profile=n,...>',
+    'devices per profile, e.g. 10 or unicorn=5,solar=30000 (default: 1 unicorn, 100 panels)',
+  )
+  .option('--name <name...>', "unicorn name(s), like the workshop producer's -name (one unicorn per name)")
+  .option(
+    '--interval <dur|profile=dur,...>',
+    'simulated time between two readings of a device (default: unicorn 1s, solar 5m)',
+  )
+  .option(
+    '--rate <n|max>',
+    'unique records per second for the whole run (sets the speed), or max: as fast as the target takes',
+  )
   .option('--speed <n>', 'simulated time runs N times faster than the clock (default 1: live data)')
   .option('--duration <dur>', 'wall-clock run time, e.g. 30s, 10m, 2h (default: until Ctrl-C, at most 24 h of events)')
   .option('--sim-duration <dur>', 'simulated span instead of --duration, e.g. 1d (with --speed or --rate max)')
@@ -38,15 +47,26 @@ const program = new Command('simulate')
   .option('--seed <n>', 'random seed: the same seed gives the same data (default: random, printed in the summary)')
   .option('--no-anomalies', 'no injected spikes, gaps or faults')
   .option('--anomalies-file <path>', 'write the injected anomalies (spikes, gaps, faults) as JSON to this file')
-  .option('--duplicates <k>', 'the retry bug: send each message K extra times, identical (the solar firmware sends 10)', '0')
-  .option('--delay <spec>', 'when the copies go out: immediate, seconds (1-30 s), minutes (1-10 min), or MIN-MAX like 2s-45s', 'immediate')
-  .option('--reorder [window]', 'hold every message back by a random 0..window (default 30s) so messages overtake each other')
+  .option(
+    '--duplicates <k>',
+    'the retry bug: send each message K extra times, identical (the solar firmware sends 10)',
+    '0',
+  )
+  .option(
+    '--delay <spec>',
+    'when the copies go out: immediate, seconds (1-30 s), minutes (1-10 min), or MIN-MAX like 2s-45s',
+    'immediate',
+  )
+  .option(
+    '--reorder [window]',
+    'hold every message back by a random 0..window (default 30s) so messages overtake each other',
+  )
   .option('--dedupe', 'edge gateway that drops the copies before Kinesis (bounded memory, see docs/simulator.md)')
   .option('--dedupe-window <dur>', 'how long the gateway remembers a message', '10m')
   .option('--dedupe-max-keys <n>', 'most messages the gateway remembers at once', '500000')
-  .option('--stream <name>', 'Kinesis stream name (the workshop\'s -stream)')
+  .option('--stream <name>', "Kinesis stream name (the workshop's -stream)")
   .option('--endpoint <url>', 'Kinesis endpoint: the embedded runtime, LocalStack (http://127.0.0.1:4566), ...')
-  .option('--region <region>', 'AWS region (default: the target file\'s, AWS_REGION, or us-east-1)')
+  .option('--region <region>', "AWS region (default: the target file's, AWS_REGION, or us-east-1)")
   .option('--outputs <file>', 'read the stream from a `cdk deploy --outputs-file` file')
   .option('--aws', 'ignore .local/stack.json: --stream alone means your AWS account')
   .option('--out <file|->', 'write NDJSON to a file (or - for stdout) instead of sending')
@@ -67,9 +87,12 @@ function buildOptions(f: Flags): SimulationOptions {
   const names = f.name as string[] | undefined;
   let profiles = parseProfiles(f.profile as string);
   if (names && names.length > 0 && !profiles.includes('unicorn')) profiles = ['unicorn', ...profiles];
-  const devices = f.devices ? parsePerProfile('--devices', f.devices as string, (fl, t) => parsePositiveInt(fl, t)) : undefined;
+  const devices = f.devices
+    ? parsePerProfile('--devices', f.devices as string, (fl, t) => parsePositiveInt(fl, t))
+    : undefined;
   const interval = f.interval ? parsePerProfile('--interval', f.interval as string, parseDurationFlag) : undefined;
-  const reorder = f.reorder === undefined ? 0 : f.reorder === true ? 30_000 : parseDurationFlag('--reorder', f.reorder as string);
+  const reorder =
+    f.reorder === undefined ? 0 : f.reorder === true ? 30_000 : parseDurationFlag('--reorder', f.reorder as string);
   const out = f.out as string | undefined;
   return {
     profiles,
@@ -171,7 +194,9 @@ function progressReporter(): { onProgress: (s: SimulationStats) => void; stop: (
 
 function formatSeconds(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 }
 
 async function main(): Promise<void> {

@@ -124,11 +124,21 @@ const LOG_RETENTION_VALUES = Object.values(RetentionDays).filter((v): v is numbe
 /**
  * Builds and validates the config from context. `getContext` is `app.node.tryGetContext` (or a map in tests).
  * Values given with `-c` arrive as strings, so numbers and booleans are accepted in both forms.
- * Every problem is reported at once, each naming its key and what to do; an unknown `iot:` key is not
- * checked here (the CDK cannot list context keys), so a typo falls back to the default.
+ * Every problem is reported at once, each naming its key and what to do. Pass `contextKeys`
+ * (`Object.keys(app.node.getAllContext())`) to also reject unknown `iot:` keys: a typo would otherwise
+ * silently deploy the default.
  */
-export function configFromContext(getContext: (key: string) => unknown): StackConfig {
+export function configFromContext(
+  getContext: (key: string) => unknown,
+  contextKeys: readonly string[] = [],
+): StackConfig {
   const problems: string[] = [];
+  const known = new Set(Object.keys(DEFAULT_CONFIG).map((field) => CONTEXT_PREFIX + field));
+  for (const key of contextKeys) {
+    if (key.startsWith(CONTEXT_PREFIX) && !known.has(key)) {
+      problems.push(`${key}: unknown key; known keys are ${[...known].join(', ')}`);
+    }
+  }
   const read = (field: keyof StackConfig): unknown => {
     const value = getContext(CONTEXT_PREFIX + field);
     return value === null || value === '' ? undefined : value;

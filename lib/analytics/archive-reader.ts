@@ -59,7 +59,10 @@ export class ArchiveReader {
           values: { ...f.values, [seg.variable!]: v.value },
         })),
       );
-      const allowed = await filter([...known, seg.variable], next.map((n) => n.values));
+      const allowed = await filter(
+        [...known, seg.variable],
+        next.map((n) => n.values),
+      );
       if (allowed.length === next.length && next.length > 1) {
         return this.discover(table, bucket, frontier, segments.slice(index), known, filter);
       }
@@ -83,7 +86,10 @@ export class ArchiveReader {
     known: readonly string[],
     filter: PartitionFilter,
   ): Promise<ArchiveObject[]> {
-    const groups = new Map<string, { values: PartitionValues; objects: Omit<ArchiveObject, 'bucket' | 'partition'>[] }>();
+    const groups = new Map<
+      string,
+      { values: PartitionValues; objects: Omit<ArchiveObject, 'bucket' | 'partition'>[] }
+    >();
     for (const f of frontier) {
       for (const o of await this.listAll(bucket, f.prefix)) {
         const parts = o.key.slice(f.prefix.length).split('/');
@@ -95,7 +101,10 @@ export class ArchiveReader {
           if (seg.variable === undefined) {
             ok = part === seg.literal;
           } else {
-            const raw = part.startsWith(seg.before) && part.endsWith(seg.after) ? part.slice(seg.before.length, part.length - seg.after.length) : undefined;
+            const raw =
+              part.startsWith(seg.before) && part.endsWith(seg.after)
+                ? part.slice(seg.before.length, part.length - seg.after.length)
+                : undefined;
             const int = isIntType(table, seg.variable);
             ok = raw !== undefined && (!int || /^-?\d+$/.test(raw));
             if (ok) values[seg.variable] = int ? Number.parseInt(raw!, 10) : raw!;
@@ -110,7 +119,10 @@ export class ArchiveReader {
       }
     }
     const all = [...known, ...rest.filter((s) => s.variable !== undefined).map((s) => s.variable!)];
-    const allowed = await filter(all, [...groups.values()].map((g) => g.values));
+    const allowed = await filter(
+      all,
+      [...groups.values()].map((g) => g.values),
+    );
     const keep = new Set(allowed.map((v) => JSON.stringify(v)));
     return [...groups.entries()]
       .filter(([id]) => keep.has(id))
@@ -152,7 +164,9 @@ export class ArchiveReader {
     const out: Omit<ArchiveObject, 'bucket' | 'partition'>[] = [];
     let startAfter: string | undefined;
     for (;;) {
-      const res = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, StartAfter: startAfter }));
+      const res = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, StartAfter: startAfter }),
+      );
       for (const c of res.Contents ?? []) {
         const name = c.Key!.slice(c.Key!.lastIndexOf('/') + 1);
         // Athena skips "directory" markers and files whose names start with _ or . (e.g. _SUCCESS).
@@ -175,7 +189,10 @@ function projectedValues(table: GlueTableDef, key: string): { value: number | st
     const [lo, hi] = (p[`projection.${key}.range`] ?? '').split(',').map((x) => Number.parseInt(x.trim(), 10));
     if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || hi < lo || hi - lo > 100_000) return undefined;
     const digits = Number.parseInt(p[`projection.${key}.digits`] ?? '0', 10) || 0;
-    return Array.from({ length: hi - lo + 1 }, (_, i) => ({ value: lo + i, text: String(lo + i).padStart(digits, '0') }));
+    return Array.from({ length: hi - lo + 1 }, (_, i) => ({
+      value: lo + i,
+      text: String(lo + i).padStart(digits, '0'),
+    }));
   }
   if (type === 'enum') {
     return (p[`projection.${key}.values`] ?? '').split(',').map((v) => ({ value: v.trim(), text: v.trim() }));

@@ -33,7 +33,9 @@ export function storageFormat(t: GlueTableDef): StorageFormat {
   const hint = `${t.serde ?? ''} ${t.inputFormat ?? ''} ${t.parameters?.classification ?? ''}`.toLowerCase();
   if (hint.includes('parquet')) return 'parquet';
   if (hint.includes('json') || hint.trim() === '') return 'json';
-  throw new Error(`Table ${t.databaseName}.${t.tableName}: only JSON and Parquet tables are supported (${hint.trim()})`);
+  throw new Error(
+    `Table ${t.databaseName}.${t.tableName}: only JSON and Parquet tables are supported (${hint.trim()})`,
+  );
 }
 
 /** Glue/Hive column type to the DuckDB type the engine reads it as. */
@@ -148,8 +150,9 @@ export function tablesFromTemplate(template: unknown, resolve: (logicalIdOrAttr:
       if ('Fn::Sub' in o) {
         const arg = o['Fn::Sub'];
         const [text, vars] = Array.isArray(arg) ? (arg as [string, Record<string, unknown>]) : [arg as string, {}];
-        return text.replace(/\$\{([^}!]+)\}/g, (_m, name: string) =>
-          name in vars ? String(value(vars[name])) : resolve(name),
+        // `${!x}` is Fn::Sub's escape for a literal `${x}` (how templates write partition placeholders).
+        return text.replace(/\$\{(!?)([^}]+)\}/g, (_m, bang: string, name: string) =>
+          bang ? `\${${name}}` : name in vars ? String(value(vars[name])) : resolve(name),
         );
       }
       return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, value(x)]));

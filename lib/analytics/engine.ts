@@ -5,7 +5,7 @@ import { type ClientTarget, s3ClientConfig } from '../shared/aws-clients';
 import { type ArchiveObject, ArchiveReader, type PartitionValues } from './archive-reader';
 import { duckDbType, type GlueTableDef, storageFormat } from './catalog';
 import { formatValue, toAthenaType } from './result-values';
-import { isPunct, isWord, quoteString, SqlSyntaxError, tokenize } from './sql-tokens';
+import { isPunct, isWord, quoteString, SqlSyntaxError, skipWs, skipWsBack, type Token, tokenize } from './sql-tokens';
 import { findTableRefs, type TableRef } from './table-refs';
 import { DUCKDB_SESSION_SETTINGS, translateTrinoToDuckDb, UnsupportedSqlError } from './trino-to-duckdb';
 
@@ -82,7 +82,9 @@ export class AnalyticsEngine {
   }
 
   table(database: string | undefined, name: string): GlueTableDef | undefined {
-    return this.options.tables.find((t) => t.tableName === name && (database === undefined || t.databaseName === database));
+    return this.options.tables.find(
+      (t) => t.tableName === name && (database === undefined || t.databaseName === database),
+    );
   }
 
   async execute(sql: string, opts: { database?: string; signal?: AbortSignal } = {}): Promise<QueryOutput> {
@@ -93,7 +95,8 @@ export class AnalyticsEngine {
     try {
       for (const s of DUCKDB_SESSION_SETTINGS) await conn.run(s);
       const meta = this.metadataQuery(sql, opts.database);
-      if (meta) return { ...meta, dataScannedInBytes: 0, engineExecutionTimeInMillis: Date.now() - started, objectsRead: 0 };
+      if (meta)
+        return { ...meta, dataScannedInBytes: 0, engineExecutionTimeInMillis: Date.now() - started, objectsRead: 0 };
       const { duckSql, scanned, objects } = await this.prepare(conn, sql, opts.database, opts.signal);
       if (opts.signal?.aborted) throw new QueryCancelled('Query cancelled');
       const result = await conn.runAndReadAll(duckSql);
@@ -131,6 +134,7 @@ export class AnalyticsEngine {
     const { tokens, refs } = findTableRefs(sql, (db, name) => this.table(db ?? database, name) !== undefined);
     let scanned = 0;
     let objects = 0;
+    const parquet: { files: string[]; columns: string[] }[] = [];
     const pieces: string[] = [];
     let cursor = 0;
     for (const [k, ref] of refs.entries()) {
@@ -144,7 +148,8 @@ export class AnalyticsEngine {
       );
       if (signal?.aborted) throw new QueryCancelled('Query cancelled');
       const files = await mapLimit(listed, DOWNLOAD_CONCURRENCY, (o: ArchiveObject) => this.reader.localCopy(table, o));
-      scanned += listed.reduce((sum, o) => sum + o.size, 0);
+      if (storageFormat(table) === 'parquet') parquet.push({ files, columns: table.columns.map((c) => c.name) });
+      else scanned += listed.reduce((sum, o) => sum + o.size, 0);
       objects += listed.length;
       const view = `__t${k}`;
       await conn.run(`CREATE OR REPLACE TEMP VIEW ${view} AS ${scanSql(table, files)}`);
@@ -153,7 +158,18 @@ export class AnalyticsEngine {
       cursor = ref.end;
     }
     for (let i = cursor; i < tokens.length; i++) pieces.push(tokens[i].text);
-    return { duckSql: translateTrinoToDuckDb(pieces.join('')), scanned, objects };
+    const duckSql = translateTrinoToDuckDb(pieces.join(''));
+    if (parquet.length > 0) {
+      // Columnar scans are billed for the column chunks read: ask DuckDB's plan which columns that is.
+      const planned = await plannedParquetColumns(conn, duckSql);
+      const fallback = referencedColumns(tokens);
+      for (const p of parquet) {
+        const used = planned ?? fallback;
+        const columns = used === 'all' ? 'all' : new Set(p.columns.filter((c) => used.has(c)));
+        scanned += await parquetScannedBytes(conn, p.files, columns);
+      }
+    }
+    return { duckSql, scanned, objects };
   }
 
   /** Evaluates the ref's partition conjuncts on candidate partition values, in DuckDB, with Trino semantics. */
@@ -165,7 +181,9 @@ export class AnalyticsEngine {
     candidates: PartitionValues[],
   ): Promise<PartitionValues[]> {
     const partitionCols = new Set(table.partitionKeys.map((k) => k.name));
-    const usable = ref.partitionConjuncts.filter((c) => c.columns.every((col) => partitionCols.has(col) && known.includes(col)));
+    const usable = ref.partitionConjuncts.filter((c) =>
+      c.columns.every((col) => partitionCols.has(col) && known.includes(col)),
+    );
     if (usable.length === 0 || candidates.length === 0) return candidates;
     const literal = (v: number | string) => (typeof v === 'number' ? String(v) : quoteString(v));
     let remaining = candidates;
@@ -249,11 +267,75 @@ export function scanSql(table: GlueTableDef, files: readonly string[]): string {
       ? ''
       : `, hive_partitioning = true, hive_types = {${parts.map((p) => `${quoteString(p.name)}: '${p.type}'`).join(', ')}}`;
   if (storageFormat(table) === 'parquet') {
-    const select = [...cols.map((c) => `CAST("${c.name}" AS ${c.type}) AS "${c.name}"`), ...parts.map((p) => `"${p.name}"`)];
+    const select = [
+      ...cols.map((c) => `CAST("${c.name}" AS ${c.type}) AS "${c.name}"`),
+      ...parts.map((p) => `"${p.name}"`),
+    ];
     return `SELECT ${select.join(', ')} FROM read_parquet(${list}, union_by_name = true${hive})`;
   }
   const struct = `{${cols.map((c) => `${quoteString(c.name)}: ${quoteString(c.type)}`).join(', ')}}`;
   return `SELECT ${all.map((c) => `"${c.name}"`).join(', ')} FROM read_json(${list}, format = 'newline_delimited', columns = ${struct}${hive})`;
+}
+
+/**
+ * Identifiers the query mentions, or 'all' when it selects `*`: a Parquet scan reads only those
+ * columns' chunks, which is what Athena bills for columnar data.
+ */
+function referencedColumns(tokens: readonly Token[]): Set<string> | 'all' {
+  const names = new Set<string>();
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t.kind === 'ident' || t.kind === 'qident') names.add(t.value);
+    if (t.kind === 'op' && t.text === '*') {
+      const prev = tokens[skipWsBack(tokens, i - 1)];
+      const next = tokens[skipWs(tokens, i + 1)];
+      const countStar = isPunct(prev, '(') && isPunct(next, ')');
+      const isMultiply =
+        prev && (prev.kind === 'number' || prev.kind === 'ident' || prev.kind === 'qident' || isPunct(prev, ')'));
+      if (!countStar && !(isMultiply && !isPunct(prev, '.') && !isWord(prev, 'select', 'distinct'))) return 'all';
+    }
+  }
+  return names;
+}
+
+/** Columns the Parquet scans of DuckDB's optimized plan read (projections and filters), or undefined. */
+async function plannedParquetColumns(conn: DuckDBConnection, duckSql: string): Promise<Set<string> | undefined> {
+  try {
+    const res = await conn.runAndReadAll(`EXPLAIN (FORMAT json) ${duckSql}`);
+    const plans = res.getRowsJS().map((r) => JSON.parse(String(r[1])));
+    const out = new Set<string>();
+    const walk = (node: { name?: string; children?: unknown[]; extra_info?: Record<string, unknown> }) => {
+      if (/PARQUET/i.test(node.name ?? '') || /parquet/i.test(String(node.extra_info?.Function ?? ''))) {
+        for (const key of ['Projections', 'Filters']) {
+          const v = node.extra_info?.[key];
+          const text = Array.isArray(v) ? v.join(' ') : String(v ?? '');
+          for (const w of text.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []) out.add(w.toLowerCase());
+        }
+      }
+      for (const c of node.children ?? []) walk(c as typeof node);
+    };
+    for (const p of plans) for (const n of Array.isArray(p) ? p : [p]) walk(n);
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bytes of the Parquet column chunks a query reads (compressed, as stored). */
+async function parquetScannedBytes(
+  conn: DuckDBConnection,
+  files: readonly string[],
+  columns: Set<string> | 'all',
+): Promise<number> {
+  if (files.length === 0) return 0;
+  const res = await conn.runAndReadAll(
+    `SELECT lower(path_in_schema) AS col, sum(total_compressed_size) AS bytes FROM parquet_metadata([${files.map(quoteString).join(', ')}]) GROUP BY 1`,
+  );
+  let total = 0;
+  for (const [col, bytes] of res.getRowsJS()) {
+    if (columns === 'all' || columns.has(String(col))) total += Number(bytes);
+  }
+  return total;
 }
 
 function toQueryFailure(err: unknown): Error {
@@ -261,9 +343,11 @@ function toQueryFailure(err: unknown): Error {
   const message = (err as Error)?.message ?? String(err);
   if (err instanceof UnsupportedSqlError) return new QueryFailure('NOT_SUPPORTED', message);
   if (err instanceof SqlSyntaxError) return new QueryFailure('SYNTAX_ERROR', message);
-  if (message.startsWith('HIVE_BAD_DATA')) return new QueryFailure('HIVE_BAD_DATA', message.replace(/^HIVE_BAD_DATA:\s*/, ''));
+  if (message.startsWith('HIVE_BAD_DATA'))
+    return new QueryFailure('HIVE_BAD_DATA', message.replace(/^HIVE_BAD_DATA:\s*/, ''));
   if (/^(Parser|Binder|Catalog) Error/.test(message)) return new QueryFailure('SYNTAX_ERROR', message);
-  if (/^(Conversion|Invalid Input|Out of Range) Error/.test(message)) return new QueryFailure('INVALID_FUNCTION_ARGUMENT', message);
+  if (/^(Conversion|Invalid Input|Out of Range) Error/.test(message))
+    return new QueryFailure('INVALID_FUNCTION_ARGUMENT', message);
   if (/Interrupted/i.test(message)) return new QueryCancelled('Query cancelled');
   return new QueryFailure('GENERIC_INTERNAL_ERROR', message);
 }

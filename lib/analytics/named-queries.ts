@@ -90,8 +90,12 @@ const UNICORN: Fleet = {
       AND distance BETWEEN 0 AND 1000000 AND healthpoints BETWEEN -32768 AND 32767 AND magicpoints BETWEEN -32768 AND 32767`,
 };
 
-/** `readings` (valid, in range) and `dedup` (one row per message) CTEs. */
-function dedupCtes(f: Fleet, copyKey: string): string {
+/**
+ * `readings` (in range) and `dedup` (one row per message) CTEs. `validate` applies the aggregator's
+ * field checks (every column): the consistency check needs them; trends, spikes and gaps skip them so
+ * that a Parquet archive is read only for the columns they use.
+ */
+function dedupCtes(f: Fleet, copyKey: string, validate = false): string {
   return `WITH readings AS (
   SELECT ${f.columns}, ${f.eventTime} AS event_time, year, month, day, hour
   FROM ${f.table}
@@ -102,8 +106,7 @@ dedup AS (
   SELECT * FROM (
     SELECT r.*, ROW_NUMBER() OVER (PARTITION BY ${copyKey} ORDER BY year, month, day, hour) AS copy_rank
     FROM readings r
-    WHERE event_time IS NOT NULL AND ${EVENT_RANGE}
-      AND ${f.valid}
+    WHERE event_time IS NOT NULL AND ${EVENT_RANGE}${validate ? `\n      AND ${f.valid}` : ''}
   ) AS numbered
   WHERE copy_rank = 1
 )`;
@@ -116,7 +119,7 @@ function deduplicated(f: Fleet): NamedQuerySpec {
   return {
     name: `${f.profile}-deduplicated`,
     description: `${f.profile} readings with retry copies removed (one row per ${f.profile === 'solar' ? 'panelid + seq' : 'name + StatusTime'}), in event-time order.`,
-    sql: `${dedupCtes(f, byMessage(f))}
+    sql: `${dedupCtes(f, byMessage(f), true)}
 SELECT ${f.columns}, event_time
 FROM dedup
 ORDER BY ${f.device}, event_time`,
@@ -146,7 +149,7 @@ function perMinute(f: Fleet): NamedQuerySpec {
   return {
     name: `${f.profile}-per-minute`,
     description: `Per-minute aggregates recomputed from the raw archive, with the aggregates table's keys and attributes (Name, StatusTime = minute start): compare with DynamoDB to check the pipeline.`,
-    sql: `${dedupCtes(f, copyKey)}
+    sql: `${dedupCtes(f, copyKey, true)}
 SELECT ${f.device} AS "Name",
   to_iso8601(date_trunc('minute', event_time)) AS "StatusTime",
   ${metrics}
@@ -205,13 +208,15 @@ function spikes(f: Fleet, metric: string, minScale: string): NamedQuerySpec {
   const normal = f.profile === 'solar' ? `status = 'OK'` : 'true';
   return {
     name: `${f.profile}-spikes`,
-    description: `Readings of ${metric} far from the device's own recent baseline: |value - median| > threshold x max(1.4826 x MAD, min_scale), median and MAD over the previous {{window}} readings.${f.profile === 'solar' ? ' Fault readings (status <> OK) are reported by FaultCount, not here.' : ''}`,
+    description: `Upward spikes of ${metric}: readings far above both the device's own recent baseline and the reading after it (a step change or a sunrise is not a spike), value - median > threshold x max(1.4826 x MAD, min_scale), median and MAD over the previous {{window}} readings.${f.profile === 'solar' ? ' Fault readings (status <> OK) are left out of the baseline; FaultCount reports them.' : ''}`,
     sql: `${dedupCtes(f, byMessage(f))},
 baseline AS (
-  SELECT ${f.device} AS device, event_time, ${metric} AS value, ${normal} AS normal,
+  SELECT ${f.device} AS device, event_time, ${metric} AS value,
     approx_percentile(${metric}, 0.5) OVER (${window}) AS median,
-    count(*) OVER (${window}) AS history
+    count(*) OVER (${window}) AS history,
+    lead(${metric}) OVER (PARTITION BY ${f.device} ORDER BY event_time) AS next_value
   FROM dedup
+  WHERE ${normal}
 ),
 scored AS (
   SELECT b.*, approx_percentile(abs(value - median), 0.5) OVER (PARTITION BY device ORDER BY event_time ROWS BETWEEN {{window}} PRECEDING AND 1 PRECEDING) AS mad
@@ -220,15 +225,20 @@ scored AS (
 SELECT device, event_time, value, median, mad,
   (value - median) / greatest(1.4826 * coalesce(mad, 0), {{min_scale}}) AS score
 FROM scored
-WHERE normal AND history >= {{window}}
-  AND abs(value - median) > {{threshold}} * greatest(1.4826 * coalesce(mad, 0), {{min_scale}})
+WHERE history >= 1 AND next_value IS NOT NULL
+  AND value - median > {{threshold}} * greatest(1.4826 * coalesce(mad, 0), {{min_scale}})
+  AND value - next_value > {{threshold}} * greatest(1.4826 * coalesce(mad, 0), {{min_scale}})
 ORDER BY device, event_time`,
     params: [
       ...RANGE_PARAMS,
       DEVICE_PARAM,
       { name: 'threshold', description: 'How many robust standard deviations make a spike', default: '6' },
       { name: 'window', description: 'Trailing readings in the baseline', default: '12' },
-      { name: 'min_scale', description: `Smallest deviation scale, in ${metric} units (flat series have MAD 0)`, default: minScale },
+      {
+        name: 'min_scale',
+        description: `Smallest deviation scale, in ${metric} units (flat series have MAD 0)`,
+        default: minScale,
+      },
     ],
   };
 }
@@ -332,7 +342,7 @@ export const NAMED_QUERIES: readonly NamedQuerySpec[] = [
   fleetTrends(SOLAR),
   deviceTrends(UNICORN),
   fleetTrends(UNICORN),
-  spikes(SOLAR, 'acpowerw', '50'),
+  spikes(SOLAR, 'acpowerw', '150'),
   spikes(UNICORN, 'distance', '1'),
   gaps(SOLAR, '900'),
   gaps(UNICORN, '5'),

@@ -45,7 +45,11 @@ export function parseParamArgs(args: readonly string[]): Record<string, string> 
 }
 
 /** The SQL with every `{{name}}` replaced by the given value or the parameter's default. */
-export function fillParams(sql: string, params: NamedQuerySpec['params'], values: Readonly<Record<string, string>>): string {
+export function fillParams(
+  sql: string,
+  params: NamedQuerySpec['params'],
+  values: Readonly<Record<string, string>>,
+): string {
   const known = new Set(params.map((p) => p.name));
   for (const name of Object.keys(values)) {
     if (!known.has(name)) {
@@ -57,14 +61,15 @@ export function fillParams(sql: string, params: NamedQuerySpec['params'], values
   const resolved: Record<string, string> = {};
   for (const p of params) {
     const v = values[p.name] ?? p.default;
-    if (v === undefined) throw new ParamError(`Missing parameter "${p.name}": ${p.description}. Pass --param ${p.name}=...`);
+    if (v === undefined)
+      throw new ParamError(`Missing parameter "${p.name}": ${p.description}. Pass --param ${p.name}=...`);
     const rule = RULES[p.name];
     if (rule && !(p.name === 'device' && v === '') && !rule.test(v)) {
       throw new ParamError(`Parameter ${p.name}=${JSON.stringify(v)} is not valid: expected ${rule.hint}.`);
     }
     resolved[p.name] = p.name === 'device' ? v.replace(/'/g, "''") : v;
   }
-  return sql.replace(/\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}/gi, (m, name: string) => {
+  return sql.replace(/\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}/gi, (_m, name: string) => {
     if (!(name in resolved)) throw new ParamError(`The query uses {{${name}}} but does not declare it`);
     return resolved[name];
   });

@@ -143,7 +143,8 @@ export function splitTopLevel(tokens: readonly Token[], from: number, to: number
 export const isWord = (t: Token | undefined, ...words: string[]): boolean =>
   t !== undefined && t.kind === 'ident' && words.includes(t.value);
 
-export const isPunct = (t: Token | undefined, p: string): boolean => t !== undefined && t.kind === 'punct' && t.text === p;
+export const isPunct = (t: Token | undefined, p: string): boolean =>
+  t !== undefined && t.kind === 'punct' && t.text === p;
 
 /** Next index at or after `i` that is not whitespace or a comment (or `tokens.length`). */
 export function skipWs(tokens: readonly Token[], i: number): number {

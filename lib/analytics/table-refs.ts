@@ -92,6 +92,7 @@ export function findTableRefs(
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
     const d = depthAt[i];
+    if (isPunct(t, '(')) inFrom[d + 1] = false;
     if (isWord(t, 'from', 'join')) inFrom[d] = true;
     else if (t.kind === 'ident' && CLAUSE_END.has(t.value)) inFrom[d] = false;
     if (!(t.kind === 'ident' || t.kind === 'qident') || !inFrom[d]) continue;
@@ -250,4 +251,3 @@ function partitionOnly(
   if (columns.size === 0) return undefined;
   return { sql: text.trim(), columns: [...columns] };
 }
-

@@ -329,7 +329,8 @@ class Emitter {
       const z = skipWs(t, n + 1);
       const zone = skipWs(t, z + 1);
       if (!isWord(t[z], 'zone')) throw new SqlSyntaxError(`Expected AT TIME ZONE at position ${tok.pos}`);
-      if (t[zone]?.kind === 'string' && /^(utc|z|\+00:00|gmt)$/i.test(t[zone].value)) return { text: '', next: zone + 1 };
+      if (t[zone]?.kind === 'string' && /^(utc|z|\+00:00|gmt)$/i.test(t[zone].value))
+        return { text: '', next: zone + 1 };
       return unsupported("AT TIME ZONE other than 'UTC' (the embedded engine runs in UTC)");
     }
     if (v === 'tablesample') unsupported('TABLESAMPLE');
@@ -663,7 +664,7 @@ export function castType(trino: string): string {
 }
 
 function timestampLiteral(value: string): string {
-  const v = value.trim();
+  const v = value.trim().replace(/\s+([+-]\d{2}(:?\d{2})?)$/, '$1');
   // Trino writes a zone after a space (`2020-01-01 10:00:00 UTC`, `... +02:00`); DuckDB parses both forms.
   const zoned = /(\s[A-Za-z][A-Za-z_/+-]*|[+-]\d{2}(:?\d{2})?|Z)$/.test(v) && !/^\d{4}-\d{2}-\d{2}$/.test(v);
   return `${zoned ? 'TIMESTAMPTZ' : 'TIMESTAMP'} ${quoteString(v)}`;

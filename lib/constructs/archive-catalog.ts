@@ -184,7 +184,7 @@ function toColumns(columns: readonly ArchiveColumn[]): glue.CfnTable.ColumnPrope
 }
 
 /** Every profile's columns once (first profile wins on a shared name); the types must agree. */
-export function unionColumns(profiles: readonly DeviceProfile[]): ArchiveColumn[] {
+export function unionColumns(profiles: readonly Pick<DeviceProfile, 'name' | 'archiveColumns'>[]): ArchiveColumn[] {
   const byName = new Map<string, ArchiveColumn>();
   for (const profile of profiles) {
     for (const column of profile.archiveColumns) {

@@ -32,6 +32,8 @@ export interface EdgeRouter {
   readonly counts: Readonly<Record<string, number>>;
   addService(service: JsonProtocolService): void;
   setUpstream(service: string, url: string): void;
+  /** True when an in-process service answers this X-Amz-Target prefix. */
+  hasService(targetPrefix: string): boolean;
   close(): Promise<void>;
 }
 
@@ -92,6 +94,7 @@ export async function startEdgeRouter(options: EdgeRouterOptions): Promise<EdgeR
     port,
     counts,
     addService: (s) => services.push(s),
+    hasService: (prefix) => services.some((s) => s.targetPrefixes.includes(prefix)),
     setUpstream: (service, url) => {
       upstreams[service] = url;
     },

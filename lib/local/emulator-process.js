@@ -1,4 +1,3 @@
-'use strict';
 /**
  * Child-process entry that runs ONE emulator (kinesalite, dynalite or s3rver) on 127.0.0.1.
  *
@@ -67,7 +66,7 @@ start().then(
     process.send({ ready: emulator.port });
   },
   (err) => {
-    process.send({ error: String((err && err.message) || err) });
+    process.send({ error: String(err?.message || err) });
     process.exit(1);
   },
 );

@@ -284,10 +284,15 @@ class ShardPoller {
         this.esm.options.log?.(`[esm ${this.shardId}] batch of ${seg.records.length} failed: ${outcome.message}`);
         if (this.m.bisectOnError && seg.records.length > 1) {
           const half = Math.ceil(seg.records.length / 2);
-          queue.splice(0, 1, { records: seg.records.slice(0, half), attempts: seg.attempts }, {
-            records: seg.records.slice(half),
-            attempts: seg.attempts,
-          });
+          queue.splice(
+            0,
+            1,
+            { records: seg.records.slice(0, half), attempts: seg.attempts },
+            {
+              records: seg.records.slice(half),
+              attempts: seg.attempts,
+            },
+          );
           this.esm.stats.bisections++;
           continue;
         }

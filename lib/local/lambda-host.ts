@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { LOCAL_CREDENTIALS } from '../shared/aws-clients';
 import type { FunctionPlan } from './stack-plan';
 
@@ -55,6 +55,11 @@ export class LambdaFunctionHost {
     return { ...result, durationMs: Date.now() - started } as InvokeResult;
   }
 
+  /** Where the function's stdout/stderr (Powertools logs and EMF metrics) go. */
+  get logFile(): string {
+    return join(this.options.logDir, `${this.fn.name}.log`);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.all].map((w) => w.stop()));
@@ -88,10 +93,11 @@ export class LambdaFunctionHost {
       AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
       AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
       AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
+      NODE_PATH: providedModules(join(this.options.logDir, '..', 'lambda-runtime')),
       ...this.fn.environment,
       ...this.options.extraEnv,
     };
-    const log = openSync(join(this.options.logDir, `${this.fn.name}.log`), 'a');
+    const log = openSync(this.logFile, 'a');
     const child = fork(join(__dirname, 'lambda-worker.js'), [], {
       env,
       execArgv: [`--max-old-space-size=${Math.max(128, this.fn.memoryMb)}`],
@@ -104,6 +110,26 @@ export class LambdaFunctionHost {
     await worker.ready;
     return worker;
   }
+}
+
+/**
+ * The Node.js Lambda runtime provides the AWS SDK v3 (bundlers leave `@aws-sdk/*` out). Locally the same
+ * is offered through NODE_PATH: a directory holding only a link to this project's `@aws-sdk`, so a bundle
+ * that forgot any other dependency fails here as it would on AWS.
+ */
+function providedModules(root: string): string {
+  const modules = join(root, 'node_modules');
+  const link = join(modules, '@aws-sdk');
+  if (!existsSync(link)) {
+    mkdirSync(modules, { recursive: true });
+    const sdk = dirname(dirname(require.resolve('@aws-sdk/client-s3/package.json')));
+    try {
+      symlinkSync(sdk, link, 'dir');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  return modules;
 }
 
 function fail(errorType: string, errorMessage: string, durationMs: number): InvokeResult {
@@ -125,7 +151,9 @@ class Worker {
       const p = this.pending;
       this.pending = undefined;
       clearTimeout(p.timer);
-      p.resolve(m.ok ? { ok: true, value: m.value, durationMs: 0 } : fail(m.error!.errorType, m.error!.errorMessage, 0));
+      p.resolve(
+        m.ok ? { ok: true, value: m.value, durationMs: 0 } : fail(m.error!.errorType, m.error!.errorMessage, 0),
+      );
     });
     child.on('exit', (code, signal) => {
       this.alive = false;

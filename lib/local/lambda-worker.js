@@ -1,4 +1,3 @@
-'use strict';
 /**
  * The "execution environment" of one locally run Lambda function: a child process with only the
  * function's environment (like a Lambda container), loading the bundled asset once (cold start)
@@ -26,8 +25,9 @@ function splitHandler(h) {
 function load() {
   if (handler) return handler;
   const mod = require(path.join(taskRoot, file));
-  const fn = mod[exportName] || (mod.default && mod.default[exportName]);
-  if (typeof fn !== 'function') throw new Error(`Runtime.HandlerNotFound: ${file}.${exportName} is undefined or not exported`);
+  const fn = mod[exportName] || mod.default?.[exportName];
+  if (typeof fn !== 'function')
+    throw new Error(`Runtime.HandlerNotFound: ${file}.${exportName} is undefined or not exported`);
   handler = fn;
   return fn;
 }

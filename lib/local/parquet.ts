@@ -32,10 +32,11 @@ export class ParquetWriter {
 
   /** Converts parsed records to one Parquet file's bytes (SNAPPY, Firehose's default). */
   async write(records: readonly Record<string, unknown>[]): Promise<Buffer> {
-    const { conn } = await (this.connection ??= DuckDBInstance.create(':memory:').then(async (instance) => ({
+    this.connection ??= DuckDBInstance.create(':memory:').then(async (instance) => ({
       instance,
       conn: await instance.connect(),
-    })));
+    }));
+    const { conn } = await this.connection;
     const id = ++this.n;
     const input = join(this.dir, `in-${id}.ndjson`);
     const output = join(this.dir, `out-${id}.parquet`);

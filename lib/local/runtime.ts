@@ -15,7 +15,7 @@ import { LambdaFunctionHost } from './lambda-host';
 import { provision } from './provision';
 import type { JsonProtocolService } from './service';
 import { sleep } from './shard-reader';
-import { SQS_ACCOUNT, LocalSqs } from './sqs';
+import { LocalSqs, SQS_ACCOUNT } from './sqs';
 import { planStack, type StackPlan } from './stack-plan';
 import { synthesize, synthIsStale } from './synth';
 import { type Assembly, loadAssembly } from './template';
@@ -113,7 +113,7 @@ export class LocalRuntime {
       }
       if (Date.now() > deadline) {
         throw new LocalRuntimeError(
-          `the pipeline did not drain within ${Math.round((deadline - started) / 1000)} s (see the Lambda logs under ${join(this.info.dataDir, '..', 'logs')})`,
+          `the pipeline did not drain within ${Math.round((deadline - started) / 1000)} s (see the Lambda logs: ${this.functions.map((f) => f.logFile).join(', ')})`,
         );
       }
       await sleep(100);
@@ -164,7 +164,6 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
     mkdirSync(dataDir, { recursive: true });
 
     // The endpoint first: a port in use fails in milliseconds, before any emulator starts.
-    let sqsRef: LocalSqs | undefined;
     const router = await startEdgeRouter({ upstreams: {}, services: [], port: options.port ?? 4566 });
     closers.push(() => router.close());
     const endpoint = router.url;
@@ -176,8 +175,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
     router.setUpstream('dynamodb', emulators.dynamodb.url);
     router.setUpstream('s3', emulators.s3.url);
     const sqs = new LocalSqs({ endpoint: () => endpoint, region, file: join(dataDir, 'sqs.json') });
-    sqsRef = sqs;
-    router.addService(sqsRef);
+    router.addService(sqs);
     closers.push(() => sqs.close());
 
     const target = { endpoint, region };
@@ -190,7 +188,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
       s3.destroy();
     });
 
-    const logDir = join(dataDir, '..', 'logs');
+    const logDir = temp ? join(temp, 'logs') : join(dataDir, '..', 'logs');
     const hosts = plan.functions.map(
       (fn) => new LambdaFunctionHost(fn, { endpoint, region, logDir, extraEnv: options.lambdaEnv }),
     );
@@ -254,7 +252,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
     for (const m of mappings) await m.start();
     for (const d of deliveries) await d.start();
 
-    const stackFile = options.stackFile === null ? null : resolve(cwd, options.stackFile ?? join('.local', 'stack.json'));
+    const stackFile =
+      options.stackFile === null ? null : resolve(cwd, options.stackFile ?? join('.local', 'stack.json'));
     if (stackFile) {
       mkdirSync(dirname(stackFile), { recursive: true });
       writeFileSync(stackFile, `${JSON.stringify(info, null, 2)}\n`);

@@ -1,5 +1,6 @@
 import {
   GetRecordsCommand,
+  type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   type GetShardIteratorCommandInput,
   type KinesisClient,
@@ -47,9 +48,11 @@ export class ShardReader {
   async read(limit: number): Promise<ReadResult> {
     const startedAt = Date.now();
     if (!this.iterator) this.iterator = await this.newIterator();
-    let out;
+    let out: GetRecordsCommandOutput;
     try {
-      out = await this.kinesis.send(new GetRecordsCommand({ ShardIterator: this.iterator, Limit: Math.min(10_000, limit) }));
+      out = await this.kinesis.send(
+        new GetRecordsCommand({ ShardIterator: this.iterator, Limit: Math.min(10_000, limit) }),
+      );
     } catch (err) {
       if ((err as Error).name === 'ExpiredIteratorException') {
         this.iterator = undefined;
@@ -73,7 +76,11 @@ export class ShardReader {
   }
 
   private async newIterator(): Promise<string> {
-    const input: GetShardIteratorCommandInput = { StreamName: this.streamName, ShardId: this.shardId, ShardIteratorType: 'LATEST' };
+    const input: GetShardIteratorCommandInput = {
+      StreamName: this.streamName,
+      ShardId: this.shardId,
+      ShardIteratorType: 'LATEST',
+    };
     const s = this.last ? ({ type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: this.last } as const) : this.start;
     input.ShardIteratorType = s.type;
     if (s.type === 'AFTER_SEQUENCE_NUMBER') input.StartingSequenceNumber = s.sequenceNumber;
@@ -87,9 +94,7 @@ export async function listShardIds(kinesis: KinesisClient, streamName: string): 
   const ids: string[] = [];
   let token: string | undefined;
   do {
-    const out = await kinesis.send(
-      new ListShardsCommand(token ? { NextToken: token } : { StreamName: streamName }),
-    );
+    const out = await kinesis.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: streamName }));
     for (const s of out.Shards ?? []) if (!s.SequenceNumberRange?.EndingSequenceNumber) ids.push(s.ShardId!);
     token = out.NextToken;
   } while (token);

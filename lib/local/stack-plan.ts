@@ -3,9 +3,9 @@ import {
   type Assembly,
   type CfnResource,
   lambdaAssetDir,
-  type ResourceRef,
   Resolver,
   type ResolverOptions,
+  type ResourceRef,
   resourcesOfType,
   type StackTemplate,
 } from './template';
@@ -203,7 +203,8 @@ export function planStack(assembly: Assembly, options: ResolverOptions): StackPl
       streamName: stream.name,
       streamArn: stream.arn,
       startingPosition: (p.StartingPosition as MappingPlan['startingPosition']) ?? 'LATEST',
-      startingTimestamp: p.StartingPositionTimestamp === undefined ? undefined : num(p.StartingPositionTimestamp, 0) * 1000,
+      startingTimestamp:
+        p.StartingPositionTimestamp === undefined ? undefined : num(p.StartingPositionTimestamp, 0) * 1000,
       batchSize: num(p.BatchSize, 100),
       maxBatchingWindowSeconds: num(p.MaximumBatchingWindowInSeconds, 0),
       tumblingWindowSeconds: num(p.TumblingWindowInSeconds, 0),
@@ -249,7 +250,10 @@ export function planStack(assembly: Assembly, options: ResolverOptions): StackPl
       if (run.has(res.Type)) continue;
       if (res.Type === 'AWS::Lambda::Function') {
         if ([...functionPlans.values()].some((f) => f.logicalId === id)) continue;
-        notRun.set('AWS::Lambda::Function (no Kinesis trigger)', (notRun.get('AWS::Lambda::Function (no Kinesis trigger)') ?? 0) + 1);
+        notRun.set(
+          'AWS::Lambda::Function (no Kinesis trigger)',
+          (notRun.get('AWS::Lambda::Function (no Kinesis trigger)') ?? 0) + 1,
+        );
       } else if (ACKNOWLEDGED.some((re) => re.test(res.Type))) {
         notRun.set(res.Type, (notRun.get(res.Type) ?? 0) + 1);
       } else {
@@ -310,6 +314,7 @@ function planDelivery(
   assembly: Assembly,
 ): DeliveryPlan {
   const where = `${ref.stack.stackName}/${ref.logicalId}`;
+  // biome-ignore lint/suspicious/noExplicitAny: resolved CloudFormation properties are untyped JSON
   const p = resolver.resolve(ref.stack, ref.resource.Properties ?? {}) as Record<string, any>;
   const source = p.KinesisStreamSourceConfiguration as { KinesisStreamARN?: string } | undefined;
   const stream = streams.find((s) => s.arn === source?.KinesisStreamARN);
@@ -318,12 +323,16 @@ function planDelivery(
       `${where}: only Firehose delivery streams reading a Kinesis stream of this template are run locally (found ${p.DeliveryStreamType ?? 'DirectPut'}).`,
     );
   }
-  const dest = (p.ExtendedS3DestinationConfiguration ?? p.S3DestinationConfiguration) as Record<string, any> | undefined;
+  const dest = (p.ExtendedS3DestinationConfiguration ?? p.S3DestinationConfiguration) as
+    // biome-ignore lint/suspicious/noExplicitAny: resolved CloudFormation properties are untyped JSON
+    Record<string, any> | undefined;
   const bucket = buckets.find((b) => b.arn === dest?.BucketARN);
   if (!dest || !bucket) {
     throw new LocalRuntimeError(`${where}: only S3 destinations in a bucket of this template are run locally.`);
   }
-  const processors = (dest.ProcessingConfiguration?.Enabled === false ? [] : dest.ProcessingConfiguration?.Processors ?? []) as {
+  const processors = (
+    dest.ProcessingConfiguration?.Enabled === false ? [] : (dest.ProcessingConfiguration?.Processors ?? [])
+  ) as {
     Type: string;
     Parameters?: { ParameterName: string; ParameterValue: string }[];
   }[];
@@ -360,7 +369,7 @@ function planDelivery(
     bufferMiB: Number(hints.SizeInMBs ?? 5),
     compression,
     partitionQuery: partitioning ? param('MetadataExtraction', 'MetadataExtractionQuery') : undefined,
-    delimiter: hasAppend ? unescape(param('AppendDelimiterToRecord', 'Delimiter') ?? '\\n') : undefined,
+    delimiter: hasAppend ? unescapeDelimiter(param('AppendDelimiterToRecord', 'Delimiter') ?? '\\n') : undefined,
     parquetColumns,
   };
 }
@@ -373,15 +382,18 @@ function glueColumns(
 ): ArchiveColumnPlan[] {
   for (const ref of resourcesOfType(assembly, 'AWS::Glue::Table', resolver)) {
     const stack: StackTemplate = ref.stack;
+    // biome-ignore lint/suspicious/noExplicitAny: resolved CloudFormation properties are untyped JSON
     const p = resolver.resolve(stack, ref.resource.Properties ?? {}) as Record<string, any>;
     if (resolver.physicalName(stack, ref.logicalId) !== schema?.TableName) continue;
     if (schema?.DatabaseName !== undefined && p.DatabaseName !== schema.DatabaseName) continue;
     const cols = (p.TableInput?.StorageDescriptor?.Columns ?? []) as { Name: string; Type: string }[];
     return cols.map((c) => ({ name: c.Name, type: c.Type }));
   }
-  throw new LocalRuntimeError(`${where}: the Glue table ${schema?.TableName} of the Parquet schema is not in the template.`);
+  throw new LocalRuntimeError(
+    `${where}: the Glue table ${schema?.TableName} of the Parquet schema is not in the template.`,
+  );
 }
 
-function unescape(s: string): string {
+function unescapeDelimiter(s: string): string {
   return s.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\r/g, '\r');
 }

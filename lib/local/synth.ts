@@ -31,11 +31,15 @@ export function synthIsStale(cwd: string, cdkOut: string): boolean {
 export function synthesize(cwd: string, cdkOut: string, log: (line: string) => void): void {
   log('Synthesizing the CDK app (cdk synth)...');
   const cdk = join(cwd, 'node_modules', '.bin', 'cdk');
-  const r = spawnSync(existsSync(cdk) ? cdk : 'npx', [...(existsSync(cdk) ? [] : ['cdk']), 'synth', '--quiet', '-o', cdkOut], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
-  });
+  const r = spawnSync(
+    existsSync(cdk) ? cdk : 'npx',
+    [...(existsSync(cdk) ? [] : ['cdk']), 'synth', '--quiet', '-o', cdkOut],
+    {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
+    },
+  );
   if (r.status !== 0) {
     const tail = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
     throw new LocalRuntimeError(`cdk synth failed (fix the error below, then retry):\n${tail}`);

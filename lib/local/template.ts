@@ -146,7 +146,8 @@ export class Resolver {
   ) {
     for (const stack of assembly.stacks) {
       for (const output of Object.values(stack.template.Outputs ?? {})) {
-        if (output.Export) this.exports.set(String(this.resolve(stack, output.Export.Name)), { stack, value: output.Value });
+        if (output.Export)
+          this.exports.set(String(this.resolve(stack, output.Export.Name)), { stack, value: output.Value });
       }
     }
   }
@@ -187,7 +188,8 @@ export class Resolver {
         case 'Fn::ImportValue': {
           const name = String(this.resolve(stack, arg));
           const exported = this.exports.get(name);
-          if (!exported) throw new LocalRuntimeError(`Fn::ImportValue ${name}: no stack exports it; re-run \`npm run synth\`.`);
+          if (!exported)
+            throw new LocalRuntimeError(`Fn::ImportValue ${name}: no stack exports it; re-run \`npm run synth\`.`);
           return this.resolve(exported.stack, exported.value);
         }
         case 'Fn::GetAZs':
@@ -195,7 +197,8 @@ export class Resolver {
         case 'Fn::Base64':
           return Buffer.from(String(this.resolve(stack, arg))).toString('base64');
         default:
-          if (key.startsWith('Fn::')) throw new LocalRuntimeError(`Intrinsic ${key} is not supported by the embedded runtime.`);
+          if (key.startsWith('Fn::'))
+            throw new LocalRuntimeError(`Intrinsic ${key} is not supported by the embedded runtime.`);
       }
     }
     const out: Record<string, unknown> = {};
@@ -299,7 +302,8 @@ export class Resolver {
       if (expr.startsWith('!')) return `\${${expr.slice(1)}}`;
       if (expr in vars) return String(this.resolve(stack, vars[expr]));
       const dot = expr.indexOf('.');
-      if (dot > 0 && !expr.startsWith('AWS::')) return String(this.getAtt(stack, expr.slice(0, dot), expr.slice(dot + 1)));
+      if (dot > 0 && !expr.startsWith('AWS::'))
+        return String(this.getAtt(stack, expr.slice(0, dot), expr.slice(dot + 1)));
       const v = this.ref(stack, expr);
       return v === undefined ? whole : String(v);
     });

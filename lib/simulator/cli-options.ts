@@ -17,7 +17,9 @@ export function parseProfiles(text: string): SimProfile[] {
 export function parsePositiveInt(flag: string, text: string, allowZero = false): number {
   const n = Number(text);
   if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || (!allowZero && n === 0)) {
-    throw new SimulationError(`${flag} must be a ${allowZero ? 'non-negative' : 'positive'} whole number (got "${text}").`);
+    throw new SimulationError(
+      `${flag} must be a ${allowZero ? 'non-negative' : 'positive'} whole number (got "${text}").`,
+    );
   }
   return n;
 }
@@ -61,7 +63,8 @@ export function parseRate(text: string): number | 'max' {
 
 export function parseStart(text: string): Date {
   const d = new Date(text);
-  if (Number.isNaN(d.getTime())) throw new SimulationError(`--start "${text}" is not a date (use ISO-8601, e.g. 2026-06-01T00:00:00Z).`);
+  if (Number.isNaN(d.getTime()))
+    throw new SimulationError(`--start "${text}" is not a date (use ISO-8601, e.g. 2026-06-01T00:00:00Z).`);
   return d;
 }
 
@@ -94,7 +97,8 @@ export function summaryText(s: SimulationSummary): string {
     `Simulation ${s.interrupted ? 'interrupted' : 'finished'}: ${s.target}`,
     `  seed ${s.seed}, speed ${s.speed === 'max' ? 'max' : `${Number(s.speed.toPrecision(4))}x`}, event times ${s.simulatedStart} .. ${s.simulatedEnd ?? '-'}`,
     ...Object.entries(s.perProfile).map(
-      ([p, v]) => `  ${p}: ${v?.devices} devices every ${(v?.intervalMs ?? 0) / 1000} s, ${v?.produced} messages, ${v?.anomalies} anomalies`,
+      ([p, v]) =>
+        `  ${p}: ${v?.devices} devices every ${(v?.intervalMs ?? 0) / 1000} s, ${v?.produced} messages, ${v?.anomalies} anomalies`,
     ),
     `  produced ${s.produced} unique, +${s.duplicatesInjected} duplicates injected, -${s.droppedAtEdge} dropped at the edge`,
     `  sent ${s.sent} in ${formatDuration(s.elapsedMs)} (${s.sendRatePerSec}/s), retries ${s.retries}, throttles ${s.throttles}, failed ${s.failed}`,

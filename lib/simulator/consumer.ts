@@ -54,9 +54,7 @@ async function listShards(client: Pick<KinesisClient, 'send'>, streamName: strin
   let token: string | undefined;
   do {
     // kinesalite takes StreamName (not StreamARN), and NextToken without StreamName.
-    const res = await client.send(
-      new ListShardsCommand(token ? { NextToken: token } : { StreamName: streamName }),
-    );
+    const res = await client.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: streamName }));
     shards.push(...(res.Shards ?? []));
     token = res.NextToken;
   } while (token);
@@ -90,7 +88,9 @@ export async function consumeStream(options: ConsumeOptions): Promise<ConsumeSum
 
   async function pollShard(shardId: string, type: ShardIteratorType): Promise<void> {
     let iterator = (
-      await client.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: type }))
+      await client.send(
+        new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: type }),
+      )
     ).ShardIterator;
     while (iterator && !stop.signal.aborted) {
       const res = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
@@ -160,4 +160,12 @@ export async function consumeStream(options: ConsumeOptions): Promise<ConsumeSum
   }
   if (records >= (options.count ?? Number.POSITIVE_INFINITY)) stoppedBy = 'count';
   return { records, shards: started.size, stoppedBy };
+}
+
+/** One record as text: the data alone (raw), or arrival time, shard, partition key and data (pretty). */
+export function formatConsumed(r: ConsumedRecord, raw: boolean): string {
+  const text = Buffer.from(r.data).toString('utf8');
+  if (raw) return text;
+  const at = r.arrivalTime ? r.arrivalTime.toISOString() : '-';
+  return `${at} ${r.shardId} ${r.partitionKey}  ${text}`;
 }

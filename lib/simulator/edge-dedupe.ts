@@ -93,7 +93,8 @@ export function dedupeKey(json: string): string {
   let obj: Record<string, unknown> | undefined;
   try {
     const parsed: unknown = JSON.parse(json);
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) obj = parsed as Record<string, unknown>;
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed))
+      obj = parsed as Record<string, unknown>;
   } catch {
     // not JSON: fall through to the payload itself
   }

@@ -1,9 +1,16 @@
 import { type Anomaly, type AnomalyOptions, type PlannedAnomaly, planAnomalies } from './anomalies';
 import { SimulationError } from './errors';
 import { deriveSeed, Rng } from './prng';
-import { SOLAR_FAULT_CODES, SolarModel, type SolarParams, solarAnomalyDetail, solarSetup } from './solar-model';
+import {
+  SOLAR_FAULT_CODES,
+  SolarModel,
+  type SolarParams,
+  solarAnomalyDetail,
+  solarPanelId,
+  solarSetup,
+} from './solar-model';
 import { TimeFormatter } from './timefmt';
-import { UnicornModel, type UnicornParams, unicornAnomalyDetail, unicornSetup } from './unicorn-model';
+import { UnicornModel, type UnicornParams, unicornAnomalyDetail, unicornName, unicornSetup } from './unicorn-model';
 
 export type { Anomaly, AnomalyKind, AnomalyOptions } from './anomalies';
 
@@ -94,7 +101,8 @@ export function generateFleet(options: FleetOptions): GeneratedFleet {
     throw new SimulationError(`Unknown profile "${profile}": choose one of ${SIM_PROFILES.join(', ')}.`);
   }
   const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS[profile];
-  if (!Number.isInteger(count) || count < 1) throw new SimulationError(`devices must be a positive integer (got ${count}).`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new SimulationError(`devices must be a positive integer (got ${count}).`);
   if (!(intervalMs >= 1)) throw new SimulationError(`interval must be at least 1 ms (got ${intervalMs}).`);
   if (!(durationMs >= 0)) throw new SimulationError(`duration must not be negative (got ${durationMs}).`);
   const names = options.names ?? [];
@@ -112,8 +120,18 @@ export function generateFleet(options: FleetOptions): GeneratedFleet {
   const devices: Device[] = [];
   const anomalies: { at: number; anomaly: Anomaly }[] = [];
   let expectedRecords = 0;
+  // Generated ids skip the given names, so `--name Bucephalus` with more unicorns never repeats a name.
+  const used = new Set(names);
+  let nextDefault = 0;
+  const idFor = (i: number): string => {
+    if (i < names.length) return names[i];
+    for (;;) {
+      const id = profile === 'solar' ? solarPanelId(nextDefault++) : unicornName(nextDefault++);
+      if (!used.has(id)) return id;
+    }
+  };
   for (let i = 0; i < count; i++) {
-    const params = profile === 'solar' ? solarSetup(setupRng, i, names[i]) : unicornSetup(setupRng, i, names[i]);
+    const params = profile === 'solar' ? solarSetup(setupRng, idFor(i)) : unicornSetup(setupRng, idFor(i));
     const phaseMs = Math.floor(setupRng.float() * intervalMs);
     const slots = durationMs > phaseMs ? Math.ceil((durationMs - phaseMs) / intervalMs) : 0;
     const plan = planAnomalies(planRng, slots, intervalMs, anomalyOptions, faultCodes);
@@ -123,7 +141,9 @@ export function generateFleet(options: FleetOptions): GeneratedFleet {
       if (a.kind === 'gap') expectedRecords -= a.to - a.from + 1;
       const at = startMs + a.from * intervalMs + phaseMs;
       const detail =
-        profile === 'solar' ? solarAnomalyDetail(params as SolarParams, a) : unicornAnomalyDetail({ ...a, code: undefined });
+        profile === 'solar'
+          ? solarAnomalyDetail(params as SolarParams, a)
+          : unicornAnomalyDetail({ ...a, code: undefined });
       anomalies.push({
         at,
         anomaly: {

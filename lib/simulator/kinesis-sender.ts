@@ -29,7 +29,7 @@ export interface KinesisSenderOptions {
   /** Backoff: attempt n waits uniform(0, min(maxDelayMs, baseDelayMs × 2^n)) ("full jitter"). */
   readonly baseDelayMs?: number;
   readonly maxDelayMs?: number;
-  /** put() waits while this many records are buffered or waiting to be retried. @default 20,000 */
+  /** put() waits while this many records are buffered or waiting to be retried. @default 2 × maxInFlight × 500 */
   readonly maxBuffered?: number;
   readonly random?: () => number;
   readonly now?: () => number;
@@ -78,7 +78,8 @@ const FATAL_ERRORS = new Set([
 
 export function isFatalKinesisError(err: unknown): boolean {
   const e = err as { name?: string; code?: string };
-  return FATAL_ERRORS.has(e?.name ?? '') || e?.code === 'ECONNREFUSED' || e?.code === 'ENOTFOUND';
+  const text = `${e?.code ?? ''} ${(err as Error)?.message ?? ''}`;
+  return FATAL_ERRORS.has(e?.name ?? '') || text.includes('ECONNREFUSED') || text.includes('ENOTFOUND');
 }
 
 /**
@@ -116,7 +117,9 @@ export class KinesisSender {
       maxAttempts: options.maxAttempts ?? 10,
       baseDelayMs: options.baseDelayMs ?? 100,
       maxDelayMs: options.maxDelayMs ?? 5_000,
-      maxBuffered: options.maxBuffered ?? 20_000,
+      // Two full rounds of requests: enough to keep every request slot busy, small enough that the
+      // buffered records die young (a larger buffer measurably slowed an in-process emulator through GC).
+      maxBuffered: options.maxBuffered ?? 2 * (options.maxInFlight ?? 4) * PUT_RECORDS_MAX_RECORDS,
       random: options.random ?? Math.random,
       now: options.now ?? (() => performance.now()),
     };
@@ -140,7 +143,11 @@ export class KinesisSender {
   put(entry: SenderEntry): Promise<void> | undefined {
     if (this.fatal) return Promise.reject(this.fatal);
     const size = entry.data.byteLength + Buffer.byteLength(entry.partitionKey);
-    if (size > RECORD_MAX_BYTES || entry.partitionKey.length === 0 || entry.partitionKey.length > PARTITION_KEY_MAX_CHARS) {
+    if (
+      size > RECORD_MAX_BYTES ||
+      entry.partitionKey.length === 0 ||
+      entry.partitionKey.length > PARTITION_KEY_MAX_CHARS
+    ) {
       this.counts.failed++;
       this.countError(size > RECORD_MAX_BYTES ? 'RecordTooLarge' : 'InvalidPartitionKey');
       return undefined;
@@ -291,20 +298,23 @@ export class KinesisSender {
     this.counts.retries += again.length;
     this.waitingRetry += again.length;
     const cap = Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** attempt);
-    const timer = setTimeout(() => {
-      this.retryTimers.delete(timer);
-      this.waitingRetry -= again.length;
-      if (this.fatal) {
-        this.counts.failed += again.length;
-      } else {
-        // Retried records go first: they are the oldest.
-        const bytes = again.reduce((s, p) => s + p.size, 0);
-        this.queue = again.concat(this.queue.slice(this.head));
-        this.head = 0;
-        this.queuedBytes += bytes;
-      }
-      this.afterChange();
-    }, Math.round(this.o.random() * cap));
+    const timer = setTimeout(
+      () => {
+        this.retryTimers.delete(timer);
+        this.waitingRetry -= again.length;
+        if (this.fatal) {
+          this.counts.failed += again.length;
+        } else {
+          // Retried records go first: they are the oldest.
+          const bytes = again.reduce((s, p) => s + p.size, 0);
+          this.queue = again.concat(this.queue.slice(this.head));
+          this.head = 0;
+          this.queuedBytes += bytes;
+        }
+        this.afterChange();
+      },
+      Math.round(this.o.random() * cap),
+    );
     this.retryTimers.add(timer);
   }
 

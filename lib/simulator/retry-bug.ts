@@ -6,7 +6,11 @@ import { Rng } from './prng';
  * (1–30 s later), `minutes` (1–10 min later), or any uniform range. Delays are in simulated time,
  * like event times: at `--speed 60` a 2-minute retry arrives 2 wall-clock seconds later.
  */
-export type DelayDistribution = 'immediate' | 'seconds' | 'minutes' | { readonly minMs: number; readonly maxMs: number };
+export type DelayDistribution =
+  | 'immediate'
+  | 'seconds'
+  | 'minutes'
+  | { readonly minMs: number; readonly maxMs: number };
 
 const PRESETS = {
   immediate: { minMs: 0, maxMs: 0 },
@@ -125,7 +129,13 @@ export class RetryBug<T> {
         if (l >= n) break;
         const r = l + 1;
         const c = r < n && this.less(r, l) ? r : l;
-        if (!(heap[c].releaseMs < lastItem.releaseMs || (heap[c].releaseMs === lastItem.releaseMs && order[c] < lastOrder))) break;
+        if (
+          !(
+            heap[c].releaseMs < lastItem.releaseMs ||
+            (heap[c].releaseMs === lastItem.releaseMs && order[c] < lastOrder)
+          )
+        )
+          break;
         heap[i] = heap[c];
         order[i] = order[c];
         i = c;

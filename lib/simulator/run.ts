@@ -159,10 +159,21 @@ function fileSink(out: string | Writable): Sink {
     },
     async close() {
       await write();
-      if (own) await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      if (own)
+        await new Promise<void>((resolve, reject) =>
+          stream.end((err?: Error | null) => (err ? reject(err) : resolve())),
+        );
       if (failure) throw new SimulationError(`Cannot write output: ${failure.message}`);
     },
-    stats: () => ({ sent: written, retries: 0, throttles: 0, failed: 0, buffered: chunk.length, rateLimit: null, errors: {} }),
+    stats: () => ({
+      sent: written,
+      retries: 0,
+      throttles: 0,
+      failed: 0,
+      buffered: chunk.length,
+      rateLimit: null,
+      errors: {},
+    }),
   };
 }
 
@@ -207,7 +218,8 @@ function* mergeFleets(fleets: readonly GeneratedFleet[]): Generator<[GeneratedRe
 function devicesFor(options: SimulationOptions, profile: SimProfile): number {
   const d = options.devices;
   const n = typeof d === 'number' ? d : (d?.[profile] ?? DEFAULT_DEVICES[profile]);
-  if (profile === 'unicorn' && options.names && options.names.length > 0 && d === undefined) return options.names.length;
+  if (profile === 'unicorn' && options.names && options.names.length > 0 && d === undefined)
+    return options.names.length;
   return n;
 }
 
@@ -216,11 +228,15 @@ function devicesFor(options: SimulationOptions, profile: SimProfile): number {
  * wall clock, sends (or writes), and returns the summary. Stops early on `signal`, flushing what is
  * buffered. Throws SimulationError for anything the user can fix.
  */
-export async function runSimulation(options: SimulationOptions, hooks: SimulationHooks = {}): Promise<SimulationSummary> {
+export async function runSimulation(
+  options: SimulationOptions,
+  hooks: SimulationHooks = {},
+): Promise<SimulationSummary> {
   const profiles = [...new Set(options.profiles)];
   if (profiles.length === 0) throw new SimulationError('Give at least one profile (unicorn, solar).');
   for (const p of profiles) {
-    if (!SIM_PROFILES.includes(p)) throw new SimulationError(`Unknown profile "${p}": choose from ${SIM_PROFILES.join(', ')}.`);
+    if (!SIM_PROFILES.includes(p))
+      throw new SimulationError(`Unknown profile "${p}": choose from ${SIM_PROFILES.join(', ')}.`);
   }
   if (options.names?.length && !profiles.includes('unicorn')) {
     throw new SimulationError('--name names unicorns: add --profile unicorn.');
@@ -337,13 +353,15 @@ export async function runSimulation(options: SimulationOptions, hooks: Simulatio
       if (options.count !== undefined && counts.produced >= options.count) break;
       const t = item[0].eventTimeMs;
       for (let r = bug.peekReleaseMs(); r !== undefined && r <= t; r = bug.peekReleaseMs()) {
-        await pace(r);
+        if (timing.paced) await pace(r);
         const next = bug.pop()!;
         const p = emit(next.item, next.copy, next.releaseMs);
         if (p) await p;
       }
-      await pace(t);
-      if (signal?.aborted) break;
+      if (timing.paced) {
+        await pace(t);
+        if (signal?.aborted) break;
+      }
       counts.produced++;
       perProfile[item[1]]++;
       lastEvent[item[1]] = t;

@@ -46,11 +46,11 @@ export function solarPanelId(index: number): string {
   return `SP-${String(index + 1).padStart(6, '0')}`;
 }
 
-export function solarSetup(rng: Rng, index: number, name: string | undefined): SolarParams {
+export function solarSetup(rng: Rng, deviceId: string): SolarParams {
   const site = rng.pick(SITES);
   const ratedDcW = 2000 + 250 * rng.int(0, 16);
   return {
-    deviceId: name ?? solarPanelId(index),
+    deviceId,
     latitude: site.latitude + rng.range(-0.5, 0.5),
     longitude: site.longitude + rng.range(-0.5, 0.5),
     meanC: site.meanC + rng.range(-2, 2),
@@ -64,7 +64,10 @@ export function solarSetup(rng: Rng, index: number, name: string | undefined): S
 }
 
 /** Spikes report AC ×3–5 of the inverter rating: no natural reading comes near (AC is clipped at the rating). */
-export function solarAnomalyDetail(p: SolarParams, a: PlannedAnomaly): { metric?: string; value?: number; code?: string } {
+export function solarAnomalyDetail(
+  p: SolarParams,
+  a: PlannedAnomaly,
+): { metric?: string; value?: number; code?: string } {
   if (a.kind === 'spike') return { metric: 'acPowerW', value: spikePower(p, a.factor) };
   if (a.kind === 'fault') return { metric: 'status', code: a.code };
   return {};
@@ -88,6 +91,8 @@ export class SolarModel {
   private seq: number;
   private previousAcW = Number.NaN;
   private previousT = Number.NaN;
+  /** Energy the meter counted while the panel was offline (a gap): reported with the next reading. */
+  private unreportedWh = 0;
 
   constructor(
     private readonly p: SolarParams,
@@ -107,7 +112,6 @@ export class SolarModel {
     // Clouds: an Ornstein-Uhlenbeck process, exact discretisation, so it is smooth at any interval.
     const decay = Math.exp(-this.intervalMs / CLOUD_TAU_MS);
     this.cloud = this.cloud * decay + Math.sqrt(1 - decay * decay) * this.rng.normal();
-    if (!emit) return '';
     const cover = 1 / (1 + Math.exp(-(1.5 * this.cloud + p.cloudBias)));
     const irradiance = r1(clearSkyIrradiance(cosSolarZenith(p.latitude, p.longitude, t)) * (1 - 0.75 * cover));
     const ambient = ambientTemperature(p.meanC, p.swingC, solarHour(p.longitude, t));
@@ -132,10 +136,22 @@ export class SolarModel {
       }
     }
     ac = r1(ac);
+    if (!emit) {
+      // Offline (a gap): the inverter still produces and its meter still counts; nothing is sent.
+      if (!Number.isNaN(this.previousT))
+        this.unreportedWh += trapezoidEnergyWh(this.previousAcW, ac, t - this.previousT);
+      this.previousAcW = ac;
+      this.previousT = t;
+      return '';
+    }
     // A spike is a bad power reading: the energy counter (and the next trapezoid) keep the true power.
     if (anomaly !== undefined && anomaly.kind === 'spike') reportedAc = spikePower(p, anomaly.factor);
     const first = Number.isNaN(this.previousT);
-    const energy = r3(trapezoidEnergyWh(first ? ac : this.previousAcW, ac, first ? this.intervalMs : t - this.previousT));
+    const energy = r3(
+      this.unreportedWh +
+        trapezoidEnergyWh(first ? ac : this.previousAcW, ac, first ? this.intervalMs : t - this.previousT),
+    );
+    this.unreportedWh = 0;
     this.previousAcW = ac;
     this.previousT = t;
     const seq = this.seq++;

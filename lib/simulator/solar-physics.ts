@@ -31,7 +31,11 @@ export function cosSolarZenith(latitudeDeg: number, longitudeDeg: number, epochM
   const g = 2 * Math.PI * yearFraction;
   const eqTimeMin =
     229.18 *
-    (0.000075 + 0.001868 * Math.cos(g) - 0.032077 * Math.sin(g) - 0.014615 * Math.cos(2 * g) - 0.040849 * Math.sin(2 * g));
+    (0.000075 +
+      0.001868 * Math.cos(g) -
+      0.032077 * Math.sin(g) -
+      0.014615 * Math.cos(2 * g) -
+      0.040849 * Math.sin(2 * g));
   const decl =
     0.006918 -
     0.399912 * Math.cos(g) +
@@ -66,7 +70,7 @@ export function ambientTemperature(meanC: number, swingC: number, solarHourOfDay
 /** Panel temperature (NOCT model), bounded to what a back-sheet sensor reports. */
 export function panelTemperature(ambientC: number, irradianceWm2: number): number {
   const t = ambientC + NOCT_K * irradianceWm2;
-  return t < PANEL_TEMP_MIN_C ? PANEL_TEMP_MIN_C : t > PANEL_TEMP_MAX_C ? PANEL_TEMP_MAX_C : t;
+  return Math.max(PANEL_TEMP_MIN_C, Math.min(PANEL_TEMP_MAX_C, t));
 }
 
 export interface PanelRating {

@@ -84,9 +84,10 @@ export function explainKinesisError(err: unknown, target: StreamTarget): Simulat
         'Create one by starting the embedded stack (npm run local) or deploying (npx cdk deploy), or pass the right --stream.',
     );
   }
-  if (e?.code === 'ECONNREFUSED' || e?.code === 'ENOTFOUND' || e?.code === 'EHOSTUNREACH' || e?.code === 'ETIMEDOUT') {
+  const network = networkErrorCode(err);
+  if (network) {
     return new SimulationError(
-      `Cannot reach ${where} (${e.code}). Is the embedded stack running? Start it with: npm run local` +
+      `Cannot reach ${where} (${network}). Is the embedded stack running? Start it with: npm run local` +
         (target.endpoint ? '' : ' (or check your network and --region)'),
     );
   }
@@ -105,6 +106,19 @@ export function explainKinesisError(err: unknown, target: StreamTarget): Simulat
     return new SimulationError(`Access denied to stream "${target.streamName}" at ${where}: ${e.message}`);
   }
   return new SimulationError(`Kinesis call to ${where} failed: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`);
+}
+
+const NETWORK_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'];
+
+/**
+ * The socket error behind an SDK error, if any. The SDK sometimes wraps it ("AWS SDK error wrapper for
+ * Error: connect ECONNREFUSED ..."), keeping the code only in the message or the cause.
+ */
+export function networkErrorCode(err: unknown): string | undefined {
+  const e = err as { code?: string; cause?: { code?: string }; message?: string };
+  const direct = e?.code ?? e?.cause?.code;
+  if (direct && NETWORK_CODES.includes(direct)) return direct;
+  return NETWORK_CODES.find((c) => e?.message?.includes(c));
 }
 
 /** Checks that the stream exists and can take writes (waits briefly while it is being created). */

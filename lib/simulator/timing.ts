@@ -56,7 +56,10 @@ export function planTiming(input: TimingInput): Timing {
   if (input.speed !== undefined && !(input.speed > 0 && Number.isFinite(input.speed))) {
     throw new SimulationError(`--speed must be a positive number (got ${input.speed}).`);
   }
-  const countSpan = input.count !== undefined ? Math.ceil((input.count / perSimSecond) * 1000) + 1 : undefined;
+  // Room for more than `count` readings (gaps remove some); the run stops at the count.
+  const longestInterval = Math.max(...input.fleets.map((f) => f.intervalMs));
+  const countSpan =
+    input.count !== undefined ? Math.ceil((input.count / perSimSecond) * 1000 * 1.25) + longestInterval : undefined;
 
   if (input.rate === 'max') {
     if (input.speed !== undefined) throw new SimulationError('--rate max sends as fast as possible: drop --speed.');

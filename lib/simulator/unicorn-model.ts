@@ -43,9 +43,9 @@ export function unicornName(index: number): string {
   return round === 0 ? base : `${base}-${round + 1}`;
 }
 
-export function unicornSetup(rng: Rng, index: number, name: string | undefined): UnicornParams {
+export function unicornSetup(rng: Rng, deviceId: string): UnicornParams {
   return {
-    deviceId: name ?? unicornName(index),
+    deviceId,
     latitude: MAP_CENTER.latitude + rng.range(-0.03, 0.03),
     longitude: MAP_CENTER.longitude + rng.range(-0.03, 0.03),
     heading: rng.range(0, 2 * Math.PI),
@@ -74,7 +74,7 @@ function walk(rng: Rng, v: number): number {
   const pull = (150 - v) * 0.002;
   const r = rng.float();
   const next = r < 0.3 + pull ? v + 1 : r > 0.7 + pull ? v - 1 : v;
-  return next < POINTS_MIN ? POINTS_MIN : next > POINTS_MAX ? POINTS_MAX : next;
+  return Math.max(POINTS_MIN, Math.min(POINTS_MAX, next));
 }
 
 /**
@@ -113,7 +113,10 @@ export class UnicornModel {
     this.heading += (rng.float() - 0.5) * 0.6;
     let lat = this.latitude + (distance * Math.cos(this.heading)) / METERS_PER_DEG_LAT;
     let lon = this.longitude + (distance * Math.sin(this.heading)) / this.metersPerDegLon;
-    if (Math.abs(lat - MAP_CENTER.latitude) > MAP_HALF_SIZE_DEG || Math.abs(lon - MAP_CENTER.longitude) > MAP_HALF_SIZE_DEG) {
+    if (
+      Math.abs(lat - MAP_CENTER.latitude) > MAP_HALF_SIZE_DEG ||
+      Math.abs(lon - MAP_CENTER.longitude) > MAP_HALF_SIZE_DEG
+    ) {
       this.heading += Math.PI; // turn back at the edge of the map
       lat = this.latitude;
       lon = this.longitude;

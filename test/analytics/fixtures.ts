@@ -58,9 +58,9 @@ export async function putArchive(
   const byPrefix = new Map<string, string[]>();
   for (const l of lines) {
     const p = rawPrefix(profile, l.arrivalMs);
-    let arr = byPrefix.get(p);
-    if (!arr) byPrefix.set(p, (arr = []));
-    arr.push(l.json);
+    const arr = byPrefix.get(p);
+    if (arr) arr.push(l.json);
+    else byPrefix.set(p, [l.json]);
   }
   let objects = 0;
   let bytes = 0;

@@ -121,7 +121,7 @@ describe('Glue catalog', () => {
         Parameters: Match.objectLike({
           'projection.enabled': 'true',
           'projection.day.digits': '2',
-          'storage.location.template': s3Url('/quarantine/year=${year}/month=${month}/day=${day}/'),
+          'storage.location.template': s3Url(`/quarantine/year=\${year}/month=\${month}/day=\${day}/`),
         }),
         StorageDescriptor: { SerdeInfo: { SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' } },
       },

@@ -78,6 +78,14 @@ describe('configFromContext', () => {
     );
   });
 
+  test('an unknown iot: key (a typo) is rejected when the context keys are given', () => {
+    const context = { ...CDK_JSON_CONTEXT, 'iot:parquett': 'true' };
+    expect(() => configFromContext((key) => context[key as keyof typeof context], Object.keys(context))).toThrow(
+      /iot:parquett: unknown key; known keys are iot:stage, .*iot:parquet,/,
+    );
+    expect(() => configFromContext((key) => CDK_JSON_CONTEXT[key], Object.keys(CDK_JSON_CONTEXT))).not.toThrow();
+  });
+
   test('every problem is reported at once', () => {
     try {
       withCdkJson({ 'iot:shardCount': -1, 'iot:parquet': 'maybe', 'iot:batchSize': 0 });

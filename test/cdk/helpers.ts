@@ -26,7 +26,7 @@ export interface Synthesized {
  */
 export function synthesize(overrides: Record<string, unknown> = {}, options: CreateStacksOptions = {}): Synthesized {
   const app = new App({ context: { ...CDK_JSON_CONTEXT, ...overrides, 'aws:cdk:bundling-stacks': [] } });
-  const config = configFromContext((key) => app.node.tryGetContext(key));
+  const config = configFromContext((key) => app.node.tryGetContext(key), Object.keys(app.node.getAllContext()));
   const stacks = createStacks(app, config, options);
   Aspects.of(app).add(new AwsSolutionsChecks({ reports: false }));
   return {
@@ -38,8 +38,12 @@ export function synthesize(overrides: Record<string, unknown> = {}, options: Cre
   };
 }
 
+/** Synthesized CloudFormation JSON: untyped by nature; tests navigate it and assert on what they find. */
+// biome-ignore lint/suspicious/noExplicitAny: template JSON has no static type
+export type Cfn = any;
+
 /** The one resource of a type in a template, failing loudly when there is not exactly one. */
-export function only(template: Template, type: string): { logicalId: string; Properties: Record<string, any> } {
+export function only(template: Template, type: string): { logicalId: string; Properties: Cfn } {
   const found = Object.entries(template.findResources(type));
   if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
   const [logicalId, resource] = found[0];

@@ -1,5 +1,5 @@
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
-import { type Synthesized, synthesize } from './helpers';
+import { type Cfn, type Synthesized, synthesize } from './helpers';
 
 const CONFIGURATIONS: [string, Record<string, unknown>][] = [
   ['cdk.json defaults', {}],
@@ -35,7 +35,7 @@ test('every suppression names an AwsSolutions rule and gives a specific reason',
   const suppressions: { id: string; reason: string }[] = [];
   for (const s of synthesized.values()) {
     for (const template of [s.state, s.analytics, s.pipeline] as Template[]) {
-      for (const resource of Object.values(template.toJSON().Resources) as { Metadata?: any }[]) {
+      for (const resource of Object.values(template.toJSON().Resources) as { Metadata?: Cfn }[]) {
         suppressions.push(...(resource.Metadata?.cdk_nag?.rules_to_suppress ?? []));
       }
     }

@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { AGGREGATOR_ENTRY } from '../../lib/constructs/aggregator';
 import { ARCHIVE_ERROR_PREFIX, ARCHIVE_RAW_PREFIX } from '../../lib/constructs/archive-delivery';
 import { profilePartitionJq } from '../../lib/core/profiles';
-import { only, type Synthesized, synthesize } from './helpers';
+import { type Cfn, only, type Synthesized, synthesize } from './helpers';
 
 /** A cross-stack reference to an export of the state stack. */
 const importOf = (fragment: string) => ({
@@ -221,7 +221,7 @@ describe('Firehose archive delivery', () => {
   test('logs to its own log group and generated log stream; waits for its role policy', () => {
     const { Properties, DependsOn } = Object.values(
       json.pipeline.findResources('AWS::KinesisFirehose::DeliveryStream'),
-    )[0] as { Properties: Record<string, any>; DependsOn: string[] };
+    )[0] as { Properties: Cfn; DependsOn: string[] };
     expect(Properties.ExtendedS3DestinationConfiguration.CloudWatchLoggingOptions).toEqual({
       Enabled: true,
       LogGroupName: { Ref: expect.stringMatching(/^ArchiveDeliveryLogs/) },

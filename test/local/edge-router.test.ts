@@ -5,18 +5,18 @@ import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
+  CreateQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   SQSClient,
-  CreateQueueCommand,
 } from '@aws-sdk/client-sqs';
-import { baseClientConfig, s3ClientConfig } from '../../lib/shared/aws-clients';
 import { type EdgeRouter, startEdgeRouter } from '../../lib/local/edge-router';
 import { type Emulators, startEmulators } from '../../lib/local/emulators';
 import { LocalRuntimeError } from '../../lib/local/errors';
 import { ServiceError } from '../../lib/local/service';
 import { LocalSqs } from '../../lib/local/sqs';
+import { baseClientConfig, s3ClientConfig } from '../../lib/shared/aws-clients';
 
 describe('edge router: one endpoint for every emulated service', () => {
   let dir: string;
@@ -124,8 +124,10 @@ describe('edge router: one endpoint for every emulated service', () => {
   });
 
   it('reports a port in use with what to do', async () => {
-    await expect(
-      startEdgeRouter({ upstreams: {}, services: [], port: router.port }),
-    ).rejects.toThrow(new LocalRuntimeError(`port ${router.port} is in use: stop the other process (LocalStack?) or pass --port <free port>`));
+    await expect(startEdgeRouter({ upstreams: {}, services: [], port: router.port })).rejects.toThrow(
+      new LocalRuntimeError(
+        `port ${router.port} is in use: stop the other process (LocalStack?) or pass --port <free port>`,
+      ),
+    );
   });
 });

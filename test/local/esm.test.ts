@@ -80,7 +80,11 @@ describe('local Kinesis event source mapping', () => {
       ...over,
     };
   }
-  function esm(m: MappingPlan, invoke: (e: Ev) => Promise<InvokeResult>, extra: { file?: string; dlq?: string[] } = {}) {
+  function esm(
+    m: MappingPlan,
+    invoke: (e: Ev) => Promise<InvokeResult>,
+    extra: { file?: string; dlq?: string[] } = {},
+  ) {
     return new KinesisEventSourceMapping({
       mapping: m,
       kinesis,
@@ -240,11 +244,7 @@ describe('local Kinesis event source mapping', () => {
   it('discards records older than MaximumRecordAgeInSeconds', async () => {
     const name = await stream();
     const dlq: string[] = [];
-    const m = esm(
-      mapping(name, { maxRecordAgeSeconds: 1 }),
-      async () => err('always'),
-      { dlq },
-    );
+    const m = esm(mapping(name, { maxRecordAgeSeconds: 1 }), async () => err('always'), { dlq });
     await m.start();
     await put(name, ['old1', 'old2']);
     await until(() => dlq.length > 0);

@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CreateStreamCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { writeFileSync } from 'node:fs';
 import { profilePartitionJq } from '../../lib/core/profiles';
 import { CheckpointStore } from '../../lib/local/checkpoints';
 import { type Emulators, startEmulators } from '../../lib/local/emulators';
@@ -89,7 +88,13 @@ describe('local Firehose delivery from Kinesis to S3', () => {
       delimiter: '\n',
       ...over,
     };
-    const delivery = new FirehoseDelivery({ plan, kinesis, s3, checkpoints: new CheckpointStore(), pollIntervalMs: 50 });
+    const delivery = new FirehoseDelivery({
+      plan,
+      kinesis,
+      s3,
+      checkpoints: new CheckpointStore(),
+      pollIntervalMs: 50,
+    });
     await delivery.start();
     const since = Date.now();
     for (let i = 0; i < 200 && !delivery.drained(since); i++) await sleep(50);
@@ -108,8 +113,7 @@ describe('local Firehose delivery from Kinesis to S3', () => {
     const now = new Date();
     const hour = `year=${now.getUTCFullYear()}/month=${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
     const byPrefix = (p: string) => [...objects.entries()].filter(([k]) => k.startsWith(p));
-    const lines = (p: string) =>
-      byPrefix(p).flatMap(([, b]) => gunzipSync(b).toString().split('\n').filter(Boolean));
+    const lines = (p: string) => byPrefix(p).flatMap(([, b]) => gunzipSync(b).toString().split('\n').filter(Boolean));
     expect(lines('raw/profile=unicorn/').map((l) => JSON.parse(l))).toEqual([unicorn, unicorn]);
     expect(lines('raw/profile=solar/').map((l) => JSON.parse(l))).toEqual([solar]);
     expect(lines('raw/profile=unknown/').map((l) => JSON.parse(l))).toEqual([{ x: 1 }]);

@@ -1,0 +1,189 @@
+import { cpus } from 'node:os';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateStreamCommand,
+  KinesisClient,
+  PutRecordsCommand,
+  type PutRecordsRequestEntry,
+} from '@aws-sdk/client-kinesis';
+import { startEmulators } from '../lib/local/emulators';
+import { countArchive, listKeys } from '../lib/local/pipeline-report';
+import { startRuntime } from '../lib/local/runtime';
+import { sleep } from '../lib/local/shard-reader';
+import { baseClientConfig } from '../lib/shared/aws-clients';
+import { generateFleet } from '../lib/simulator/generate';
+
+/**
+ * End-to-end throughput of the embedded runtime on this machine: unique records per second from the
+ * producer to aggregates readable in DynamoDB and objects in S3, at 10 duplicates per message, next to
+ * a bare PutRecords loop into kinesalite (the emulator's own ceiling) in the same run; and the latency
+ * from a record's arrival to its aggregate being readable. A script, not a timed test.
+ */
+const COPIES = 11;
+const IN_FLIGHT = 4;
+
+export interface BenchResult {
+  title: string;
+  lines: string[];
+  figures: Record<string, number>;
+}
+
+function batches(unique: number): PutRecordsRequestEntry[][] {
+  const start = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 30 * 60_000);
+  const solar = generateFleet({
+    profile: 'solar',
+    devices: Math.ceil(unique / 6),
+    start,
+    durationMs: 30 * 60_000,
+    seed: 1,
+    anomalies: false,
+  });
+  const json = [...solar.records()].slice(0, unique).map((r) => ({ deviceId: r.deviceId, json: r.json }));
+  const all: PutRecordsRequestEntry[] = [];
+  // copies spread over the following records: the retry bug's delays, without breaking per-device order much
+  for (let i = 0; i < json.length; i += 50) {
+    const chunk = json.slice(i, i + 50);
+    for (let c = 0; c < COPIES; c++) {
+      for (const r of chunk) all.push({ Data: Buffer.from(r.json), PartitionKey: r.deviceId });
+    }
+  }
+  const out: PutRecordsRequestEntry[][] = [];
+  for (let i = 0; i < all.length; i += 500) out.push(all.slice(i, i + 500));
+  return out;
+}
+
+async function putAll(kinesis: KinesisClient, stream: string, work: PutRecordsRequestEntry[][]): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < work.length) {
+      let records = work[next++];
+      while (records.length > 0) {
+        const out = await kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: records }));
+        records = records.filter((_, i) => out.Records?.[i]?.ErrorCode);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+}
+
+export async function runEndToEndBench(unique = 3000): Promise<BenchResult> {
+  const work = batches(unique);
+  const raw = work.reduce((n, b) => n + b.length, 0);
+
+  // 1. The ceiling: the same batches, bare PutRecords into kinesalite, nothing reading.
+  const emulators = await startEmulators({});
+  const bare = new KinesisClient(baseClientConfig({ endpoint: emulators.kinesis.url, region: 'us-east-1' }));
+  await bare.send(new CreateStreamCommand({ StreamName: 'bench', ShardCount: 1 }));
+  await sleep(100);
+  let t = performance.now();
+  await putAll(bare, 'bench', work);
+  const bareSeconds = (performance.now() - t) / 1000;
+  bare.destroy();
+  await emulators.stop();
+
+  // 2. The pipeline: producer -> endpoint -> Kinesis -> aggregator (tumbling window) -> DynamoDB, and Firehose -> S3.
+  const windowSeconds = 2;
+  const runtime = await startRuntime({
+    dataDir: null,
+    port: 0,
+    stackFile: null,
+    analytics: false,
+    overrides: {
+      tumblingWindowSeconds: windowSeconds,
+      firehoseBufferSeconds: 1,
+      maxBatchingWindowSeconds: 0.2,
+      pollIntervalMs: 50,
+      windowCloseGraceMs: 300,
+    },
+  });
+  try {
+    const target = runtime.target();
+    const kinesis = new KinesisClient(baseClientConfig(target));
+    t = performance.now();
+    await putAll(kinesis, target.streamName!, work);
+    const produceSeconds = (performance.now() - t) / 1000;
+    await runtime.drain({ timeoutMs: 300_000 });
+    const e2eSeconds = (performance.now() - t) / 1000;
+    const objects = countArchive(await listKeys(target, target.archiveBucket!));
+
+    // 3. Latency: one new reading for a new device, from PutRecords to its aggregate readable.
+    const ddb = new DynamoDBClient(baseClientConfig(target));
+    const latencies: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const now = new Date();
+      const panelId = `latency-${i}-${now.getTime()}`;
+      const record = {
+        panelId,
+        ts: now.toISOString(),
+        seq: 1,
+        acPowerW: 100,
+        dcVoltageV: 30,
+        dcCurrentA: 3,
+        energyWh: 1,
+        panelTempC: 25,
+        irradianceWm2: 500,
+        status: 'OK',
+      };
+      const minute = new Date(now.getTime() - (now.getTime() % 60_000)).toISOString();
+      const sent = performance.now();
+      await kinesis.send(
+        new PutRecordsCommand({
+          StreamName: target.streamName,
+          Records: [{ Data: Buffer.from(JSON.stringify(record)), PartitionKey: panelId }],
+        }),
+      );
+      for (;;) {
+        const got = await ddb.send(
+          new GetItemCommand({
+            TableName: target.aggregatesTable,
+            Key: { Name: { S: panelId }, StatusTime: { S: minute } },
+          }),
+        );
+        if (got.Item) break;
+        await sleep(20);
+      }
+      latencies.push(performance.now() - sent);
+    }
+    kinesis.destroy();
+    ddb.destroy();
+    latencies.sort((a, b) => a - b);
+    const figures = {
+      e2eUniquePerSec: unique / e2eSeconds,
+      e2eRawPerSec: raw / e2eSeconds,
+      producerRawPerSec: raw / produceSeconds,
+      bareKinesaliteRawPerSec: raw / bareSeconds,
+      ratioToBare: raw / e2eSeconds / (raw / bareSeconds),
+      latencyMedianMs: latencies[2],
+      latencyMaxMs: latencies[4],
+      windowSeconds,
+      rawObjects: objects.raw,
+    };
+    return {
+      title: 'End to end (embedded runtime)',
+      lines: [
+        `machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`,
+        `${unique} unique readings x ${COPIES} copies = ${raw} records, PutRecords 500/batch, ${IN_FLIGHT} in flight`,
+        `bare PutRecords into kinesalite: ${figures.bareKinesaliteRawPerSec.toFixed(0)} records/s (the ceiling)`,
+        `producer -> aggregates in DynamoDB + objects in S3: ${figures.e2eUniquePerSec.toFixed(0)} unique/s, ${figures.e2eRawPerSec.toFixed(0)} records/s (${(figures.ratioToBare * 100).toFixed(0)}% of the ceiling; ${objects.raw} raw objects)`,
+        `producer alone while the pipeline reads: ${figures.producerRawPerSec.toFixed(0)} records/s`,
+        `arrival -> aggregate readable: median ${figures.latencyMedianMs.toFixed(0)} ms, max ${figures.latencyMaxMs.toFixed(0)} ms with a ${windowSeconds} s tumbling window (the template's 60 s window adds up to 60 s)`,
+      ],
+      figures,
+    };
+  } finally {
+    await runtime.stop();
+  }
+}
+
+if (require.main === module) {
+  runEndToEndBench(Number(process.argv[2] ?? 3000)).then(
+    (r) => {
+      console.log(r.title);
+      for (const l of r.lines) console.log(`  ${l}`);
+    },
+    (err: Error) => {
+      console.error(`Error: ${err.message}`);
+      process.exit(1);
+    },
+  );
+}

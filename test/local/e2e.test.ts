@@ -1,0 +1,197 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { detectProfile } from '../../lib/core/profiles';
+import { minuteKey, minuteStart } from '../../lib/core/time';
+import { type LocalRuntime, type RuntimeOptions, startRuntime } from '../../lib/local/runtime';
+import { sleep } from '../../lib/local/shard-reader';
+import { baseClientConfig } from '../../lib/shared/aws-clients';
+import { generateFleet } from '../../lib/simulator/generate';
+import { type PipelineView, readPipeline } from './fixtures/pipeline-check';
+
+/**
+ * The whole stack from the real synthesized template with the real bundled aggregator: known fleets
+ * with 10 copies of every message, delayed and reordered; the aggregator failing every 4th invocation
+ * after its side effects (retries and bisection must not lose or double count); the runtime stopped
+ * and restarted mid-stream. Then the aggregates must equal a reference computed from the deduplicated
+ * events, the archive must hold every event, the quarantine exactly the invalid records.
+ */
+const COPIES = 11;
+const INVALID = ['definitely not json', '{"neither":"unicorn nor panel"}', '{"Name":"Ghost","StatusTime":"soon"}'];
+
+function fleetRecords(): string[] {
+  const start = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 40 * 60_000);
+  const unicorns = generateFleet({
+    profile: 'unicorn',
+    devices: 2,
+    start,
+    durationMs: 150_000,
+    seed: 7,
+    anomalies: false,
+  });
+  const panels = generateFleet({
+    profile: 'solar',
+    devices: 15,
+    start,
+    durationMs: 30 * 60_000,
+    seed: 8,
+    anomalies: false,
+  });
+  return [...unicorns.records(), ...panels.records()].sort((a, b) => a.eventTimeMs - b.eventTimeMs).map((r) => r.json);
+}
+
+/** Copies spread over the next ~40 records and shuffled within chunks: delays and reordering, bounded in event time. */
+function withDuplicates(records: readonly string[], seed: number): string[] {
+  let s = seed;
+  const rnd = () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
+  const slots: { at: number; json: string }[] = [];
+  records.forEach((json, i) => {
+    for (let c = 0; c < COPIES; c++) slots.push({ at: i + (c === 0 ? 0 : rnd() * 40), json });
+  });
+  return slots.sort((a, b) => a.at - b.at).map((x) => x.json);
+}
+
+/** The device id, as producers use it for the partition key (invalid records get a fixed one). */
+function partitionKey(json: string): string {
+  try {
+    const obj = JSON.parse(json);
+    return String(obj.Name ?? obj.panelId ?? 'unknown');
+  } catch {
+    return 'invalid';
+  }
+}
+
+function reference(records: readonly string[]): Record<string, Record<string, number>> {
+  const events = new Map<string, { key: string; metrics: Record<string, [string, number]> }>();
+  for (const json of records) {
+    const obj = JSON.parse(json);
+    const profile = detectProfile(obj)!;
+    const result = profile.validate(obj);
+    if (!result.ok) throw new Error(`fixture record invalid: ${result.reason}`);
+    const t = profile.eventTime(result.record);
+    const key = `${profile.deviceId(result.record)}|${minuteKey(minuteStart(t))}`;
+    const metrics: Record<string, [string, number]> = {};
+    for (const m of profile.metrics) metrics[m.name] = [m.op, m.value(result.record)];
+    events.set(`${key}|${profile.eventId(result.record, t)}`, { key, metrics });
+  }
+  const out: Record<string, Record<string, number>> = {};
+  for (const { key, metrics } of events.values()) {
+    out[key] ??= { RecordCount: 0 };
+    const row = out[key];
+    row.RecordCount++;
+    for (const [name, [op, v]] of Object.entries(metrics)) {
+      if (row[name] === undefined) row[name] = v;
+      else row[name] = op === 'sum' ? row[name] + v : op === 'min' ? Math.min(row[name], v) : Math.max(row[name], v);
+    }
+  }
+  return out;
+}
+
+function expectAggregatesEqual(actual: PipelineView['aggregates'], expected: ReturnType<typeof reference>): void {
+  expect(Object.keys(actual).sort()).toEqual(Object.keys(expected).sort());
+  for (const [key, row] of Object.entries(expected)) {
+    for (const [name, v] of Object.entries(row)) {
+      if (actual[key][name] === undefined) continue; // internal sums (e.g. SumPowerW) may be stored differently
+      expect([key, name, actual[key][name]]).toEqual([key, name, expect.closeTo(v, 2)]);
+    }
+    expect(actual[key].RecordCount).toBe(row.RecordCount);
+  }
+}
+
+describe('embedded runtime end to end (real template, real aggregator)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'e2e-local-'));
+  const options: RuntimeOptions = {
+    cwd: join(__dirname, '..', '..'),
+    dataDir,
+    port: 0,
+    stackFile: null,
+    analytics: false,
+    overrides: {
+      tumblingWindowSeconds: 3,
+      firehoseBufferSeconds: 1,
+      maxBatchingWindowSeconds: 0.2,
+      pollIntervalMs: 100,
+    },
+    lambdaEnv: { LOCAL_FAULT_EVERY: '4', LOCAL_FAULT_MODE: 'after' },
+  };
+  const unique = fleetRecords();
+  const sent = withDuplicates(unique, 3);
+  let runtime: LocalRuntime;
+  let view: PipelineView;
+
+  async function put(rt: LocalRuntime, records: readonly string[]): Promise<void> {
+    const kinesis = new KinesisClient(baseClientConfig(rt.target()));
+    for (let i = 0; i < records.length; i += 500) {
+      const chunk = records.slice(i, i + 500);
+      const out = await kinesis.send(
+        new PutRecordsCommand({
+          StreamName: rt.info.streamName,
+          Records: chunk.map((json) => ({ Data: Buffer.from(json), PartitionKey: partitionKey(json) })),
+        }),
+      );
+      expect(out.FailedRecordCount ?? 0).toBe(0);
+    }
+    kinesis.destroy();
+  }
+
+  beforeAll(async () => {
+    runtime = await startRuntime(options);
+    const half = Math.floor(sent.length / 2);
+    await put(runtime, sent.slice(0, half));
+    await sleep(1500); // some batches in flight, some committed, a window open
+    await runtime.stop();
+    runtime = await startRuntime(options); // same data dir: checkpoints, window state, emulator data
+    await put(runtime, [...sent.slice(half), ...INVALID]);
+    await runtime.drain({ timeoutMs: 90_000 });
+    view = await readPipeline(runtime.target());
+  }, 170_000);
+
+  afterAll(async () => {
+    await runtime?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('aggregates in DynamoDB equal the reference from the deduplicated events', () => {
+    expect(sent.length).toBe(unique.length * COPIES);
+    expectAggregatesEqual(view.aggregates, reference(unique));
+  });
+
+  it('the archive holds every distinct event (and at least every record sent)', () => {
+    expect(view.distinctArchivedEvents).toBe(unique.length);
+    expect(view.archivedLines).toBeGreaterThanOrEqual(sent.length + INVALID.length - 1); // invalid JSON goes to errors/
+  });
+
+  it('the quarantine holds exactly the injected invalid records, each with its reason', () => {
+    const byData = new Map(view.quarantine.map((q) => [q.data, q.reason]));
+    expect([...byData.keys()].sort()).toEqual([...INVALID].sort());
+    expect(byData.get('definitely not json')).toBe('invalid_json');
+    expect(byData.get('{"neither":"unicorn nor panel"}')).toBe('unknown_profile');
+    expect(byData.get('{"Name":"Ghost","StatusTime":"soon"}')).toMatch(/^(missing_field|out_of_range|wrong_type):/);
+  });
+
+  it('the injected failures were retried without loss: nothing in the on-failure queue', async () => {
+    const failed = runtime.mappings.reduce((n, m) => n + m.stats.failedInvocations, 0);
+    expect(runtime.functions[0].errors).toBe(failed);
+    expect(failed).toBeGreaterThan(0);
+    expect(runtime.sqs.depth(runtime.plan.mappings[0].onFailureQueue!)).toBe(0);
+  });
+
+  it('a separate client process sees the same through the endpoint', async () => {
+    const script = join(__dirname, 'fixtures', 'pipeline-check.ts');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--require', require.resolve('tsx/cjs'), script, JSON.stringify(runtime.target())],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    const outside = JSON.parse(stdout) as PipelineView;
+    expect(outside.distinctArchivedEvents).toBe(unique.length);
+    expectAggregatesEqual(outside.aggregates, reference(unique));
+    expect(outside.quarantine.map((q) => q.data).sort()).toEqual([...INVALID].sort());
+  }, 60_000);
+});

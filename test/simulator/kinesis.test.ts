@@ -1,0 +1,287 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { baseClientConfig } from '../../lib/shared/aws-clients';
+import { consumeStream } from '../../lib/simulator/consumer';
+import { SimulationError } from '../../lib/simulator/errors';
+import { KinesisSender, type SenderEntry } from '../../lib/simulator/kinesis-sender';
+import { runSimulation } from '../../lib/simulator/run';
+import { type Kinesalite, startFailingProxy, startKinesalite } from './kinesis-fixtures';
+
+let k: Kinesalite;
+const tmp = mkdtempSync(join(tmpdir(), 'sim-kinesis-'));
+
+beforeAll(async () => {
+  k = await startKinesalite();
+});
+afterAll(async () => {
+  await k.close();
+});
+
+const entries = (n: number, prefix: string): SenderEntry[] =>
+  Array.from({ length: n }, (_, i) => ({
+    partitionKey: `dev-${i % 17}`,
+    data: Buffer.from(JSON.stringify({ id: `${prefix}-${i}`, device: `dev-${i % 17}`, i })),
+  }));
+
+async function readBack(stream: string, count: number): Promise<{ key: string; text: string }[]> {
+  const out: { key: string; text: string }[] = [];
+  const summary = await consumeStream({
+    client: k.client,
+    streamName: stream,
+    count,
+    idleTimeoutMs: 1500,
+    pollMs: 50,
+    onRecord: (r) => out.push({ key: r.partitionKey, text: Buffer.from(r.data).toString('utf8') }),
+  });
+  expect(summary.records).toBe(out.length);
+  return out;
+}
+
+const sorted = (xs: string[]) => [...xs].sort();
+
+async function sendAll(sender: KinesisSender, list: SenderEntry[]): Promise<void> {
+  for (const e of list) {
+    const p = sender.put(e);
+    if (p) await p;
+  }
+  await sender.close();
+}
+
+describe('KinesisSender against kinesalite', () => {
+  it('batches within the limits; the consumer reads back exactly what was sent, in order per device', async () => {
+    await k.createStream('plain', 3);
+    const list = entries(1800, 'plain');
+    const sender = new KinesisSender({ client: k.client, streamName: 'plain', lingerMs: 10 });
+    await sendAll(sender, list);
+    const s = sender.stats();
+    expect(s).toMatchObject({ sent: 1800, retries: 0, failed: 0, buffered: 0, inFlight: 0 });
+    expect(s.requests).toBeGreaterThanOrEqual(4); // 500 records per request at most
+    const got = await readBack('plain', 1800);
+    expect(sorted(got.map((r) => r.text))).toEqual(sorted(list.map((e) => Buffer.from(e.data).toString())));
+    // One device's records stay in order on its shard.
+    const dev3 = got.filter((r) => r.key === 'dev-3').map((r) => JSON.parse(r.text).i);
+    expect(dev3).toEqual([...dev3].sort((a, b) => a - b));
+  });
+
+  it('retries only the entries Kinesis reported failed: none lost, none doubled', async () => {
+    await k.createStream('partial', 2);
+    const attempts = new Map<string, number>();
+    // Fails the first attempt of about a third of the records, as a partial PutRecords failure.
+    const proxy = await startFailingProxy(k.endpoint, (e) => {
+      const n = (attempts.get(e.Data) ?? 0) + 1;
+      attempts.set(e.Data, n);
+      const h = createHash('sha1').update(e.Data).digest()[0];
+      return n === 1 && h % 3 === 0 ? 'InternalFailure' : undefined;
+    });
+    try {
+      const client = new KinesisClient(baseClientConfig({ endpoint: proxy.endpoint, region: 'us-east-1' }));
+      const list = entries(1200, 'partial');
+      const sender = new KinesisSender({ client, streamName: 'partial', lingerMs: 10, baseDelayMs: 5, maxDelayMs: 50 });
+      await sendAll(sender, list);
+      client.destroy();
+      const s = sender.stats();
+      expect(proxy.failedByCode.InternalFailure).toBeGreaterThan(200);
+      expect(s.retries).toBe(proxy.failedByCode.InternalFailure);
+      expect(s).toMatchObject({ sent: 1200, failed: 0, throttles: 0 });
+      expect(s.errors).toEqual({ InternalFailure: proxy.failedByCode.InternalFailure });
+      const got = await readBack('partial', 1200);
+      expect(sorted(got.map((r) => r.text))).toEqual(sorted(list.map((e) => Buffer.from(e.data).toString())));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('ProvisionedThroughputExceeded slows the producer down instead of hammering', async () => {
+    await k.createStream('throttled', 1);
+    // A shard-like limit: at most 1,500 records per rolling second get through.
+    const window: number[] = [];
+    const proxy = await startFailingProxy(k.endpoint, (_e, now) => {
+      while (window.length > 0 && window[0] <= now - 1000) window.shift();
+      if (window.length >= 1500) return 'ProvisionedThroughputExceededException';
+      window.push(now);
+      return undefined;
+    });
+    try {
+      const client = new KinesisClient(baseClientConfig({ endpoint: proxy.endpoint, region: 'us-east-1' }));
+      const list = entries(3000, 'throttled');
+      const sender = new KinesisSender({
+        client,
+        streamName: 'throttled',
+        lingerMs: 5,
+        baseDelayMs: 20,
+        maxDelayMs: 500,
+      });
+      let limited = false;
+      const watch = setInterval(() => {
+        if (sender.stats().rateLimit !== null) limited = true;
+      }, 20);
+      const t0 = Date.now();
+      await sendAll(sender, list);
+      clearInterval(watch);
+      client.destroy();
+      const s = sender.stats();
+      expect(s.sent).toBe(3000);
+      expect(s.failed).toBe(0);
+      expect(s.throttles).toBe(proxy.failedByCode.ProvisionedThroughputExceededException);
+      expect(s.throttles).toBeGreaterThan(0);
+      expect(limited).toBe(true);
+      // Hammering would re-send most records many times; adapting keeps the re-sends below the record count.
+      expect(s.throttles).toBeLessThan(3000);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1000); // 3,000 records at 1,500/s
+      const got = await readBack('throttled', 3000);
+      expect(new Set(got.map((r) => r.text)).size).toBe(3000);
+      expect(got).toHaveLength(3000);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('runSimulation against kinesalite', () => {
+  const base = {
+    profiles: ['unicorn', 'solar'] as const,
+    devices: { unicorn: 3, solar: 20 },
+    rate: 'max' as const,
+    count: 400,
+    seed: 5,
+    start: new Date('2026-06-01T06:00:00.000Z'),
+  };
+
+  it('the stream receives exactly the NDJSON the same run writes to a file, retry-bug copies included', async () => {
+    await k.createStream('sim', 2);
+    const file = join(tmp, 'sim.ndjson');
+    const anomaliesFile = join(tmp, 'anomalies.json');
+    const opts = { ...base, profiles: [...base.profiles], duplicates: 2, delay: 'seconds' as const, reorderMs: 2000 };
+    const toFile = await runSimulation({ ...opts, out: file, anomaliesFile });
+    const toStream = await runSimulation({
+      ...opts,
+      target: { endpoint: k.endpoint, region: 'us-east-1', streamName: 'sim' },
+    });
+    expect(toFile).toMatchObject({ produced: 400, duplicatesInjected: 800, sent: 1200, failed: 0 });
+    expect(toStream).toMatchObject({ produced: 400, duplicatesInjected: 800, sent: 1200, failed: 0, retries: 0 });
+    expect(toStream.perProfile.unicorn!.produced + toStream.perProfile.solar!.produced).toBe(400);
+    expect(JSON.parse(JSON.stringify(toStream))).toEqual(toStream); // plain JSON
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(1200);
+    const got = await readBack('sim', 1200);
+    expect(sorted(got.map((r) => r.text))).toEqual(sorted(lines));
+    // Partition key = device id.
+    for (const r of got) {
+      const obj = JSON.parse(r.text);
+      expect(r.key).toBe(obj.Name ?? obj.panelId);
+    }
+    expect(Array.isArray(JSON.parse(readFileSync(anomaliesFile, 'utf8')))).toBe(true);
+  });
+
+  it('edge dedupe drops every copy before Kinesis', async () => {
+    await k.createStream('deduped', 1);
+    const s = await runSimulation({
+      ...base,
+      profiles: ['solar'],
+      devices: 30,
+      count: 300,
+      duplicates: 10,
+      delay: 'seconds',
+      dedupe: true,
+      target: { endpoint: k.endpoint, region: 'us-east-1', streamName: 'deduped' },
+    });
+    expect(s).toMatchObject({ produced: 300, duplicatesInjected: 3000, droppedAtEdge: 3000, sent: 300 });
+    expect(s.dedupe).toMatchObject({ forwarded: 300, dropped: 3000 });
+    const got = await readBack('deduped', 300);
+    expect(new Set(got.map((r) => r.text)).size).toBe(300);
+  });
+
+  it('an abort mid-run flushes what was produced and reports it', async () => {
+    await k.createStream('aborted', 1);
+    const controller = new AbortController();
+    const progress: number[] = [];
+    setTimeout(() => controller.abort(), 1500);
+    const t0 = Date.now();
+    const s = await runSimulation(
+      {
+        profiles: ['unicorn'],
+        devices: 20,
+        durationMs: 60_000,
+        seed: 1,
+        target: { endpoint: k.endpoint, region: 'us-east-1', streamName: 'aborted' },
+        progressIntervalMs: 200,
+      },
+      { signal: controller.signal, onProgress: (p) => progress.push(p.produced) },
+    );
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(s.interrupted).toBe(true);
+    expect(s.produced).toBeGreaterThan(10);
+    expect(s.produced).toBeLessThan(20 * 10);
+    expect(s.sent).toBe(s.produced);
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+    const got = await readBack('aborted', s.sent);
+    expect(got).toHaveLength(s.sent);
+    // Live data at speed 1: event times are not in the future.
+    for (const r of got) expect(Date.parse(`${JSON.parse(r.text).StatusTime}Z`)).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('a missing stream and an unreachable endpoint get a message that says what to do', async () => {
+    const run = (endpoint: string) =>
+      runSimulation({
+        profiles: ['unicorn'],
+        count: 1,
+        rate: 'max',
+        target: { endpoint, region: 'us-east-1', streamName: 'nope' },
+      });
+    await expect(run(k.endpoint)).rejects.toThrow(SimulationError);
+    await expect(run(k.endpoint)).rejects.toThrow(
+      /Stream "nope" not found at http:\/\/127\.0\.0\.1:\d+\. List the streams with: aws kinesis list-streams/,
+    );
+    await expect(run('http://127.0.0.1:9')).rejects.toThrow(
+      /Cannot reach http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\)[\s\S]*npm run local/,
+    );
+  });
+});
+
+describe('bin/simulate.ts', () => {
+  const cli = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [require.resolve('tsx/cli'), join(__dirname, '../../bin/simulate.ts'), ...args],
+        { cwd: tmp, timeout: 30_000 },
+        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+
+  it('prints a clear error, no stack trace, and exits non-zero for a missing stream or an unknown profile', async () => {
+    const missing = await cli(['--stream', 'nope', '--endpoint', k.endpoint, '--count', '1']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/simulate: Stream "nope" not found/);
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
+    const pony = await cli(['--profile', 'pony', '--out', '-']);
+    expect(pony.code).toBe(2);
+    expect(pony.stderr).toMatch(/Unknown profile "pony"/);
+  });
+
+  it('runs the workshop producer command and prints a JSON summary', async () => {
+    await k.createStream('wildrydes', 1);
+    const r = await cli([
+      '--name',
+      'Bucephalus',
+      '--stream',
+      'wildrydes',
+      '--endpoint',
+      k.endpoint,
+      '--count',
+      '5',
+      '--rate',
+      'max',
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ produced: 5, sent: 5, perProfile: { unicorn: { devices: 1, produced: 5 } } });
+    const got = await readBack('wildrydes', 5);
+    expect(got.every((x) => JSON.parse(x.text).Name === 'Bucephalus' && x.key === 'Bucephalus')).toBe(true);
+  });
+});
