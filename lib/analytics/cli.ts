@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AthenaClient } from '@aws-sdk/client-athena';
@@ -186,11 +186,9 @@ async function runLocal(opts: QueryCliOptions, sql: string, io: CliIo): Promise<
   const tables = opts.template
     ? tablesFromTemplateFile(opts.template, bucket, database)
     : tablesFromProfiles(bucket, database);
-  const engine = await AnalyticsEngine.create({
-    s3: { endpoint, region },
-    tables,
-    cacheDir: opts.cacheDir ?? mkdtempSync(join(tmpdir(), 'iot-query-cache-')),
-  });
+  // Without --cache-dir the downloaded objects live as long as this run.
+  const cacheDir = opts.cacheDir ?? mkdtempSync(join(tmpdir(), 'iot-query-cache-'));
+  const engine = await AnalyticsEngine.create({ s3: { endpoint, region }, tables, cacheDir });
   const spinner = io.tty ? new Spinner(io.stderr) : undefined;
   const started = Date.now();
   const timer = spinner
@@ -212,6 +210,7 @@ async function runLocal(opts: QueryCliOptions, sql: string, io: CliIo): Promise<
     if (timer) clearInterval(timer);
     spinner?.stop();
     await engine.close();
+    if (!opts.cacheDir) rmSync(cacheDir, { recursive: true, force: true });
   }
 }
 

@@ -190,16 +190,14 @@ describe('embedded engine over the S3 API', () => {
     const lenient = tables.map((t) =>
       t.tableName === 'quarantine' ? { ...t, serdeParameters: { 'ignore.malformed.json': 'true' } } : t,
     );
-    const other = await AnalyticsEngine.create({
-      s3: s3f.target,
-      tables: lenient,
-      cacheDir: mkdtempSync(join(tmpdir(), 'athena-cache2-')),
-    });
+    const otherCache = mkdtempSync(join(tmpdir(), 'athena-cache2-'));
+    const other = await AnalyticsEngine.create({ s3: s3f.target, tables: lenient, cacheDir: otherCache });
     try {
       const r = await other.execute('SELECT count(*), count(reason) FROM quarantine', { database: DB });
       expect(r.rows).toEqual([['2', '1']]);
     } finally {
       await other.close();
+      rmSync(otherCache, { recursive: true, force: true });
     }
   });
 

@@ -183,7 +183,7 @@ describe('Firehose archive delivery', () => {
         DataFormatConversionConfiguration: {
           Enabled: true,
           InputFormatConfiguration: { Deserializer: { OpenXJsonSerDe: { CaseInsensitive: true } } },
-          OutputFormatConfiguration: { Serializer: { ParquetSerDe: { Compression: 'SNAPPY' } } },
+          OutputFormatConfiguration: { Serializer: { ParquetSerDe: { Compression: 'GZIP' } } },
           SchemaConfiguration: {
             DatabaseName: 'iot_telemetry_dev',
             TableName: 'archive_schema',

@@ -115,7 +115,9 @@ const deliveryArb = fc.record({
   earlyFlush: fc.array(fc.boolean(), { minLength: 30, maxLength: 30 }),
 });
 
-async function deliver(d: fc.RecordValue<typeof deliveryArb>, store: MemoryStore): Promise<void> {
+type Delivery = typeof deliveryArb extends fc.Arbitrary<infer T> ? T : never;
+
+async function deliver(d: Delivery, store: MemoryStore): Promise<void> {
   const records: RawRecord[] = [];
   d.events.forEach((e, i) => {
     const payload = toPayload(e);
