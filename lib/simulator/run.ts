@@ -384,7 +384,6 @@ export async function runSimulation(
       await pace(r);
       if (signal?.aborted) break;
       const next = bug.pop()!;
-      simNow = Math.max(simNow, r);
       const p = emit(next.item, next.copy, next.releaseMs);
       if (p) await p;
     }
