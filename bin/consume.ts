@@ -11,6 +11,9 @@ import { consumeStream, formatConsumed } from '../lib/simulator/consumer';
 import { SimulationError } from '../lib/simulator/errors';
 import { checkStream, describeTarget, explainKinesisError, resolveStreamTarget } from '../lib/simulator/target';
 
+// The AWS SDK warns on every run that its 2027 releases need Node 22; the output is for the user's data.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const program = new Command('consume')
   .description("Prints the records of a Kinesis stream, all shards, as they arrive (the workshop's ./consumer).")
   .option('--stream <name>', "stream name (default: the embedded stack's or the outputs file's)")

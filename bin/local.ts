@@ -4,6 +4,9 @@ import { formatDemoSummary, runDemo } from '../lib/local/demo';
 import { LocalRuntimeError } from '../lib/local/errors';
 import { startRuntime } from '../lib/local/runtime';
 
+// The AWS SDK warns on every run that its 2027 releases need Node 22; the output is for the user's data.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** `npm run local` (up) and `npm start` (demo): wiring only; the runtime lives in lib/local. */
 const port = (v: string) => {
   const n = Number(v);

@@ -2,13 +2,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { runQueryCli } from '../lib/analytics/cli';
 
-// The AWS SDK warns on every run that future versions will need Node 22; the tool's output is for answers.
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
-  if (type === 'NodeVersionSupportWarning' || String(warning).includes('NodeVersionSupportWarning')) return;
-  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
-}) as typeof process.emitWarning;
+// The AWS SDK warns on every run that its 2027 releases need Node 22; the tool's output is for answers.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const positiveInt = (value: string) => {

@@ -20,6 +20,9 @@ import { SimulationError } from '../lib/simulator/errors';
 import { runSimulation, type SimulationOptions, type SimulationStats } from '../lib/simulator/run';
 import { resolveStreamTarget } from '../lib/simulator/target';
 
+// The AWS SDK warns on every run that its 2027 releases need Node 22; the output is for the user's data.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const program = new Command('simulate')
   .description(
     'Simulates Wild Rydes unicorns and solar panels and sends their readings to a Kinesis stream (or writes NDJSON).\n' +
