@@ -58,7 +58,7 @@ export class FirehoseDelivery {
     validatePrefix(plan.prefix, plan.name);
     validatePrefix(plan.errorPrefix, plan.name);
     if (plan.partitionQuery) this.query = compilePartitionQuery(plan.partitionQuery);
-    if (plan.parquetColumns) this.parquet = new ParquetWriter(plan.parquetColumns);
+    if (plan.parquetColumns) this.parquet = new ParquetWriter(plan.parquetColumns, plan.parquetCompression);
   }
 
   async start(): Promise<void> {

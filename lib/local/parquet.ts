@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import type { ArchiveColumnPlan } from './stack-plan';
+import type { ArchiveColumnPlan, ParquetCompression } from './stack-plan';
 
 /**
  * Firehose record format conversion (JSON -> Parquet) with DuckDB: the records go through NDJSON into
@@ -28,9 +28,12 @@ export class ParquetWriter {
   private readonly dir = mkdtempSync(join(tmpdir(), 'local-parquet-'));
   private n = 0;
 
-  constructor(private readonly columns: readonly ArchiveColumnPlan[]) {}
+  constructor(
+    private readonly columns: readonly ArchiveColumnPlan[],
+    private readonly compression: ParquetCompression = 'SNAPPY',
+  ) {}
 
-  /** Converts parsed records to one Parquet file's bytes (SNAPPY, Firehose's default). */
+  /** Converts parsed records to one Parquet file's bytes, pages compressed as the template's ParquetSerDe says. */
   async write(records: readonly Record<string, unknown>[]): Promise<Buffer> {
     this.connection ??= DuckDBInstance.create(':memory:').then(async (instance) => ({
       instance,
@@ -58,7 +61,7 @@ export class ParquetWriter {
     try {
       await conn.run(
         `COPY (SELECT ${select} FROM read_json(${q(input)}, format='newline_delimited', columns={${cols}})) ` +
-          `TO ${q(output)} (FORMAT parquet, COMPRESSION snappy)`,
+          `TO ${q(output)} (FORMAT parquet, COMPRESSION ${this.compression.toLowerCase()})`,
       );
       return readFileSync(output);
     } finally {

@@ -87,7 +87,11 @@ export interface DeliveryPlan {
   readonly delimiter?: string;
   /** Parquet conversion's columns (from the Glue table in SchemaConfiguration), when enabled. */
   readonly parquetColumns?: readonly ArchiveColumnPlan[];
+  /** ParquetSerDe page compression (Firehose's default is SNAPPY). */
+  readonly parquetCompression?: ParquetCompression;
 }
+
+export type ParquetCompression = 'SNAPPY' | 'GZIP' | 'UNCOMPRESSED';
 
 export interface StackPlan {
   readonly resolver: Resolver;
@@ -347,11 +351,16 @@ function planDelivery(
   const hasAppend = processors.some((x) => x.Type === 'AppendDelimiterToRecord');
   const conversion = dest.DataFormatConversionConfiguration;
   let parquetColumns: ArchiveColumnPlan[] | undefined;
+  let parquetCompression: ParquetCompression | undefined;
   if (conversion && conversion.Enabled !== false) {
-    if (!conversion.OutputFormatConfiguration?.Serializer?.ParquetSerDe) {
-      throw new LocalRuntimeError(`${where}: only Parquet record format conversion is run locally.`);
-    }
+    const serde = conversion.OutputFormatConfiguration?.Serializer?.ParquetSerDe;
+    if (!serde) throw new LocalRuntimeError(`${where}: only Parquet record format conversion is run locally.`);
     parquetColumns = glueColumns(assembly, resolver, conversion.SchemaConfiguration, where);
+    const codec = String(serde.Compression ?? 'SNAPPY');
+    if (codec !== 'SNAPPY' && codec !== 'GZIP' && codec !== 'UNCOMPRESSED') {
+      throw new LocalRuntimeError(`${where}: Parquet compression ${codec} is not run locally (SNAPPY, GZIP, UNCOMPRESSED).`);
+    }
+    parquetCompression = codec;
   }
   const hints = dest.BufferingHints ?? {};
   const compression = String(dest.CompressionFormat ?? 'UNCOMPRESSED');
@@ -371,6 +380,7 @@ function planDelivery(
     partitionQuery: partitioning ? param('MetadataExtraction', 'MetadataExtractionQuery') : undefined,
     delimiter: hasAppend ? unescapeDelimiter(param('AppendDelimiterToRecord', 'Delimiter') ?? '\\n') : undefined,
     parquetColumns,
+    parquetCompression,
   };
 }
 

@@ -130,6 +130,7 @@ describe('local Firehose delivery from Kinesis to S3', () => {
   it('converts to Parquet with the Glue schema columns', async () => {
     const { objects } = await setup('pq', {
       compression: 'UNCOMPRESSED',
+      parquetCompression: 'GZIP',
       parquetColumns: [
         { name: 'name', type: 'string' },
         { name: 'distance', type: 'double' },
@@ -145,6 +146,10 @@ describe('local Firehose delivery from Kinesis to S3', () => {
     const conn = await db.connect();
     const rows = (await conn.runAndReadAll(`SELECT * FROM '${file}'`)).getRowObjectsJson();
     expect(rows).toEqual([{ name: null, distance: null, panelid: 'p-1', seq: '7' }]);
+    const codecs = (
+      await conn.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata('${file}')`)
+    ).getRowObjectsJson();
+    expect(codecs).toEqual([{ compression: 'GZIP' }]);
     conn.closeSync();
     db.closeSync();
   });
