@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     region: f.region as string | undefined,
     outputs: f.outputs as string | undefined,
     aws: f.aws === true,
+    purpose: 'read',
   });
   const client = new KinesisClient(baseClientConfig(target));
   await checkStream(client, target);

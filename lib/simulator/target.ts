@@ -25,16 +25,21 @@ export interface TargetFlags {
   /** Ignore `.local/stack.json`: `--stream` alone then means real AWS. */
   readonly aws?: boolean;
   readonly cwd?: string;
+  /** The consumer reads: its advice names no `--out`. @default 'send' */
+  readonly purpose?: 'send' | 'read';
 }
 
-const HOW_TO_CHOOSE = [
-  'No target: choose where records go with one of',
-  '  npm run local                                   (start the embedded stack; then run this again)',
-  '  --outputs cdk-outputs.json                      (after cdk deploy --outputs-file cdk-outputs.json)',
-  '  --stream NAME [--region R]                      (a stream in your AWS account)',
-  '  --stream NAME --endpoint http://127.0.0.1:4566  (LocalStack or any Kinesis-compatible endpoint)',
-  '  --out FILE | --out -                            (write NDJSON instead of sending)',
-].join('\n');
+const howToChoose = (purpose: 'send' | 'read') =>
+  [
+    `No target: choose the stream to ${purpose === 'send' ? 'send to' : 'read'} with one of`,
+    '  npm run local                                   (start the embedded stack; then run this again)',
+    '  --outputs cdk-outputs.json                      (after cdk deploy --outputs-file cdk-outputs.json)',
+    '  --stream NAME [--region R]                      (a stream in your AWS account)',
+    '  --stream NAME --endpoint http://127.0.0.1:4566  (LocalStack or any Kinesis-compatible endpoint)',
+    ...(purpose === 'send'
+      ? ['  --out FILE | --out -                            (write NDJSON instead of sending)']
+      : []),
+  ].join('\n');
 
 function envRegion(): string | undefined {
   return process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
@@ -56,7 +61,7 @@ export function resolveStreamTarget(flags: TargetFlags): StreamTarget {
   const streamName = flags.stream ?? base?.streamName;
   if (!streamName) {
     if (base) throw new SimulationError(`${base.source} names no stream: give --stream NAME.`);
-    throw new SimulationError(HOW_TO_CHOOSE);
+    throw new SimulationError(howToChoose(flags.purpose ?? 'send'));
   }
   const endpoint = flags.endpoint ?? (flags.aws ? undefined : base?.endpoint);
   return {
