@@ -358,7 +358,9 @@ function planDelivery(
     parquetColumns = glueColumns(assembly, resolver, conversion.SchemaConfiguration, where);
     const codec = String(serde.Compression ?? 'SNAPPY');
     if (codec !== 'SNAPPY' && codec !== 'GZIP' && codec !== 'UNCOMPRESSED') {
-      throw new LocalRuntimeError(`${where}: Parquet compression ${codec} is not run locally (SNAPPY, GZIP, UNCOMPRESSED).`);
+      throw new LocalRuntimeError(
+        `${where}: Parquet compression ${codec} is not run locally (SNAPPY, GZIP, UNCOMPRESSED).`,
+      );
     }
     parquetCompression = codec;
   }
