@@ -10,8 +10,8 @@ import { forEachConcurrently } from '../lib/core';
 import { startEmulators } from '../lib/local/emulators';
 import { countArchive, listKeys } from '../lib/local/pipeline-report';
 import { startRuntime } from '../lib/local/runtime';
-import { sleep } from '../lib/local/shard-reader';
 import { baseClientConfig } from '../lib/shared/aws-clients';
+import { sleep } from '../lib/shared/sleep';
 import { generateFleet } from '../lib/simulator/generate';
 
 /**

@@ -1,4 +1,5 @@
 import { PROFILES } from '../core/profiles';
+import { QUARANTINE_COLUMNS } from '../storage/quarantine';
 
 /**
  * A Glue table as the embedded engine needs it: the fields of an `AWS::Glue::Table` resource
@@ -113,14 +114,7 @@ export function tablesFromProfiles(bucket: string, databaseName: string): GlueTa
   const quarantine: GlueTableDef = {
     databaseName,
     tableName: 'quarantine',
-    columns: [
-      { name: 'reason', type: 'string' },
-      { name: 'arrivaltime', type: 'string' },
-      { name: 'shardid', type: 'string' },
-      { name: 'sequencenumber', type: 'string' },
-      { name: 'partitionkey', type: 'string' },
-      { name: 'data', type: 'string' },
-    ],
+    columns: QUARANTINE_COLUMNS.map(({ name, type }) => ({ name, type })),
     partitionKeys: daily.map((name) => ({ name, type: 'int' })),
     location: qLocation,
     parameters: projection(daily, `${qLocation}${daily.map((k) => `${k}=\${${k}}`).join('/')}/`),

@@ -6,6 +6,7 @@ import {
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import { sleep } from '../shared/sleep';
 import type { Column } from './format';
 
 /** Athena's price: $5 per TB scanned, at least 10 MB per query, rounded up to the MB. */
@@ -55,19 +56,6 @@ export class AthenaQueryError extends Error {
     super(message);
   }
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 
 /**
  * Runs one query the way Athena wants it run: start, poll GetQueryExecution with exponential backoff,

@@ -3,6 +3,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { ArchiveColumn, DeviceProfile } from '../core/profiles';
+import { QUARANTINE_COLUMNS } from '../storage/quarantine';
 
 export const QUARANTINE_TABLE = 'quarantine';
 /** The Glue table Firehose reads its Parquet schema from: every profile's columns, once each. */
@@ -24,16 +25,6 @@ const PARQUET_FORMAT = {
   outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
   serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
 };
-
-/** The quarantine object lines the aggregator writes (`lib/storage`), as Athena sees them. */
-const QUARANTINE_COLUMNS: readonly glue.CfnTable.ColumnProperty[] = [
-  { name: 'reason', type: 'string', comment: 'Machine-readable reason, e.g. missing_field:StatusTime' },
-  { name: 'arrivaltime', type: 'string', comment: 'Kinesis approximate arrival time, ISO-8601' },
-  { name: 'shardid', type: 'string', comment: 'Source shard' },
-  { name: 'sequencenumber', type: 'string', comment: 'Kinesis sequence number' },
-  { name: 'partitionkey', type: 'string', comment: 'Kinesis partition key' },
-  { name: 'data', type: 'string', comment: 'The raw record: UTF-8 text, or base64 when not UTF-8' },
-];
 
 export interface ArchiveCatalogProps {
   /** Glue database name (lower-case, underscores: Athena identifiers need no quoting then). */
@@ -114,7 +105,7 @@ export class ArchiveCatalog extends Construct {
     const quarantine = `${bucketUrl}/quarantine/`;
     this.addTable(QUARANTINE_TABLE, {
       description: 'Records the aggregator rejected, one JSON line each with its reason',
-      columns: QUARANTINE_COLUMNS,
+      columns: [...QUARANTINE_COLUMNS],
       partitionKeys: partitionKeys(['year', 'month', 'day']),
       location: quarantine,
       format: JSON_FORMAT,

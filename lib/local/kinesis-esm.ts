@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { sleep } from '../shared/sleep';
 import type { CheckpointStore, ShardCheckpoint } from './checkpoints';
 import {
   type EventContext,
@@ -10,7 +11,7 @@ import {
   tumblingEvent,
 } from './kinesis-events';
 import type { InvokeResult } from './lambda-host';
-import { listShardIds, ShardReader, type StartPosition, type StreamRecord, sleep } from './shard-reader';
+import { listShardIds, ShardReader, type StartPosition, type StreamRecord } from './shard-reader';
 import type { MappingPlan } from './stack-plan';
 
 /**

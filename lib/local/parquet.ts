@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { duckDbType } from '../analytics/catalog';
 import type { ArchiveColumnPlan, ParquetCompression } from './stack-plan';
 
 /**
@@ -9,19 +10,6 @@ import type { ArchiveColumnPlan, ParquetCompression } from './stack-plan';
  * a Parquet file whose columns are the Glue table's, like Firehose's OpenX JSON deserializer (keys
  * matched case-insensitively, missing keys null, values cast to the column type or null).
  */
-const GLUE_TO_DUCKDB: Readonly<Record<string, string>> = {
-  string: 'VARCHAR',
-  int: 'INTEGER',
-  integer: 'INTEGER',
-  bigint: 'BIGINT',
-  smallint: 'SMALLINT',
-  tinyint: 'TINYINT',
-  double: 'DOUBLE',
-  float: 'FLOAT',
-  boolean: 'BOOLEAN',
-  timestamp: 'TIMESTAMP',
-  date: 'DATE',
-};
 
 export class ParquetWriter {
   private connection?: Promise<{ instance: DuckDBInstance; conn: DuckDBConnection }>;
@@ -53,7 +41,7 @@ export class ParquetWriter {
     const cols = this.columns.map((c) => `${q(c.name.toLowerCase())}: 'VARCHAR'`).join(', ');
     const select = this.columns
       .map((c) => {
-        const type = GLUE_TO_DUCKDB[c.type.toLowerCase()] ?? 'VARCHAR';
+        const type = duckDbType(c.type);
         const name = `"${c.name.toLowerCase().replace(/"/g, '""')}"`;
         return `TRY_CAST(${name} AS ${type}) AS ${name}`;
       })

@@ -100,5 +100,3 @@ export async function listShardIds(kinesis: KinesisClient, streamName: string): 
   } while (token);
   return ids;
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -6,6 +6,7 @@ import {
   type Shard,
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
+import { sleep } from '../shared/sleep';
 
 export interface ConsumedRecord {
   readonly shardId: string;
@@ -35,19 +36,6 @@ export interface ConsumeSummary {
   readonly shards: number;
   readonly stoppedBy: 'count' | 'idle' | 'signal';
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 
 async function listShards(client: Pick<KinesisClient, 'send'>, streamName: string): Promise<Shard[]> {
   const shards: Shard[] = [];

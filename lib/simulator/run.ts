@@ -2,6 +2,7 @@ import { createWriteStream, writeFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { baseClientConfig } from '../shared/aws-clients';
+import { sleep } from '../shared/sleep';
 import { dedupeKey, EdgeDedupe, type EdgeDedupeOptions, type EdgeDedupeStats } from './edge-dedupe';
 import { SimulationError } from './errors';
 import {
@@ -184,20 +185,6 @@ function kinesisSink(sender: KinesisSender): Sink {
     stats: () => sender.stats(),
   };
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const onAbort = () => {
-      clearTimeout(t);
-      resolve();
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 
 /** Event-time merge of the fleets (at most a handful: a linear scan beats a heap). */
 function* mergeFleets(fleets: readonly GeneratedFleet[]): Generator<[GeneratedRecord, number]> {

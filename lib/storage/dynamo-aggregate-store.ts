@@ -10,6 +10,7 @@ import {
   type StoredMinute,
   toFixed,
 } from '../core';
+import { sleep } from '../shared/sleep';
 import { packIds, unpackIds } from './id-codec';
 
 export interface DynamoAggregateStoreProps {
@@ -160,5 +161,3 @@ function itemToMinute(compiled: CompiledProfile, item: Record<string, unknown>):
     version: num('Version'),
   };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -113,6 +113,7 @@ describe('Glue catalog', () => {
       'sequencenumber',
       'partitionkey',
       'data',
+      'encoding',
     ]);
     expect(input.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual(['year', 'month', 'day']);
     json.analytics.hasResourceProperties('AWS::Glue::Table', {

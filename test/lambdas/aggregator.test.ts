@@ -5,6 +5,7 @@ import { readAggregatorConfig } from '../../lambdas/aggregator/config';
 import { type AggregatorDeps, processKinesisWindow } from '../../lambdas/aggregator/process';
 import type { RawRecord } from '../../lib/core';
 import { DynamoAggregateStore } from '../../lib/storage/dynamo-aggregate-store';
+import { QUARANTINE_COLUMNS } from '../../lib/storage/quarantine';
 import { createPipelineTables, startDynalite, startS3rver, type TestDynamo, type TestS3 } from '../support/emulators';
 import { panel, rawRecord, unicorn } from '../support/records';
 
@@ -196,6 +197,8 @@ describe('aggregator handler on a real DynamoDB wire protocol (dynalite)', () =>
       shardId: 'shardId-000000000000',
     });
     expect(lines?.[2]).toMatchObject({ data: Buffer.from([0xff, 0xfe, 0x00]).toString('base64'), encoding: 'base64' });
+    // Every field has its column in the quarantine Glue table (Athena lower-cases the keys).
+    expect(Object.keys(lines?.[0]).map((k) => k.toLowerCase())).toEqual(QUARANTINE_COLUMNS.map((c) => c.name));
   });
 
   test('an early-terminated window (state over budget) flushes mid-window and the total stays exact', async () => {

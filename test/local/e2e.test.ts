@@ -7,8 +7,8 @@ import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { detectProfile } from '../../lib/core/profiles';
 import { minuteKey, minuteStart } from '../../lib/core/time';
 import { type LocalRuntime, type RuntimeOptions, startRuntime } from '../../lib/local/runtime';
-import { sleep } from '../../lib/local/shard-reader';
 import { baseClientConfig } from '../../lib/shared/aws-clients';
+import { sleep } from '../../lib/shared/sleep';
 import { generateFleet } from '../../lib/simulator/generate';
 import { type PipelineView, readPipeline } from './fixtures/pipeline-check';
 

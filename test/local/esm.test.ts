@@ -6,9 +6,9 @@ import { CheckpointStore } from '../../lib/local/checkpoints';
 import { type Emulators, startEmulators } from '../../lib/local/emulators';
 import { KinesisEventSourceMapping } from '../../lib/local/kinesis-esm';
 import type { InvokeResult } from '../../lib/local/lambda-host';
-import { sleep } from '../../lib/local/shard-reader';
 import type { MappingPlan } from '../../lib/local/stack-plan';
 import { baseClientConfig } from '../../lib/shared/aws-clients';
+import { sleep } from '../../lib/shared/sleep';
 
 /** ESM semantics against real kinesalite, with fixture handlers invoked in-process. */
 interface Rec {

@@ -10,9 +10,9 @@ import { CheckpointStore } from '../../lib/local/checkpoints';
 import { type Emulators, startEmulators } from '../../lib/local/emulators';
 import { FirehoseDelivery } from '../../lib/local/firehose';
 import { compilePartitionQuery, evaluatePrefix, objectName } from '../../lib/local/firehose-format';
-import { sleep } from '../../lib/local/shard-reader';
 import type { DeliveryPlan } from '../../lib/local/stack-plan';
 import { baseClientConfig, s3ClientConfig } from '../../lib/shared/aws-clients';
+import { sleep } from '../../lib/shared/sleep';
 
 const RAW =
   'raw/profile=!{partitionKeyFromQuery:profile}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/';
