@@ -117,7 +117,7 @@ const ACKNOWLEDGED = [
   /^AWS::CloudWatch::/,
   /^AWS::SNS::/,
   /^AWS::KMS::/,
-  /^AWS::Glue::/, // served by the Athena/Glue services from the same template
+  /^AWS::Glue::/, // other Glue and Athena types (crawlers, jobs, ...): the served ones are in `run`
   /^AWS::Athena::/,
   /^AWS::ApplicationAutoScaling::/,
   /^AWS::SSM::/,
@@ -246,6 +246,11 @@ export function planStack(assembly: Assembly, options: ResolverOptions): StackPl
     'AWS::SQS::Queue',
     'AWS::Lambda::EventSourceMapping',
     'AWS::KinesisFirehose::DeliveryStream',
+    // Served by the embedded Athena and Glue APIs (lib/analytics) from these same definitions.
+    'AWS::Glue::Database',
+    'AWS::Glue::Table',
+    'AWS::Athena::WorkGroup',
+    'AWS::Athena::NamedQuery',
   ]);
   const notRun = new Map<string, number>();
   const unsupported: string[] = [];
