@@ -68,20 +68,26 @@ export class ArchiveCatalog extends Construct {
     });
     const years = props.projectionYears ?? { from: 2024, to: 2050 };
     const bucketUrl = `s3://${props.bucket.bucketName}`;
-    const hourly = {
-      'projection.enabled': 'true',
-      'projection.year.type': 'integer',
-      'projection.year.range': `${years.from},${years.to}`,
-      'projection.month.type': 'integer',
-      'projection.month.range': '1,12',
-      'projection.month.digits': '2',
-      'projection.day.type': 'integer',
-      'projection.day.range': '1,31',
-      'projection.day.digits': '2',
-      'projection.hour.type': 'integer',
-      'projection.hour.range': '0,23',
-      'projection.hour.digits': '2',
+    const ranges: Record<string, string> = {
+      year: `${years.from},${years.to}`,
+      month: '1,12',
+      day: '1,31',
+      hour: '0,23',
     };
+    // Partition projection over integer year/month/day[/hour] keys, zero-padded below the year as Firehose writes them.
+    const projected = (location: string, keys: readonly string[]) => ({
+      'projection.enabled': 'true',
+      ...Object.fromEntries(
+        keys.flatMap((k) => [
+          [`projection.${k}.type`, 'integer'],
+          [`projection.${k}.range`, ranges[k]],
+          ...(k === 'year' ? [] : [[`projection.${k}.digits`, '2']]),
+        ]),
+      ),
+      'storage.location.template': `${location}${keys.map((k) => `${k}=\${${k}}`).join('/')}/`,
+    });
+    const hourly = ['year', 'month', 'day', 'hour'];
+    const daily = ['year', 'month', 'day'];
     const partitionKeys = (names: readonly string[]) => names.map((name) => ({ name, type: 'int' }));
     const format = props.parquet ? PARQUET_FORMAT : JSON_FORMAT;
     const classification = props.parquet ? 'parquet' : 'json';
@@ -91,14 +97,10 @@ export class ArchiveCatalog extends Construct {
       this.addTable(rawTableName(profile), {
         description: `Raw ${profile.name} records as archived by Firehose (partitions are arrival hours, UTC)`,
         columns: toColumns(profile.archiveColumns),
-        partitionKeys: partitionKeys(['year', 'month', 'day', 'hour']),
+        partitionKeys: partitionKeys(hourly),
         location,
         format,
-        parameters: {
-          classification,
-          ...hourly,
-          'storage.location.template': `${location}year=\${year}/month=\${month}/day=\${day}/hour=\${hour}/`,
-        },
+        parameters: { classification, ...projected(location, hourly) },
       });
     }
 
@@ -106,22 +108,10 @@ export class ArchiveCatalog extends Construct {
     this.addTable(QUARANTINE_TABLE, {
       description: 'Records the aggregator rejected, one JSON line each with its reason',
       columns: [...QUARANTINE_COLUMNS],
-      partitionKeys: partitionKeys(['year', 'month', 'day']),
+      partitionKeys: partitionKeys(daily),
       location: quarantine,
       format: JSON_FORMAT,
-      parameters: {
-        classification: 'json',
-        'projection.enabled': 'true',
-        'projection.year.type': 'integer',
-        'projection.year.range': `${years.from},${years.to}`,
-        'projection.month.type': 'integer',
-        'projection.month.range': '1,12',
-        'projection.month.digits': '2',
-        'projection.day.type': 'integer',
-        'projection.day.range': '1,31',
-        'projection.day.digits': '2',
-        'storage.location.template': `${quarantine}year=\${year}/month=\${month}/day=\${day}/`,
-      },
+      parameters: { classification: 'json', ...projected(quarantine, daily) },
     });
 
     if (props.parquet) {
