@@ -18,26 +18,18 @@ export function checkNumber(
   field: string,
   min: number,
   max: number,
+  integer = false,
 ): InvalidReason | undefined {
   const v = obj[field];
   if (v === undefined || v === null) return missingField(field);
-  if (typeof v !== 'number') return wrongType(field);
+  if (typeof v !== 'number' || (integer && !Number.isInteger(v))) return wrongType(field);
   if (!(v >= min && v <= max)) return outOfRange(field); // also rejects NaN and ±Infinity (1e400)
   return undefined;
 }
 
-export function checkInteger(
-  obj: Record<string, unknown>,
-  field: string,
-  min: number,
-  max: number,
-): InvalidReason | undefined {
-  const v = obj[field];
-  if (v === undefined || v === null) return missingField(field);
-  if (typeof v !== 'number' || !Number.isInteger(v)) return wrongType(field);
-  if (!(v >= min && v <= max)) return outOfRange(field);
-  return undefined;
-}
+/** A whole number: a fraction is `wrong_type`, as a string would be. */
+export const checkInteger = (obj: Record<string, unknown>, field: string, min: number, max: number) =>
+  checkNumber(obj, field, min, max, true);
 
 /** Fixed-point scale of `sum` metrics: sums are integers of 1e-6 units, exact in any order up to 9e9 units. */
 export const SUM_SCALE = 1_000_000;
