@@ -246,6 +246,9 @@ function errorMessage(err: unknown): string {
   }
   if (err instanceof CliError || err instanceof ParamError || err instanceof TargetError) return err.message;
   const e = err as { name?: string; message?: string };
+  if (e?.name === 'CredentialsProviderError') {
+    return `No AWS credentials: ${e.message}. Configure them (aws configure, AWS_PROFILE, or SSO login), or query the embedded stack (npm run local).`;
+  }
   // AWS service errors (InvalidRequestException, AccessDeniedException, ...) as the service reports them.
   if (e?.name && e.name !== 'Error') return `${e.name}: ${e.message}`;
   return `Error: ${e?.message ?? String(err)}`;
