@@ -3,6 +3,7 @@ import type { ValidEvent } from './decode';
 import type { MinuteEvents } from './minute-aggregate';
 import { profileByName } from './profiles';
 import type { DeviceProfile } from './profiles/types';
+import { minuteStart } from './time';
 
 /** The newest reading of a device: what the device-state table holds. */
 export interface LatestReading {
@@ -96,7 +97,6 @@ export class EventWindow {
   private readonly byProfile = new Map<DeviceProfile, ProfileAccumulator>();
   private events = 0;
   private minutesCount = 0;
-  private devicesCount = 0;
   private stateBytes = 64;
   /**
    * Payloads already accepted in this window, byte for byte. The firmware's retries are identical
@@ -113,10 +113,6 @@ export class EventWindow {
 
   get minuteCount(): number {
     return this.minutesCount;
-  }
-
-  get deviceCount(): number {
-    return this.devicesCount;
   }
 
   /** An upper estimate of `JSON.stringify(toState())` length, kept without serialising. */
@@ -137,19 +133,13 @@ export class EventWindow {
   add(event: ValidEvent): AddOutcome {
     const acc = this.profileAccumulator(event.profile);
     const compiled = acc.compiled;
-    let device = acc.devices.get(event.deviceId);
-    if (device === undefined) {
-      device = new DeviceAccumulator();
-      acc.devices.set(event.deviceId, device);
-      this.devicesCount++;
-      this.stateBytes += 320 + event.deviceId.length;
-    }
+    const device = this.deviceOf(acc, event.deviceId);
     const t = event.eventTimeMs;
-    const minuteStart = t - (((t % 60_000) + 60_000) % 60_000);
-    let minute = device.minutes.get(minuteStart);
+    const start = minuteStart(t);
+    let minute = device.minutes.get(start);
     if (minute === undefined) {
       minute = new MinuteAccumulator(compiled);
-      device.minutes.set(minuteStart, minute);
+      device.minutes.set(start, minute);
       this.minutesCount++;
       this.stateBytes += 48 + 24 * (compiled.minFns.length + compiled.maxFns.length);
     }
@@ -258,13 +248,7 @@ export class EventWindow {
     maxs: number[],
   ): void {
     const acc = this.profileAccumulator(profile);
-    let device = acc.devices.get(deviceId);
-    if (device === undefined) {
-      device = new DeviceAccumulator();
-      acc.devices.set(deviceId, device);
-      this.devicesCount++;
-      this.stateBytes += 320 + deviceId.length;
-    }
+    const device = this.deviceOf(acc, deviceId);
     const minute = new MinuteAccumulator(acc.compiled);
     for (const id of ids) minute.push(id);
     minute.sums.push(...sums);
@@ -278,6 +262,16 @@ export class EventWindow {
     this.minutesCount++;
     this.events += ids.length;
     this.stateBytes += 48 + 24 * (mins.length + maxs.length) + ids.length * (17 + 17 * acc.compiled.sumFns.length);
+  }
+
+  private deviceOf(acc: ProfileAccumulator, deviceId: string): DeviceAccumulator {
+    let device = acc.devices.get(deviceId);
+    if (device === undefined) {
+      device = new DeviceAccumulator();
+      acc.devices.set(deviceId, device);
+      this.stateBytes += 320 + deviceId.length;
+    }
+    return device;
   }
 
   private profileAccumulator(profile: DeviceProfile): ProfileAccumulator {

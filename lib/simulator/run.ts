@@ -69,20 +69,26 @@ export interface SimulationOptions {
   readonly progressIntervalMs?: number;
 }
 
-export interface SimulationStats {
-  readonly phase: 'running' | 'draining' | 'flushing' | 'done';
+/** What a run has done so far: in every progress report and in the final summary. */
+export interface SimulationCounts {
+  /** Unique messages generated. */
   readonly produced: number;
-  /** Unique records the run will produce (for "remaining"); null when open-ended. */
-  readonly expected: number | null;
   readonly duplicatesInjected: number;
   readonly droppedAtEdge: number;
+  /** Records accepted by Kinesis (or lines written with out). */
   readonly sent: number;
   readonly retries: number;
   readonly throttles: number;
   readonly failed: number;
+  readonly elapsedMs: number;
+}
+
+export interface SimulationStats extends SimulationCounts {
+  readonly phase: 'running' | 'draining' | 'flushing' | 'done';
+  /** Unique records the run will produce (for "remaining"); null when open-ended. */
+  readonly expected: number | null;
   readonly buffered: number;
   readonly rateLimit: number | null;
-  readonly elapsedMs: number;
   /** Event time reached, ISO. */
   readonly simulatedTime: string | null;
 }
@@ -95,23 +101,13 @@ export interface ProfileSummary {
 }
 
 /** The run's outcome; plain JSON. */
-export interface SimulationSummary {
+export interface SimulationSummary extends SimulationCounts {
   readonly target: string;
   readonly seed: number;
   readonly profiles: SimProfile[];
   readonly speed: number | 'max';
   readonly simulatedStart: string;
   readonly simulatedEnd: string | null;
-  /** Unique messages generated. */
-  readonly produced: number;
-  readonly duplicatesInjected: number;
-  readonly droppedAtEdge: number;
-  /** Records accepted by Kinesis (or lines written with out). */
-  readonly sent: number;
-  readonly retries: number;
-  readonly throttles: number;
-  readonly failed: number;
-  readonly elapsedMs: number;
   /** sent per wall second. */
   readonly sendRatePerSec: number;
   readonly interrupted: boolean;

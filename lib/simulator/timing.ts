@@ -1,22 +1,15 @@
 import { SimulationError } from './errors';
 import type { SimProfile } from './generate';
+import type { SimulationOptions } from './run';
 
 /** Longest simulated span of a run with no --duration/--count (it runs until stopped). */
 export const OPEN_ENDED_SPAN_MS = 24 * 3_600_000;
 
-export interface TimingInput {
+/** The run's pacing options (documented on `SimulationOptions`), with the fleets resolved. */
+export interface TimingInput
+  extends Pick<SimulationOptions, 'rate' | 'speed' | 'durationMs' | 'simDurationMs' | 'count' | 'start'> {
   /** Devices and reading interval (simulated) of each profile in the run. */
   readonly fleets: readonly { readonly profile: SimProfile; readonly devices: number; readonly intervalMs: number }[];
-  /** Unique records per wall-clock second for the whole run, or 'max' (as fast as the target takes them). */
-  readonly rate?: number | 'max';
-  readonly speed?: number;
-  /** Wall-clock run time. */
-  readonly durationMs?: number;
-  /** Simulated span (alternative to durationMs). */
-  readonly simDurationMs?: number;
-  /** Unique records to produce, all profiles together. */
-  readonly count?: number;
-  readonly start?: Date;
   readonly nowMs: number;
 }
 

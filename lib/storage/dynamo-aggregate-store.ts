@@ -35,13 +35,10 @@ export class DynamoAggregateStore implements AggregateStore {
   constructor(private readonly props: DynamoAggregateStoreProps) {}
 
   async getMinutes(refs: readonly MinuteRef[], consistent: boolean): Promise<Map<string, StoredMinute>> {
-    const items = await this.batchGet(
-      this.props.aggregatesTable,
-      refs.map((r) => ({ Name: r.deviceId, StatusTime: minuteKey(r.minuteStartMs) })),
-      consistent,
-    );
+    const keys = refs.map((r) => ({ Name: r.deviceId, StatusTime: minuteKey(r.minuteStartMs) }));
+    const items = await this.batchGet(this.props.aggregatesTable, keys, consistent);
+    const byKey = new Map(keys.map((k, i) => [`${k.Name}\u0000${k.StatusTime}`, refs[i]]));
     const out = new Map<string, StoredMinute>();
-    const byKey = new Map(refs.map((r) => [`${r.deviceId}\u0000${minuteKey(r.minuteStartMs)}`, r]));
     for (const item of items) {
       const ref = byKey.get(`${item.Name}\u0000${item.StatusTime}`);
       if (ref) out.set(minuteRefKey(ref.deviceId, ref.minuteStartMs), itemToMinute(ref.compiled, item));
