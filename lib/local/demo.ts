@@ -88,7 +88,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
         duplicates: 10,
         delay: { minMs: 0, maxMs: 20_000 },
         reorderMs: 5_000,
-        target: { endpoint: runtime.endpoint, region: target.region, streamName: target.streamName!, source: 'demo' },
+        target: {
+          endpoint: runtime.endpoint,
+          region: target.region,
+          streamName: target.streamName!,
+          archiveBucket: target.archiveBucket,
+          source: 'demo',
+        },
       },
       {},
     );

@@ -112,6 +112,7 @@ export function summaryText(s: SimulationSummary): string {
   const errors = Object.entries(s.errors);
   if (errors.length > 0) lines.push(`  errors: ${errors.map(([k, v]) => `${k} ×${v}`).join(', ')}`);
   if (s.anomaliesFile) lines.push(`  anomalies written to ${s.anomaliesFile}`);
+  if (s.registry) lines.push(`  device registry: ${s.registry}`);
   return lines.join('\n');
 }
 

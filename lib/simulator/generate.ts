@@ -44,6 +44,8 @@ export interface FleetDevice {
   readonly deviceId: string;
   readonly latitude: number;
   readonly longitude: number;
+  /** Solar panels: the array's rated DC power, W. */
+  readonly ratedPowerW?: number;
 }
 
 export interface GeneratedFleet {
@@ -196,6 +198,7 @@ export function generateFleet(options: FleetOptions): GeneratedFleet {
       deviceId: d.params.deviceId,
       latitude: d.params.latitude,
       longitude: d.params.longitude,
+      ...('ratedDcW' in d.params ? { ratedPowerW: d.params.ratedDcW } : {}),
     })),
     expectedRecords,
     records,

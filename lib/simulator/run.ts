@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { baseClientConfig } from '../shared/aws-clients';
 import { sleep } from '../shared/sleep';
+import { publishRegistryFor } from './device-registry';
 import { dedupeKey, EdgeDedupe, type EdgeDedupeOptions, type EdgeDedupeStats } from './edge-dedupe';
 import { SimulationError } from './errors';
 import {
@@ -118,6 +119,8 @@ export interface SimulationSummary extends SimulationCounts {
   readonly anomalies: number;
   readonly anomaliesFile: string | null;
   readonly perProfile: Partial<Record<SimProfile, ProfileSummary>>;
+  /** The solar device registry this run wrote (lib/simulator/device-registry.ts), or null. */
+  readonly registry: string | null;
 }
 
 export interface SimulationHooks {
@@ -283,6 +286,7 @@ export async function runSimulation(
     sink = fileSink(out);
   }
 
+  const registry = await publishRegistryFor(fleets, options.target, options.out);
   const started = performance.now();
   const counts = { produced: 0, duplicatesInjected: 0, droppedAtEdge: 0 };
   const perProfile = fleets.map(() => 0);
@@ -431,5 +435,6 @@ export async function runSimulation(
     anomalies: anomalies.length,
     anomaliesFile: options.anomaliesFile ?? null,
     perProfile: perProfileSummary,
+    registry,
   };
 }

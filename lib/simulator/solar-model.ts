@@ -14,7 +14,7 @@ import {
 import { TimeFormatter } from './timefmt';
 
 /** Sites of a "solar panels as a service" fleet in developing countries: latitude, longitude, mean °C. */
-const SITES = [
+export const SITES = [
   { latitude: -1.29, longitude: 36.82, meanC: 19 }, // Nairobi
   { latitude: 6.52, longitude: 3.38, meanC: 27 }, // Lagos
   { latitude: 23.81, longitude: 90.41, meanC: 26 }, // Dhaka
@@ -24,6 +24,8 @@ const SITES = [
   { latitude: 12.64, longitude: -8.0, meanC: 28 }, // Bamako
   { latitude: 14.6, longitude: 120.98, meanC: 28 }, // Manila
 ] as const;
+/** The sites' names, in the order of SITES (the device registry names each panel's site). */
+export const SITE_NAMES = ['Nairobi', 'Lagos', 'Dhaka', 'Lima', 'Jaipur', 'Lusaka', 'Bamako', 'Manila'] as const;
 
 /** Fault codes drawn for injected faults: every status but OK. */
 export const SOLAR_FAULT_CODES: readonly SolarStatus[] = SOLAR_STATUS_CODES.filter((s) => s !== 'OK');
