@@ -58,13 +58,13 @@ export class DeviceCharts {
 
   constructor(private readonly container: HTMLElement) {
     new ResizeObserver(() => {
-      const width = this.width();
-      for (const p of this.plots) p.setSize({ width, height: 150 });
+      for (const p of this.plots) p.setSize({ width: this.width(p.root.parentElement!), height: 150 });
     }).observe(container);
   }
 
-  private width(): number {
-    return Math.max(240, this.container.clientWidth - 8);
+  /** Each chart fills its grid cell (the figure), not the whole panel. */
+  private width(figure: HTMLElement): number {
+    return Math.max(240, figure.clientWidth);
   }
 
   show(profile: string, data: MinutesResponse): void {
@@ -81,7 +81,7 @@ export class DeviceCharts {
       const ys = spec.series.map((s) => data.minutes.map((m) => m.metrics[s.metric] ?? null));
       const plot = new uPlot(
         {
-          width: this.width(),
+          width: this.width(figure),
           height: 150,
           legend: { show: true },
           cursor: { drag: { x: false, y: false } },

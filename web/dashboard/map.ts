@@ -53,7 +53,9 @@ export class FleetMap {
 
   constructor(container: HTMLElement, world: Topology, onSelect: (id: string) => void) {
     maplibregl.setWorkerUrl(new URL('/maplibre-gl-worker.mjs', location.href).href);
-    const countries = feature(world, world.objects.countries as GeometryCollection) as GeoJSON.FeatureCollection;
+    const countries = unwrapAntimeridian(
+      feature(world, world.objects.countries as GeometryCollection) as GeoJSON.FeatureCollection,
+    );
     this.map = new maplibregl.Map({
       container,
       center: [10, 15],
@@ -180,7 +182,7 @@ export class FleetMap {
 
   flyTo(d: DeviceView): void {
     if (d.lat === null || d.lon === null) return;
-    this.map.flyTo({ center: [d.lon, d.lat], zoom: Math.max(this.map.getZoom(), d.profile === 'unicorn' ? 13 : 8) });
+    this.map.flyTo({ center: [d.lon, d.lat], zoom: Math.max(this.map.getZoom(), d.profile === 'unicorn' ? 10 : 6) });
   }
 
   /** Name labels for unicorns (DOM markers: textContent only). */
@@ -207,4 +209,31 @@ export class FleetMap {
       this.labels.set(d.id, { marker, text: el });
     }
   }
+}
+
+/**
+ * world-atlas cuts rings at ±180° for spherical projections; on a flat map a ring that jumps from 180 to
+ * -180 draws a line across the world. Longitudes are unwrapped along each ring (MapLibre draws the
+ * world copies either side), so Russia and Fiji close where they should.
+ */
+export function unwrapAntimeridian(fc: GeoJSON.FeatureCollection): GeoJSON.FeatureCollection {
+  const ring = (r: GeoJSON.Position[]) => {
+    let shift = 0;
+    return r.map((p, i) => {
+      const jump = i > 0 ? p[0] - r[i - 1][0] : 0;
+      if (jump > 180) shift -= 360;
+      else if (jump < -180) shift += 360;
+      return [p[0] + shift, p[1]];
+    });
+  };
+  const polygon = (rings: GeoJSON.Position[][]) => rings.map(ring);
+  return {
+    ...fc,
+    features: fc.features.map((f) => {
+      const g = f.geometry;
+      if (g?.type === 'Polygon') return { ...f, geometry: { ...g, coordinates: polygon(g.coordinates) } };
+      if (g?.type === 'MultiPolygon') return { ...f, geometry: { ...g, coordinates: g.coordinates.map(polygon) } };
+      return f;
+    }),
+  };
 }
