@@ -89,7 +89,7 @@ export class LiveHub {
 
   /** The whole fleet as of the last refresh (refreshing first when it is older than the cadence). */
   async snapshot(): Promise<DevicesMessage> {
-    if (!this.refreshedAt || Date.now() - Date.parse(this.refreshedAt) > this.o.refreshMs) await this.refresh();
+    if (!this.refreshedAt || Date.now() - Date.parse(this.refreshedAt) >= this.o.refreshMs) await this.refresh();
     return { version: this.version, full: true, devices: [...this.devices.values()], refreshedAt: this.refreshedAt };
   }
 
