@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAggregateBench } from './aggregate';
 import { runAthenaBench } from './athena';
+import { runDashboardBench } from './dashboard';
 import { runEndToEndBench } from './end-to-end';
 import { type BenchReport, machineLine, printReport } from './report';
 import { runSimulatorBench } from './simulator';
@@ -16,6 +17,7 @@ const SECTIONS: Record<string, () => Promise<BenchReport>> = {
   simulator: () => runSimulatorBench(),
   athena: runAthenaBench,
   'end-to-end': () => runEndToEndBench(),
+  dashboard: runDashboardBench,
 };
 
 async function main(): Promise<void> {

@@ -1,5 +1,7 @@
 #!/usr/bin/env -S npx tsx
 import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_PORT, startDashboard } from '../lib/dashboard/server';
+import { embeddedTarget } from '../lib/dashboard/target';
 import { formatDemoSummary, runDemo } from '../lib/local/demo';
 import { LocalRuntimeError } from '../lib/local/errors';
 import { startRuntime } from '../lib/local/runtime';
@@ -65,8 +67,10 @@ program
   .option('--port <port>', 'endpoint port (default 4566, or any free port when it is taken)', port)
   .option('--duration <seconds>', 'how long the fleets produce', Number, 40)
   .option('--seed <n>', 'simulation seed', Number, 42)
-  .action(async (o: { port?: number; duration: number; seed: number }) => {
-    const options = { durationMs: o.duration * 1000, seed: o.seed, log: say };
+  .option('--keep', 'keep the stack up after the summary and serve the dashboard on it (Ctrl-C stops both)', false)
+  .option('--dashboard-port <port>', 'with --keep: the dashboard port (taken: a free one)', port, DEFAULT_PORT)
+  .action(async (o: { port?: number; duration: number; seed: number; keep: boolean; dashboardPort: number }) => {
+    const options = { durationMs: o.duration * 1000, seed: o.seed, log: say, keep: o.keep };
     let summary: Awaited<ReturnType<typeof runDemo>>;
     try {
       summary = await runDemo({ ...options, port: o.port ?? 4566 });
@@ -76,6 +80,24 @@ program
       summary = await runDemo({ ...options, port: 0 });
     }
     process.stdout.write(`${formatDemoSummary(summary).join('\n')}\n`);
+    const runtime = summary.runtime;
+    if (!runtime) return;
+    const dashboard = await startDashboard({
+      target: embeddedTarget(runtime.target()),
+      port: o.dashboardPort,
+      log: say,
+    });
+    say(`\nThe demo's stack stays up at ${runtime.endpoint} (.local/stack.json); its data goes when it stops.`);
+    say(`Dashboard: ${dashboard.url}`);
+    say('Ctrl-C stops the dashboard and the stack.');
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        say('Stopping...');
+        void dashboard.close().then(() => runtime.stop().then(resolve, resolve));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
   });
 
 program.parseAsync(process.argv).catch((err: Error) => {

@@ -11,7 +11,7 @@ import {
   minuteRows,
   queueDepth,
 } from './pipeline-report';
-import { type RuntimeOverrides, startRuntime } from './runtime';
+import { type LocalRuntime, type RuntimeOverrides, startRuntime } from './runtime';
 
 /**
  * `npm start`: the whole pipeline on this machine for about a minute. Both fleets with the retry bug
@@ -39,6 +39,8 @@ export interface DemoOptions {
   readonly seed?: number;
   readonly log?: (line: string) => void;
   readonly cwd?: string;
+  /** Leave the stack running after the summary (and describe it in .local/stack.json); the caller stops it. */
+  readonly keep?: boolean;
 }
 
 export interface DemoSummary {
@@ -57,6 +59,8 @@ export interface DemoSummary {
     | { readonly sql: string; readonly error: string };
   readonly drainMs: number;
   readonly overrides: RuntimeOverrides;
+  /** With `keep`: the running stack. */
+  readonly runtime?: LocalRuntime;
 }
 
 export const DEMO_SQL =
@@ -68,7 +72,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     cwd: options.cwd,
     port: options.port ?? 4566,
     dataDir: null,
-    stackFile: null,
+    stackFile: options.keep ? undefined : null,
     overrides: DEMO_OVERRIDES,
     log,
   });
@@ -142,9 +146,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       query,
       drainMs,
       overrides: DEMO_OVERRIDES,
+      ...(options.keep ? { runtime } : {}),
     };
-  } finally {
+  } catch (err) {
     await runtime.stop();
+    throw err;
+  } finally {
+    if (!options.keep) await runtime.stop();
   }
 }
 

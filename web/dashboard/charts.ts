@@ -85,7 +85,10 @@ export class DeviceCharts {
           height: 150,
           legend: { show: true },
           cursor: { drag: { x: false, y: false } },
-          scales: { x: { time: true } },
+          // A lone minute would get an axis of years: keep at least ten minutes around the data.
+          scales: {
+            x: { time: true, range: (_u, min, max) => (max - min < 600 ? [min - 300, max + 300] : [min, max]) },
+          },
           axes: [{}, { size: 50, values: (_u, vals) => vals.map((v) => formatNumber(v, 1)) }],
           series: [
             { label: 'minute (UTC)' },
