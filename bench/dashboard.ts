@@ -85,6 +85,8 @@ export async function runDashboardBench(): Promise<BenchReport> {
         );
       }
     };
+    const log = (line: string) => process.stderr.write(`  dashboard bench: ${line}\n`);
+    log(`writing ${fmt(PANELS)} device states...`);
     const loadStarted = Date.now();
     await put(
       ids.map((_, i) => i),
@@ -102,6 +104,7 @@ export async function runDashboardBench(): Promise<BenchReport> {
       )
     ).byteLength;
 
+    log('first render x3, then updates...');
     const renders: number[] = [];
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
     for (let run = 0; run < 3; run++) {
@@ -121,23 +124,19 @@ export async function runDashboardBench(): Promise<BenchReport> {
     });
 
     // Frame times: pan every frame while 1,000 panels change per second.
-    await page.evaluate(() => {
-      const w = window as never as {
-        frames: number[];
-        stopFrames: boolean;
-        dashboard: { map: { panBy(o: [number, number], a: object): void } };
-      };
-      w.frames = [];
-      w.stopFrames = false;
+    // Strings, not functions: tsx compiles functions with a helper (__name) that the page does not have.
+    await page.evaluate(`(() => {
+      window.frames_ = [];
+      window.stopFrames = false;
       let last = performance.now();
-      const tick = (t: number) => {
-        w.frames.push(t - last);
+      const tick = (t) => {
+        window.frames_.push(t - last);
         last = t;
-        w.dashboard.map.panBy([2, 0], { duration: 0 });
-        if (!w.stopFrames) requestAnimationFrame(tick);
+        window.dashboard.map.panBy([2, 0], { duration: 0 });
+        if (!window.stopFrames) requestAnimationFrame(tick);
       };
       requestAnimationFrame(tick);
-    });
+    })()`);
     const versionBefore = await page.evaluate(
       () => (window as never as { dashboard: { version: number } }).dashboard.version,
     );
@@ -149,11 +148,9 @@ export async function runDashboardBench(): Promise<BenchReport> {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
     await new Promise((r) => setTimeout(r, 1500));
-    const { frames, version } = await page.evaluate(() => {
-      const w = window as never as { frames: number[]; stopFrames: boolean; dashboard: { version: number } };
-      w.stopFrames = true;
-      return { frames: w.frames.slice(5), version: w.dashboard.version };
-    });
+    const { frames, version } = (await page.evaluate(
+      '(() => { window.stopFrames = true; return { frames: window.frames_.slice(5), version: window.dashboard.version }; })()',
+    )) as { frames: number[]; version: number };
     const sorted = [...frames].sort((a, b) => a - b);
     const p = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
     const fps = (frames.length / frames.reduce((a, b) => a + b, 0)) * 1000;
