@@ -36,6 +36,8 @@ async function harness(overrides: Record<string, string> = {}): Promise<Harness>
     DEVICE_STATE_TABLE: deviceState,
     ARCHIVE_BUCKET: BUCKET,
     QUARANTINE_PREFIX: `quarantine-${tableCount}/`,
+    POWERTOOLS_SERVICE_NAME: 'iot-aggregator-test',
+    POWERTOOLS_METRICS_NAMESPACE: 'IotTelemetryTest',
     ...overrides,
   });
   return {
