@@ -1,4 +1,4 @@
-import { CONFIG_KEYS, CROSS_KEY_RULES, type ConfigKey, type StackConfig } from './schema';
+import { CONFIG_KEYS, type ConfigKey, CROSS_KEY_RULES, type StackConfig } from './schema';
 
 export { CONFIG_KEYS, type ConfigKey, type StackConfig } from './schema';
 

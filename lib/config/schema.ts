@@ -47,7 +47,10 @@ function integer(min: number, max: number, hint = ''): ValueRule<number> {
 function boolean(): ValueRule<boolean> {
   const bools: Record<string, boolean> = { true: true, false: false };
   return {
-    schema: z.preprocess(fromString((raw) => bools[raw] ?? raw), z.boolean()),
+    schema: z.preprocess(
+      fromString((raw) => bools[raw] ?? raw),
+      z.boolean(),
+    ),
     allowed: '`true`, `false`',
     fix: 'set true or false',
   };
@@ -158,7 +161,8 @@ export const CONFIG_KEYS = {
   aggregatesTtlDays: key({
     ...integer(AGGREGATES_TTL_DAYS.min, AGGREGATES_TTL_DAYS.max, ', or "" to keep aggregates forever'),
     default: undefined,
-    description: 'Expire aggregate rows this many days after their minute (DynamoDB TTL on `ExpiresAt`, free); unset: kept forever',
+    description:
+      'Expire aggregate rows this many days after their minute (DynamoDB TTL on `ExpiresAt`, free); unset: kept forever',
   }),
   batchSize: key({
     ...integer(1, 10_000),
@@ -235,9 +239,7 @@ const atLeast = (key: ConfigKey & `${string}Max`, floor: ConfigKey & `${string}M
   key,
   reads: [key, floor],
   problem: (config) =>
-    (config[key] as number) < (config[floor] as number)
-      ? `set at least iot:${floor} (${config[floor]})`
-      : undefined,
+    (config[key] as number) < (config[floor] as number) ? `set at least iot:${floor} (${config[floor]})` : undefined,
 });
 
 export const CROSS_KEY_RULES: readonly CrossKeyRule[] = [
