@@ -194,7 +194,7 @@ export const CONFIG_KEYS = {
       fromString(Number),
       z.int().refine((days) => LOG_RETENTION_DAYS.includes(days)),
     ),
-    allowed: "CloudWatch Logs' values: 1, 3, 5, 7, 14, 30, 60, 90, ... 3653",
+    allowed: LOG_RETENTION_DAYS.join(', '),
     fix: `set one of ${LOG_RETENTION_DAYS.join(', ')}`,
     default: 30,
     description: 'Retention of the Lambda and Firehose log groups',
