@@ -26,8 +26,8 @@ export interface LiveHubOptions {
 
 /** The reading fields the page shows per profile (the rest stays in the table). */
 const SHOWN: Record<string, readonly string[]> = {
-  unicorn: ['HealthPoints', 'MagicPoints', 'Distance', 'StatusTime'],
-  solar: ['acPowerW', 'panelTempC', 'energyWh', 'irradianceWm2', 'ts'],
+  unicorn: ['HealthPoints', 'MagicPoints'],
+  solar: ['acPowerW', 'panelTempC'],
 };
 
 export function deviceView(d: DeviceStateRecord, reg: RegistryEntry | undefined, v: number): DeviceView {
@@ -87,9 +87,13 @@ export class LiveHub {
 
   constructor(private readonly o: LiveHubOptions) {}
 
-  /** The whole fleet as of the last refresh (refreshing first when it is older than the cadence). */
+  /**
+   * The whole fleet as of the last refresh. Only the first call waits for a scan: a page that loads an
+   * older snapshot connects to the event stream with its version and gets what changed since at once
+   * (connecting starts a refresh), so a page load never waits on a full scan of a large fleet.
+   */
   async snapshot(): Promise<DevicesMessage> {
-    if (!this.refreshedAt || Date.now() - Date.parse(this.refreshedAt) >= this.o.refreshMs) await this.refresh();
+    if (!this.refreshedAt) await this.refresh();
     return { version: this.version, full: true, devices: [...this.devices.values()], refreshedAt: this.refreshedAt };
   }
 

@@ -272,6 +272,7 @@ function json(res: ServerResponse, status: number, body: unknown, req?: Incoming
     data = gzipSync(data, { level: 4 });
     headers['Content-Encoding'] = 'gzip';
   }
+  headers['Content-Length'] = String(data.length);
   res.writeHead(status, headers);
   res.end(data);
 }

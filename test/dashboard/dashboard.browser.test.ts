@@ -122,7 +122,7 @@ describe('fleet dashboard in headless Chromium', () => {
     const points = await page.evaluate(() => {
       const map = (window as never as { dashboard: { map: import('maplibre-gl').Map } }).dashboard.map;
       return map
-        .querySourceFeatures('devices')
+        .querySourceFeatures('panels')
         .filter((f) => f.properties.p === 'solar')
         .map((f) => f.properties.id as string);
     });

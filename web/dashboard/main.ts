@@ -76,8 +76,11 @@ async function main(): Promise<void> {
   list = new DeviceList(devices, select);
   list.listen();
   applyDevices(snapshot);
+  marks.listed = performance.now();
   await fleetMap.loaded;
+  marks.mapLoaded = performance.now();
   fleetMap.setAll([...devices.values()]);
+  marks.setAll = performance.now();
   fleetMap.map.once('idle', () => {
     marks.firstRender = performance.now();
     document.body.dataset.mapReady = 'true';
