@@ -196,7 +196,7 @@ export class LiveHub {
   }
 
   /** One scan; devices whose reading, status or position changed get a new version and are pushed. */
-  private refresh(): Promise<void> {
+  refresh(): Promise<void> {
     this.refreshing ??= (async () => {
       try {
         if (Date.now() - this.registryReadAt > (this.o.registryMs ?? 300_000)) {

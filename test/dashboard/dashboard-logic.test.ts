@@ -168,9 +168,11 @@ describe('live hub', () => {
       ['SP-1', 'NO_DATA', -12],
     ]);
     const v1 = first.version;
+    await hub.refresh();
     const again = await hub.snapshot();
     expect(again.version).toBe(v1);
     current = [unicorn(2000, 40.8)];
+    await hub.refresh();
     const moved = await hub.snapshot();
     expect(moved.version).toBe(v1 + 1);
     expect(moved.devices.find((d) => d.id === 'Shadowfax')).toMatchObject({ lat: 40.8, lastSeen: 2000, v: v1 + 1 });
