@@ -73,6 +73,7 @@ export class DeviceCharts {
     replace(this.container);
     const specs = CHARTS[profile] ?? [];
     const xs = data.minutes.map((m) => m.t / 1000);
+    const span = xs.length > 0 ? xs[xs.length - 1] - xs[0] : 0;
     for (const spec of specs) {
       const figure = h('figure', { class: 'chart', 'data-chart': spec.title, 'data-points': xs.length });
       const caption = h('figcaption', {}, spec.title, spec.unit ? ` (${spec.unit})` : '');
@@ -87,7 +88,7 @@ export class DeviceCharts {
           cursor: { drag: { x: false, y: false } },
           // A lone minute would get an axis of years: keep at least ten minutes around the data.
           scales: {
-            x: { time: true, range: (_u, min, max) => (max - min < 600 ? [min - 300, max + 300] : [min, max]) },
+            x: { time: true, ...(span < 600 ? { range: [xs[0] - 300, xs[0] + 300] as uPlot.Range.MinMax } : {}) },
           },
           axes: [{}, { size: 50, values: (_u, vals) => vals.map((v) => formatNumber(v, 1)) }],
           series: [
