@@ -1,12 +1,12 @@
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { SqlSyntaxError } from '../../lib/analytics/sql-tokens';
+import { SqlSyntaxError } from '../../../lib/local/athena/sql-tokens';
 import {
   DUCKDB_SESSION_SETTINGS,
   jodaFormat,
   mysqlFormat,
   translateTrinoToDuckDb,
   UnsupportedSqlError,
-} from '../../lib/analytics/trino-to-duckdb';
+} from '../../../lib/local/athena/trino-to-duckdb';
 
 // Each case is Trino SQL with the value Trino returns for it; the translation must give the same value in DuckDB.
 let instance: DuckDBInstance;

@@ -17,14 +17,14 @@ import {
 } from '@aws-sdk/client-athena';
 import { GetDatabaseCommand, GetTableCommand, GetTablesCommand, GlueClient } from '@aws-sdk/client-glue';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { tablesFromProfiles } from '../../lib/analytics/catalog';
-import { runQueryCli } from '../../lib/analytics/cli';
-import { createAnalyticsServices } from '../../lib/analytics/local-services';
-import { NAMED_QUERIES } from '../../lib/analytics/named-queries';
-import { AthenaQueryError, queryCostUsd, runQuery } from '../../lib/analytics/query-client';
-import { type JsonProtocolService, ServiceError } from '../../lib/local/service';
-import { baseClientConfig } from '../../lib/shared/aws-clients';
-import { putArchive, type S3Fixture, startS3 } from './fixtures';
+import { NAMED_QUERIES } from '../../../lib/catalog';
+import { EmbeddedAnalytics } from '../../../lib/local/athena/services';
+import { runLocalQuery } from '../../../lib/local/athena/standalone';
+import { type JsonProtocolService, ServiceError } from '../../../lib/local/service';
+import { runQueryCli } from '../../../lib/query/cli';
+import { AthenaQueryError, queryCostUsd, runQuery } from '../../../lib/query/client';
+import { baseClientConfig } from '../../../lib/shared/aws-clients';
+import { catalogTables, putArchive, type S3Fixture, startS3 } from './fixtures';
 
 const BUCKET = 'archive';
 const RESULTS = 'results';
@@ -58,7 +58,7 @@ function serve(services: readonly JsonProtocolService[]): Promise<Server> {
 }
 
 let s3f: S3Fixture;
-let services: JsonProtocolService[];
+let analytics: EmbeddedAnalytics;
 let server: Server;
 let endpoint: string;
 let athena: AthenaClient;
@@ -77,9 +77,9 @@ beforeAll(async () => {
   }
   await putArchive(s3f.s3, BUCKET, 'unicorn', lines);
   cacheDir = mkdtempSync(join(tmpdir(), 'athena-svc-cache-'));
-  services = createAnalyticsServices({
+  analytics = new EmbeddedAnalytics({
     s3: s3f.target,
-    tables: tablesFromProfiles(BUCKET, DB),
+    tables: catalogTables(BUCKET, DB),
     workgroups: [
       { name: WG, resultsBucket: RESULTS },
       { name: 'capped', bytesScannedCutoffPerQuery: 10 },
@@ -87,7 +87,7 @@ beforeAll(async () => {
     namedQueries: NAMED_QUERIES,
     cacheDir,
   });
-  server = await serve(services);
+  server = await serve(analytics.services);
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   athena = new AthenaClient(baseClientConfig({ endpoint, region: 'us-east-1' }));
 });
@@ -95,7 +95,7 @@ beforeAll(async () => {
 afterAll(async () => {
   athena?.destroy();
   await new Promise((r) => server?.close(r));
-  for (const s of services ?? []) await s.close();
+  await analytics?.close();
   await s3f?.close();
   rmSync(cacheDir, { recursive: true, force: true });
 });
@@ -363,6 +363,7 @@ describe('the query tool', () => {
         format: 'csv',
       },
       t.io,
+      { local: runLocalQuery },
     );
     expect(t.err.join('')).toMatch(/data scanned/);
     expect(code).toBe(0);

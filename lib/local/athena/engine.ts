@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { type ClientTarget, s3ClientConfig } from '../shared/aws-clients';
+import { type ClientTarget, s3ClientConfig } from '../../shared/aws-clients';
 import { type ArchiveObject, ArchiveReader, type PartitionValues } from './archive-reader';
-import { duckDbType, type GlueTableDef, storageFormat } from './catalog';
+import { type GlueTableDef, storageFormat } from '../../catalog';
+import { duckDbType } from './duckdb-types';
 import { formatValue, toAthenaType } from './result-values';
 import { isPunct, isWord, quoteString, SqlSyntaxError, skipWs, skipWsBack, type Token, tokenize } from './sql-tokens';
 import { findTableRefs, type TableRef } from './table-refs';
