@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { duckDbType } from './athena/duckdb-types';
 import type { GlueColumn } from '../catalog';
+import { duckDbType } from './athena/duckdb-types';
 import type { ParquetCompression } from './stack-plan';
 
 /**

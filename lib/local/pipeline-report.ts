@@ -2,9 +2,9 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { runQuery } from '../query/client';
 import { baseClientConfig, s3ClientConfig } from '../shared/aws-clients';
 import type { StackTarget } from '../shared/stack-target';
-import { runQuery } from '../query/client';
 
 /**
  * What a finished local run left behind, read back through the public endpoint with the AWS SDK

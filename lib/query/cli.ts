@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { fillParams, findNamedQuery, NAMED_QUERIES, ParamError, parseParamArgs } from '../catalog';
 import { baseClientConfig } from '../shared/aws-clients';
 import { type StackTarget, TargetError, targetFromCdkOutputs, targetFromLocalStack } from '../shared/stack-target';
-import { formatRows, OUTPUT_FORMATS, type OutputFormat } from './format';
-import { fillParams, findNamedQuery, NAMED_QUERIES, ParamError, parseParamArgs } from '../catalog';
 import { AthenaQueryError, type QueryRun, runQuery, summaryLine } from './client';
+import { formatRows, OUTPUT_FORMATS, type OutputFormat } from './format';
 
 /** Options of `npm run query`, as commander parses them (bin/query.ts). */
 export interface QueryCliOptions {
@@ -206,7 +206,10 @@ async function runLocal(opts: QueryCliOptions, sql: string, io: CliIo, runner?: 
   try {
     return await runner({
       sql,
-      s3: { endpoint: opts.s3Endpoint ?? opts.endpoint ?? base?.endpoint, region: opts.region ?? base?.region ?? 'us-east-1' },
+      s3: {
+        endpoint: opts.s3Endpoint ?? opts.endpoint ?? base?.endpoint,
+        region: opts.region ?? base?.region ?? 'us-east-1',
+      },
       bucket,
       database: opts.database ?? base?.glueDatabase ?? 'default',
       templateFile: opts.template,

@@ -23,7 +23,6 @@ export interface QuarantineLine {
   readonly encoding: 'utf8' | 'base64';
 }
 
-
 export function quarantineLines(rejected: readonly RejectedRecord[], shardId: string): QuarantineLine[] {
   return rejected.map(({ record, reason }) => {
     const bytes = Buffer.from(record.data, 'base64');

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fillParams, findNamedQuery, NAMED_QUERIES, ParamError } from '../../lib/catalog';
-import { AnalyticsEngine, type QueryOutput } from '../../lib/local/athena/engine';
 import { type DeviceProfile, solarProfile, unicornProfile } from '../../lib/core/profiles';
 import { minuteKey, minuteStart } from '../../lib/core/time';
+import { AnalyticsEngine, type QueryOutput } from '../../lib/local/athena/engine';
 import { type Anomaly, generateFleet } from '../../lib/simulator/generate';
 import { catalogTables, putArchive, type S3Fixture, startS3 } from '../local/athena/fixtures';
 

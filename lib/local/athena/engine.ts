@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type GlueTableDef, storageFormat } from '../../catalog';
 import { type ClientTarget, s3ClientConfig } from '../../shared/aws-clients';
 import { type ArchiveObject, ArchiveReader, type PartitionValues } from './archive-reader';
-import { type GlueTableDef, storageFormat } from '../../catalog';
 import { duckDbType } from './duckdb-types';
 import { formatValue, toAthenaType } from './result-values';
 import { isPunct, isWord, quoteString, SqlSyntaxError, skipWs, skipWsBack, type Token, tokenize } from './sql-tokens';

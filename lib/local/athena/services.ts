@@ -1,5 +1,11 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { type GlueTableDef, NAMED_QUERIES, type NamedQuerySpec, tableFromCfn, type CfnGlueTableProperties } from '../../catalog';
+import {
+  type CfnGlueTableProperties,
+  type GlueTableDef,
+  NAMED_QUERIES,
+  type NamedQuerySpec,
+  tableFromCfn,
+} from '../../catalog';
 import { type ClientTarget, s3ClientConfig } from '../../shared/aws-clients';
 import type { JsonProtocolService } from '../service';
 import { type Assembly, type Resolver, resourcesOfType } from '../template';
