@@ -3,8 +3,9 @@ import { join, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { type GlueTableDef, storageFormat } from '../../catalog';
+import { forEachConcurrently } from '../../core/flush';
 import { type ClientTarget, s3ClientConfig } from '../../shared/aws-clients';
-import { type ArchiveObject, ArchiveReader, type PartitionValues } from './archive-reader';
+import { ArchiveReader, type PartitionValues } from './archive-reader';
 import { duckDbType } from './duckdb-types';
 import { formatValue, toAthenaType } from './result-values';
 import { isPunct, isWord, quoteString, SqlSyntaxError, skipWs, skipWsBack, type Token, tokenize } from './sql-tokens';
@@ -177,7 +178,10 @@ export class AnalyticsEngine {
         this.filterPartitions(conn, table, ref, known, candidates),
       );
       if (signal?.aborted) throw new QueryCancelled('Query cancelled');
-      const files = await mapLimit(listed, DOWNLOAD_CONCURRENCY, (o: ArchiveObject) => this.reader.localCopy(table, o));
+      const files: string[] = new Array(listed.length);
+      await forEachConcurrently([...listed.keys()], DOWNLOAD_CONCURRENCY, async (i) => {
+        files[i] = await this.reader.localCopy(table, listed[i]);
+      });
       if (storageFormat(table) === 'parquet') parquet.push({ files, columns: table.columns.map((c) => c.name) });
       else scanned += listed.reduce((sum, o) => sum + o.size, 0);
       objects += listed.length;
@@ -380,17 +384,4 @@ function toQueryFailure(err: unknown): Error {
     return new QueryFailure('INVALID_FUNCTION_ARGUMENT', message);
   if (/Interrupted/i.test(message)) return new QueryCancelled('Query cancelled');
   return new QueryFailure('GENERIC_INTERNAL_ERROR', message);
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
