@@ -147,7 +147,7 @@ describe('named queries on simulated data (200 panels, 3 days, retry copies)', (
       });
       expect(r.columns.length).toBeGreaterThan(1);
     }
-  });
+  }, 240_000); // every named query over 3 days of 200 panels: ~30 s alone, several times that on a loaded 2-core machine
 
   test('spikes: finds the injected spikes (recall) and little else (precision)', async () => {
     const r = await named('solar-spikes');
