@@ -94,8 +94,11 @@ export class Aggregator extends Construct {
       },
     });
 
-    props.aggregatesTable.grantReadWriteData(this.function);
-    props.deviceStateTable.grantReadWriteData(this.function);
+    // Exactly what lib/storage/dynamo-aggregate-store.ts calls: BatchGetItem and conditional PutItem. Both
+    // tables use the AWS-managed key, so there is no key grant to add (`grant` would not add one).
+    for (const table of [props.aggregatesTable, props.deviceStateTable]) {
+      table.grant(this.function, 'dynamodb:BatchGetItem', 'dynamodb:PutItem');
+    }
     props.archiveBucket.grantPut(this.function, `${QUARANTINE_PREFIX}*`);
 
     this.failureQueue = new sqs.Queue(this, 'FailureQueue', {

@@ -81,6 +81,20 @@ describe('aggregator function', () => {
       },
     });
   });
+  test('tables: exactly the DynamoDB actions the store calls (BatchGetItem, conditional PutItem), no more', () => {
+    const statements = Object.entries(json.pipeline.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('AggregatorRole'))
+      .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Cfn[]);
+    const dynamo = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+    expect(dynamo).toHaveLength(1);
+    expect(dynamo[0].Effect).toBe('Allow');
+    expect(dynamo[0].Action).toEqual(['dynamodb:BatchGetItem', 'dynamodb:PutItem']);
+    // The two tables themselves (no index ARNs, no `*`).
+    expect(dynamo[0].Resource.map((r: Cfn) => r['Fn::ImportValue'])).toEqual([
+      expect.stringMatching(/:ExportsOutputFnGetAttAggregatesTableArn\w+$/),
+      expect.stringMatching(/:ExportsOutputFnGetAttDeviceStateTableArn\w+$/),
+    ]);
+  });
 });
 
 describe('Kinesis event source mapping', () => {
