@@ -176,6 +176,7 @@ describe('ingestBatch', () => {
       duplicatesInWindow: 1,
       invalid: 3,
       invalidByReason: { invalid_json: 1, wrong_type: 1, unknown_profile: 1 },
+      lateCopies: 0,
     });
     expect(rejected.map((r) => r.reason)).toEqual(['invalid_json', 'wrong_type:Latitude', 'unknown_profile']);
   });
