@@ -1,6 +1,12 @@
 import { compileProfile } from './compiled-profile';
 import { DEFAULT_MAX_FUTURE_SKEW_MS, type DecodeOptions, decodeBase64Record, type ValidEvent } from './decode';
-import { type AggregateStore, DEFAULT_ALLOWED_LATENESS_MS, isMinuteClosed, type MinuteRef, minuteRefKey } from './flush';
+import {
+  type AggregateStore,
+  DEFAULT_ALLOWED_LATENESS_MS,
+  isMinuteClosed,
+  type MinuteRef,
+  minuteRefKey,
+} from './flush';
 import { type InvalidReason, reasonFamily } from './reasons';
 import { minuteStart } from './time';
 import type { EventWindow } from './window';
@@ -154,7 +160,10 @@ function ingest(
 
 function addOrReject(h: Held, window: EventWindow, counts: IngestCounts, rejected: IndexedReject[]): void {
   const outcome = window.add(h.event);
-  if (outcome === 'overflow') return reject(h, 'rate_exceeded', counts, rejected);
+  if (outcome === 'overflow') {
+    reject(h, 'rate_exceeded', counts, rejected);
+    return;
+  }
   if (outcome === 'added') counts.added++;
   else counts.duplicatesInWindow++;
   window.rememberPayload(h.record.data);
