@@ -104,7 +104,7 @@ export async function ingestScreened(
   for (const h of held) {
     const { deviceId, eventTimeMs } = h.event;
     if (isMinuteClosed(minuteStart(eventTimeMs), watermarks.get(deviceId), lateness)) closed.push(h);
-    else addOrReject(h, window, counts, rejected);
+    else addOrReject(h.event, h.record, h.index, window, counts, rejected);
   }
   if (closed.length > 0) {
     const refs = new Map<string, MinuteRef>();
@@ -117,7 +117,7 @@ export async function ingestScreened(
     for (const h of closed) {
       const minute = stored.get(minuteRefKey(h.event.deviceId, minuteStart(h.event.eventTimeMs)));
       if (minute?.ids.includes(h.event.eventId)) counts.lateCopies++;
-      else reject(h, 'too_late', counts, rejected);
+      else reject(h.record, h.index, 'too_late', counts, rejected);
     }
   }
   // Back in record order: the quarantine object is named by its first and last sequence numbers.
@@ -152,25 +152,34 @@ function ingest(
       continue;
     }
     const decoded = decodeBase64Record(record.data, record.arrivalMs, options);
-    if (!decoded.ok) reject({ record, index }, decoded.reason, counts, rejected);
-    else if (!hold?.(decoded, record, index)) addOrReject({ event: decoded, record, index }, window, counts, rejected);
+    if (!decoded.ok) reject(record, index, decoded.reason, counts, rejected);
+    else if (!hold?.(decoded, record, index)) addOrReject(decoded, record, index, window, counts, rejected);
   }
   return rejected;
 }
 
-function addOrReject(h: Held, window: EventWindow, counts: IngestCounts, rejected: IndexedReject[]): void {
-  const outcome = window.add(h.event);
+/** Arguments spread rather than an object: this runs once per record, on the hot path. */
+function addOrReject(
+  event: ValidEvent,
+  record: RawRecord,
+  index: number,
+  window: EventWindow,
+  counts: IngestCounts,
+  rejected: IndexedReject[],
+): void {
+  const outcome = window.add(event);
   if (outcome === 'overflow') {
-    reject(h, 'rate_exceeded', counts, rejected);
+    reject(record, index, 'rate_exceeded', counts, rejected);
     return;
   }
   if (outcome === 'added') counts.added++;
   else counts.duplicatesInWindow++;
-  window.rememberPayload(h.record.data);
+  window.rememberPayload(record.data);
 }
 
 function reject(
-  h: { readonly record: RawRecord; readonly index: number },
+  record: RawRecord,
+  index: number,
   reason: InvalidReason,
   counts: IngestCounts,
   rejected: IndexedReject[],
@@ -178,5 +187,5 @@ function reject(
   counts.invalid++;
   const family = reasonFamily(reason);
   counts.invalidByReason[family] = (counts.invalidByReason[family] ?? 0) + 1;
-  rejected.push({ rejected: { record: h.record, reason }, index: h.index });
+  rejected.push({ rejected: { record, reason }, index });
 }

@@ -12,10 +12,13 @@ export function checkString(obj: Record<string, unknown>, field: string, maxLeng
   // The contract counts characters (code points), not UTF-16 units: 64 emoji are 128 units. A string of
   // over 2 units per allowed code point cannot fit, so it is refused without counting.
   if (v.length === 0 || v.length > 2 * maxLength) return outOfRange(field);
-  const n = codePoints(v);
+  // Without surrogates (nearly always: a native scan) units are code points; else count them.
+  const n = SURROGATE.test(v) ? codePoints(v) : v.length;
   if (n < 0 || n > maxLength) return outOfRange(field);
   return undefined;
 }
+
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 /**
  * Length in code points, or -1 when the string holds a lone surrogate: not text (only a `\u` escape
