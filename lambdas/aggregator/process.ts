@@ -64,6 +64,7 @@ export async function processKinesisWindow(
   // Late records are judged here, while their raw bytes are at hand for the quarantine (`too_late`).
   const rejected = await ingestScreened(records, window, counts, deps.store, {
     allowedLatenessMs: config.allowedLatenessMs,
+    earliestEventTimeMs: config.earliestEventTimeMs,
   });
   const shardId = shardOf(event);
   const quarantineKey = await writeQuarantine(deps.quarantine, shardId, rejected);

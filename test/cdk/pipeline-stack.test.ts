@@ -21,6 +21,7 @@ beforeAll(() => {
     'iot:aggregatesTtlDays': 90,
     'iot:batchSize': 1000,
     'iot:retryAttempts': 5,
+    'iot:earliestEventTime': '2020-01-01T00:00:00Z',
   });
 });
 
@@ -52,6 +53,7 @@ describe('aggregator function', () => {
           ARCHIVE_BUCKET: importOf('RefArchiveBucket'),
           QUARANTINE_PREFIX: 'quarantine/',
           ALLOWED_LATENESS_MINUTES: '10',
+          EARLIEST_EVENT_TIME: '2000-01-01T00:00:00.000Z',
           POWERTOOLS_SERVICE_NAME: 'iot-aggregator-dev',
           POWERTOOLS_METRICS_NAMESPACE: 'IotTelemetry',
           NODE_OPTIONS: '--enable-source-maps',
@@ -59,7 +61,9 @@ describe('aggregator function', () => {
       },
     });
     parquet.pipeline.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ AGGREGATES_TTL_DAYS: '90' }) },
+      Environment: {
+        Variables: Match.objectLike({ AGGREGATES_TTL_DAYS: '90', EARLIEST_EVENT_TIME: '2020-01-01T00:00:00Z' }),
+      },
     });
   });
 

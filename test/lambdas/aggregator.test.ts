@@ -90,6 +90,14 @@ function kinesisEvent(
 }
 
 const arrival = T0 + 120_000;
+/** The variables the handler cannot start without. */
+const REQUIRED_ENV = {
+  AGGREGATES_TABLE: 'a',
+  DEVICE_STATE_TABLE: 'b',
+  ARCHIVE_BUCKET: 'c',
+  POWERTOOLS_SERVICE_NAME: 's',
+  POWERTOOLS_METRICS_NAMESPACE: 'n',
+};
 const shadowfaxMinute = () =>
   Array.from({ length: 60 }, (_, s) =>
     rawRecord(unicorn('Shadowfax', T0 + s * 1000, { Distance: 29 + s / 100, MagicPoints: 140 + (s % 7) }), arrival),
@@ -326,6 +334,17 @@ describe('aggregator handler on a real DynamoDB wire protocol (dynalite)', () =>
       MeanPowerW: 200,
       FaultCount: 1,
     });
+  });
+
+  test('the configured earliest event time reaches the core: older records are timestamp_too_old', async () => {
+    const h = await harness({ EARLIEST_EVENT_TIME: '2026-11-22T10:00:30Z' });
+    expect(h.deps.config.earliestEventTimeMs).toBe(T0 + 30_000);
+    const { summary } = await processKinesisWindow(kinesisEvent(shadowfaxMinute(), { final: true }), h.deps);
+    expect(summary.counts).toMatchObject({ added: 30, invalid: 30, invalidByReason: { timestamp_too_old: 30 } });
+    expect(readAggregatorConfig({ ...REQUIRED_ENV }).earliestEventTimeMs).toBe(Date.UTC(2000, 0, 1));
+    expect(() => readAggregatorConfig({ ...REQUIRED_ENV, EARLIEST_EVENT_TIME: '1970' })).toThrow(
+      /EARLIEST_EVENT_TIME=1970 is not an ISO-8601 timestamp/,
+    );
   });
 
   test('missing configuration fails the cold start with a message saying what to do', () => {
