@@ -8,7 +8,10 @@ import type { GeneratedRecord } from './generate';
 import { KinesisSender, type SenderStats } from './kinesis-sender';
 import { checkStream, describeTarget, type StreamTarget } from './target';
 
-export type SinkStats = Pick<SenderStats, 'sent' | 'retries' | 'throttles' | 'failed' | 'buffered' | 'rateLimit' | 'errors'>;
+export type SinkStats = Pick<
+  SenderStats,
+  'sent' | 'retries' | 'throttles' | 'failed' | 'buffered' | 'rateLimit' | 'errors'
+>;
 
 /** Where released records go: a stream, a file, or a gateway in front of either. */
 export interface Sink {

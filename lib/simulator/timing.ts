@@ -71,7 +71,13 @@ export function planPacing(input: PacingInput): Pacing {
               '(or --rate, --speed or --duration to write in real time).',
       );
     }
-    return { paced: false, speed: Number.POSITIVE_INFINITY, spanMs, ratePerSec: Number.POSITIVE_INFINITY, openEnded: false };
+    return {
+      paced: false,
+      speed: Number.POSITIVE_INFINITY,
+      spanMs,
+      ratePerSec: Number.POSITIVE_INFINITY,
+      openEnded: false,
+    };
   }
 
   let speed = input.speed ?? 1;
@@ -160,7 +166,8 @@ export function placeWindow(input: WindowInput): { startMs: number; startFrom: S
     }
     return { startMs, startFrom: 'start' };
   }
-  if (input.seed !== undefined) return { startMs: seededStartMs(input.seed, input.lastEventOffsetMs), startFrom: 'seed' };
+  if (input.seed !== undefined)
+    return { startMs: seededStartMs(input.seed, input.lastEventOffsetMs), startFrom: 'seed' };
   return { startMs: input.nowMs - lead, startFrom: 'clock' };
 }
 
