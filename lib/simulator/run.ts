@@ -1,4 +1,4 @@
-import { systemClock } from './clock';
+import { type Clock, systemClock } from './clock';
 import { CopyScheduler } from './copy-scheduler';
 import { EdgeDedupe } from './edge-dedupe';
 import { SimulationError } from './errors';
@@ -34,30 +34,8 @@ export async function runSimulation(
   options: SimulationOptions,
   hooks: SimulationHooks = {},
 ): Promise<SimulationSummary> {
-  const specs = resolveFleets(options);
-  if ((options.target === undefined) === (options.out === undefined)) {
-    throw new SimulationError('Give exactly one of a target stream or an output file.');
-  }
   const clock = options.clock ?? systemClock;
-  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const pacing = planPacing({ ...options, fleets: specs, unpacedByDefault: options.out !== undefined });
-  const plans = specs.map((f) =>
-    planFleet({
-      ...f,
-      durationMs: pacing.spanMs,
-      seed,
-      anomalies: options.anomalies ?? true,
-      names: f.profile === 'unicorn' ? options.names : undefined,
-    }),
-  );
-  const { startMs, startFrom } = placeWindow({
-    pacing,
-    lastEventOffsetMs: lastEventOffset(plans, options.count),
-    start: options.start,
-    seed: options.seed,
-    nowMs: clock.epochMs(),
-  });
-  const fleets = plans.map((p) => p.at(new Date(startMs)));
+  const { specs, seed, pacing, fleets, startMs, startFrom } = planRun(options, clock);
   const simulatedStart = new Date(startMs).toISOString();
   hooks.onStart?.({ seed, seedGiven: options.seed !== undefined, simulatedStart, startFrom });
 
@@ -108,22 +86,18 @@ export async function runSimulation(
 
   let failure: unknown;
   try {
-    for (const [record, fleet] of mergeFleets(fleets)) {
-      if (signal?.aborted || (options.count !== undefined && counts.produced >= options.count)) break;
-      const t = record.eventTimeMs;
-      const earlier = scheduler.releaseUntil(t); // copies due before this reading go first
-      if (earlier) await earlier;
-      const due = fleetClock.waitFor(t);
-      if (due) await due;
-      if (signal?.aborted) break;
-      counts.produced++;
-      producedPerFleet[fleet]++;
-      lastEventMs[fleet] = t;
-      simNow = t;
-      scheduler.push(record, t);
-      const now = scheduler.releaseUntil(t); // the reading itself, and its immediate copies
-      if (now) await now;
-    }
+    await produce(mergeFleets(fleets), {
+      count: options.count,
+      signal,
+      fleetClock,
+      scheduler,
+      onProduced: (record, fleet) => {
+        counts.produced++;
+        producedPerFleet[fleet]++;
+        lastEventMs[fleet] = record.eventTimeMs;
+        simNow = record.eventTimeMs;
+      },
+    });
     phase = 'draining';
     const rest = scheduler.releaseUntil(Number.POSITIVE_INFINITY); // the last messages' copies, at their time
     if (rest) await rest;
@@ -171,4 +145,64 @@ export async function runSimulation(
     producedPerFleet,
     anomaliesPerFleet,
   });
+}
+
+/** Validates the options and plans the run: fleets, seed, pacing, and the window's start. */
+function planRun(options: SimulationOptions, clock: Clock) {
+  const specs = resolveFleets(options);
+  if ((options.target === undefined) === (options.out === undefined)) {
+    throw new SimulationError('Give exactly one of a target stream or an output file.');
+  }
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const pacing = planPacing({ ...options, fleets: specs, unpacedByDefault: options.out !== undefined });
+  const plans = specs.map((f) =>
+    planFleet({
+      ...f,
+      durationMs: pacing.spanMs,
+      seed,
+      anomalies: options.anomalies ?? true,
+      names: f.profile === 'unicorn' ? options.names : undefined,
+    }),
+  );
+  const { startMs, startFrom } = placeWindow({
+    pacing,
+    lastEventOffsetMs: lastEventOffset(plans, options.count),
+    start: options.start,
+    seed: options.seed,
+    nowMs: clock.epochMs(),
+  });
+  return { specs, seed, pacing, fleets: plans.map((p) => p.at(new Date(startMs))), startMs, startFrom };
+}
+
+/**
+ * The production loop: each reading when the fleet clock says it is due, after the copies due before
+ * it; stops at `count` readings or on abort. The scheduler releases the reading itself (with its
+ * immediate copies); later copies wait for the next reading or the drain.
+ */
+async function produce(
+  records: Iterable<[GeneratedRecord, number]>,
+  run: {
+    readonly count: number | undefined;
+    readonly signal: AbortSignal | undefined;
+    readonly fleetClock: FleetClock;
+    readonly scheduler: CopyScheduler<GeneratedRecord>;
+    readonly onProduced: (record: GeneratedRecord, fleet: number) => void;
+  },
+): Promise<void> {
+  const { fleetClock, scheduler, signal } = run;
+  let produced = 0;
+  for (const [record, fleet] of records) {
+    if (signal?.aborted || (run.count !== undefined && produced >= run.count)) return;
+    const t = record.eventTimeMs;
+    const earlier = scheduler.releaseUntil(t);
+    if (earlier) await earlier;
+    const due = fleetClock.waitFor(t);
+    if (due) await due;
+    if (signal?.aborted) return;
+    produced++;
+    run.onProduced(record, fleet);
+    scheduler.push(record, t);
+    const now = scheduler.releaseUntil(t);
+    if (now) await now;
+  }
 }
