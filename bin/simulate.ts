@@ -45,7 +45,7 @@ const program = new Command('simulate')
   )
   .option('--speed <n>', 'simulated time runs N times faster than the clock (default 1: live data; with --out: max)')
   .option('--duration <dur>', 'wall-clock run time, e.g. 30s, 10m, 2h (default: until Ctrl-C, at most 24 h of events)')
-  .option('--sim-duration <dur>', 'simulated span instead of --duration, e.g. 1d (with --speed or --rate max)')
+  .option('--sim-duration <dur>', 'simulated span instead of --duration, e.g. 1d (with --speed, --rate max or --out)')
   .option('--count <n>', 'stop after N unique messages (all profiles together)')
   .option(
     '--start <iso>',

@@ -33,7 +33,7 @@ async function readBack(stream: string, count: number): Promise<{ key: string; t
     client: k.client,
     streamName: stream,
     count,
-    idleTimeoutMs: 1500,
+    idleTimeoutMs: 10_000, // it stops at `count`; the timeout only ends a read that came up short (slow under a full test run)
     pollMs: 50,
     onRecord: (r) => out.push({ key: r.partitionKey, text: Buffer.from(r.data).toString('utf8') }),
   });
