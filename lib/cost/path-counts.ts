@@ -148,7 +148,7 @@ export function readSnapshot(file: string): MeteringSnapshot {
 
 /** Every count must be a number >= 0: a negative or missing count is a broken file, not a discount. */
 function checkSnapshot(s: MeteringSnapshot, source: string): void {
-  if (!s || s.version !== 1) throw new CostInputError(`${source} is not a version-1 metering file.`);
+  if (s?.version !== 1) throw new CostInputError(`${source} is not a version-1 metering file.`);
   for (const section of ['kinesis', 'dynamodb', 's3', 'firehose', 'lambda', 'pipeline'] as const) {
     const values = s[section] as unknown as Record<string, unknown> | undefined;
     if (!values || typeof values !== 'object') throw new CostInputError(`${source}: section "${section}" is missing.`);

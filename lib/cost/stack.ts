@@ -190,7 +190,7 @@ function readAutoScaling(assembly: Assembly, resolver: Resolver): Map<string, Au
     // biome-ignore lint/suspicious/noExplicitAny: resolved CloudFormation properties are untyped JSON
     const p = resolver.resolve(t.stack, t.resource.Properties ?? {}) as Record<string, any>;
     const policy = policies.find((pol) => {
-      const target = (pol.resource.Properties ?? {}).ScalingTargetId as { Ref?: string } | undefined;
+      const target = pol.resource.Properties?.ScalingTargetId as { Ref?: string } | undefined;
       return target?.Ref === t.logicalId && pol.stack === t.stack;
     });
     // biome-ignore lint/suspicious/noExplicitAny: resolved CloudFormation properties are untyped JSON
