@@ -26,7 +26,10 @@ const program = new Command('iot-cost')
   .option('--readings-per-record <n>', 'readings packed into one Kinesis record (KPL aggregation)', number)
   .option('--queries-per-month <n>', 'Athena queries a month', number)
   .option('--query-days <n>', 'days of archive each query reads', number)
-  .showHelpAfterError();
+  .addHelpText(
+    'after',
+    '\nExamples: npm run cost -- --workload solar-fleet --compare tutorial | npm run cost -- --from-run',
+  );
 
 program.parse();
 const o = program.opts<{
