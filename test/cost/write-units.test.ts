@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamRecord, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
@@ -5,7 +6,7 @@ import { readAggregatorConfig } from '../../lambdas/aggregator/config';
 import { processKinesisWindow } from '../../lambdas/aggregator/process';
 import type { RawRecord } from '../../lib/core';
 import { designCounts, measuredCounts } from '../../lib/cost/path-counts';
-import type { StackFacts } from '../../lib/cost/stack';
+import { readStack } from '../../lib/cost/stack';
 import { workload } from '../../lib/cost/workload';
 import { Metering } from '../../lib/local/metering';
 import { baseClientConfig } from '../../lib/shared/aws-clients';
@@ -101,9 +102,8 @@ describe('DynamoDB write units: the model agrees with what the adapter consumes 
     expect(items).toHaveLength(80);
     expect(consumed).toBe(modelUnits(items));
 
-    const facts = {
-      functions: [{ mapping: { tumblingWindowSeconds: 60, maxBatchingWindowSeconds: 5 } }],
-    } as StackFacts;
+    // the synthesized stack's 60 s tumbling window (npm test synthesizes cdk.out first)
+    const facts = readStack(join(__dirname, '..', '..', 'cdk.out'), 'us-east-1');
     const design = designCounts(facts, workload('solar-fleet'));
     expect(design.dynamoWriteUnits).toBe(2);
     const measured = measuredCounts(
