@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CostInputError, estimate, formatReport, METERING_FILE, toJson } from '../lib/cost';
+import { updateDocs } from '../lib/cost/docs';
 import { WORKLOADS } from '../lib/cost/workload';
 
 /** `npm run cost`: wiring only; the model lives in lib/cost. */
@@ -26,6 +27,7 @@ const program = new Command('iot-cost')
   .option('--readings-per-record <n>', 'readings packed into one Kinesis record (KPL aggregation)', number)
   .option('--queries-per-month <n>', 'Athena queries a month', number)
   .option('--query-days <n>', 'days of archive each query reads', number)
+  .option('--update-docs', 'rewrite the cost figures in docs/deploy.md and the README from the model')
   .addHelpText(
     'after',
     '\nExamples: npm run cost -- --workload solar-fleet --compare tutorial | npm run cost -- --from-run',
@@ -47,9 +49,15 @@ const o = program.opts<{
   readingsPerRecord?: number;
   queriesPerMonth?: number;
   queryDays?: number;
+  updateDocs?: boolean;
 }>();
 
 try {
+  if (o.updateDocs) {
+    const changed = updateDocs(process.cwd());
+    process.stdout.write(changed.length > 0 ? `updated ${changed.join(', ')}\n` : 'docs already match the model\n');
+    process.exit(0);
+  }
   const { report, compare } = estimate({
     workload: o.workload,
     region: o.region,
