@@ -38,7 +38,7 @@ function totals(ctx: DocContext): string {
 function bill(r: CostReport): string {
   const rows = r.lines
     .filter((l) => l.usd >= 0.005)
-    .map((l) => `| ${l.service} | ${l.what} | ${quantity(l.quantity)} ${l.unit} | ${money(l.usd)} |`);
+    .map((l) => `| ${l.service} | ${l.what} | ${quantity(l.quantity)} ${l.countUnit} | ${money(l.usd)} |`);
   return [
     '| Service | What | Monthly quantity | Per month |',
     '|---|---|---|---|',

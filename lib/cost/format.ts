@@ -5,7 +5,7 @@ export function formatReport(r: CostReport, compare?: CostReport): string[] {
   const rows = r.lines.map((l) => [
     l.service,
     l.what,
-    quantity(l.quantity),
+    `${quantity(l.quantity)} ${l.countUnit}`,
     `${price(l.unitPrice)} / ${l.unit}`,
     usd(l.usd),
   ]);

@@ -10,9 +10,11 @@ import { MONTH_SECONDS, readingsPerMonth, type Workload } from './workload';
 export interface LineItem {
   readonly service: string;
   readonly what: string;
-  /** Billed quantity a month, in `unit`s of the price. */
+  /** Billed quantity a month, in `countUnit`s. */
   readonly quantity: number;
   readonly unit: string;
+  /** What `quantity` counts (the price's unit without its "million"/"thousand"). */
+  readonly countUnit: string;
   /** USD per `unit`. */
   readonly unitPrice: number;
   readonly usd: number;
@@ -67,6 +69,7 @@ export function line(
     what,
     quantity,
     unit: price.unit,
+    countUnit: price.unit.replace(/^(million|thousand) /, ''),
     unitPrice: price.usd,
     usd: (quantity / perUnits) * price.usd,
     lower,
@@ -124,7 +127,13 @@ export function priceStack(stack: StackFacts, w: Workload, c: PathCounts, prices
   for (const s of stack.streams) {
     if (s.mode === 'PROVISIONED') {
       lines.push(
-        line('Kinesis', `${s.shards} provisioned shard(s)`, s.shards * HOURS, prices.kinesisShardHour, 'fewer shards'),
+        line(
+          'Kinesis',
+          `${s.shards} provisioned shard(s)`,
+          s.shards * HOURS,
+          prices.kinesisShardHour,
+          s.shards > 1 ? 'fewer shards (iot:shardCount), pack readings per record' : 'nothing: one shard is the floor',
+        ),
       );
       lines.push(
         line(

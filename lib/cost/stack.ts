@@ -74,6 +74,9 @@ export interface StackFacts {
   readonly athenaScanLimitBytes?: number;
 }
 
+/** A logical id without the 8-hex-digit hash CDK appends (`AggregatorFunction65A1DE15` -> `AggregatorFunction`). */
+const readableId = (logicalId: string) => logicalId.replace(/[0-9A-F]{8}$/, '');
+
 export function readStack(cdkOut: string, region: string): StackFacts {
   if (!existsSync(join(cdkOut, 'manifest.json'))) {
     throw new CostInputError(`no synthesized stack in ${cdkOut}: run \`npm run synth\` first (or pass --cdk-out).`);
@@ -103,7 +106,7 @@ export function readStack(cdkOut: string, region: string): StackFacts {
       mappings.filter((m) => String(m.p.EventSourceArn ?? '').startsWith(arn)).length +
       deliveryRefs.filter((d) => d.p.KinesisStreamSourceConfiguration?.KinesisStreamARN === arn).length;
     return {
-      logicalId: ref.logicalId,
+      logicalId: readableId(ref.logicalId),
       mode,
       shards: mode === 'ON_DEMAND' ? 0 : Number(p.ShardCount ?? 1),
       retentionHours: Number(p.RetentionPeriodHours ?? 24),
@@ -118,7 +121,7 @@ export function readStack(cdkOut: string, region: string): StackFacts {
     const billingMode = p.BillingMode === 'PAY_PER_REQUEST' ? 'PAY_PER_REQUEST' : 'PROVISIONED';
     const scaled = (dimension: string) => scaling.get(`table/${tableName}|dynamodb:table:${dimension}`);
     return {
-      logicalId: ref.logicalId,
+      logicalId: readableId(ref.logicalId),
       billingMode,
       readCapacity: p.ProvisionedThroughput ? Number(p.ProvisionedThroughput.ReadCapacityUnits) : undefined,
       writeCapacity: p.ProvisionedThroughput ? Number(p.ProvisionedThroughput.WriteCapacityUnits) : undefined,
@@ -135,7 +138,7 @@ export function readStack(cdkOut: string, region: string): StackFacts {
     const arn = arnOf(ref);
     const mapping = mappings.find((m) => m.p.FunctionName === name || m.p.FunctionName === arn)?.p;
     return {
-      logicalId: ref.logicalId,
+      logicalId: readableId(ref.logicalId),
       architecture: (p.Architectures ?? ['x86_64'])[0] === 'arm64' ? 'arm64' : 'x86_64',
       memoryMb: Number(p.MemorySize ?? 128),
       mapping: mapping && {
@@ -151,7 +154,7 @@ export function readStack(cdkOut: string, region: string): StackFacts {
     const dest = p.ExtendedS3DestinationConfiguration ?? p.S3DestinationConfiguration ?? {};
     const conversion = dest.DataFormatConversionConfiguration;
     return {
-      logicalId: ref.logicalId,
+      logicalId: readableId(ref.logicalId),
       fromKinesis: p.DeliveryStreamType === 'KinesisStreamAsSource',
       compression: String(dest.CompressionFormat ?? 'UNCOMPRESSED'),
       parquet: Boolean(conversion && conversion.Enabled !== false),

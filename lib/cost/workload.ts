@@ -72,7 +72,7 @@ export const WORKLOADS: Readonly<Record<string, Workload>> = {
   'solar-fleet': {
     ...solarBase,
     name: 'solar-fleet',
-    description: '30,000 panels, 1 billion unique readings a year of ~200 bytes, each sent 11 times (10 retry copies)',
+    description: '30,000 panels, 1 billion unique readings a year of ~200 bytes, each sent 11 times by the retry bug',
     intervalSeconds: (SOLAR_DEVICES * YEAR_SECONDS) / SOLAR_READINGS_PER_YEAR,
   },
   'solar-fleet-as-sent': {
