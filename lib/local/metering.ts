@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { itemBytes, type WireItem, writeUnits } from '../shared/dynamo-units';
@@ -32,6 +32,8 @@ interface Capacity {
 export class Metering {
   private readonly startedAt = new Date().toISOString();
   private readonly servers: Server[] = [];
+  /** Connections to the emulators, owned here so that close() leaves no socket behind. */
+  private readonly agent = new Agent({ keepAlive: true });
   private readonly logOffsets = new Map<string, number>();
   private readonly kinesis = {
     records: 0,
@@ -122,6 +124,7 @@ export class Metering {
   }
 
   async close(): Promise<void> {
+    this.agent.destroy();
     await Promise.all(
       this.servers.map(
         (s) =>
@@ -149,11 +152,11 @@ export class Metering {
   private async kinesisRequest(upstream: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const op = operation(req);
     if (!KINESIS_PUTS.has(op)) {
-      await forward(upstream, req, res);
+      await forward(this.agent, upstream, req, res);
       return;
     }
     const body = await readBody(req);
-    const reply = await forward(upstream, req, res, body);
+    const reply = await forward(this.agent, upstream, req, res, body);
     if (reply.status !== 200) return;
     const input = parse(body) as { Data?: string; Records?: { Data: string }[] } | undefined;
     const output = parse(reply.body) as { Records?: { ErrorCode?: string }[] } | undefined;
@@ -174,20 +177,20 @@ export class Metering {
     const op = operation(req);
     const isWrite = DYNAMO_WRITES.has(op);
     if (!isWrite && !DYNAMO_READS.has(op)) {
-      await forward(upstream, req, res);
+      await forward(this.agent, upstream, req, res);
       return;
     }
     const raw = await readBody(req);
     const input = parse(raw) as Record<string, unknown> | undefined;
     if (!input) {
-      await forward(upstream, req, res, raw);
+      await forward(this.agent, upstream, req, res, raw);
       return;
     }
     // Ask the emulator what DynamoDB would consume; the response keeps the extra field (its CRC covers it).
     const body = Buffer.from(
       JSON.stringify({ ...input, ReturnConsumedCapacity: input.ReturnConsumedCapacity ?? 'TOTAL' }),
     );
-    const reply = await forward(upstream, req, res, body);
+    const reply = await forward(this.agent, upstream, req, res, body);
     if (isWrite) this.dynamodb.writeRequests++;
     else this.dynamodb.readRequests++;
     if (reply.status === 200) {
@@ -222,7 +225,7 @@ export class Metering {
       this.s3.puts++;
       this.s3.putBytes += Number(req.headers['content-length'] ?? 0);
     } else if (req.method === 'GET') this.s3.gets++;
-    await forward(upstream, req, res);
+    await forward(this.agent, upstream, req, res);
   }
 }
 
@@ -250,6 +253,7 @@ function parse(body: Buffer): unknown {
  * length may have changed) and the response is buffered for the caller; without, both are streamed.
  */
 function forward(
+  agent: Agent,
   upstream: string,
   req: IncomingMessage,
   res: ServerResponse,
@@ -259,17 +263,20 @@ function forward(
     const url = new URL(upstream);
     const headers = { ...req.headers };
     if (body) headers['content-length'] = String(body.length);
-    const out = request({ host: url.hostname, port: url.port, method: req.method, path: req.url, headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      const chunks: Buffer[] = [];
-      if (body) up.on('data', (c: Buffer) => chunks.push(c));
-      up.pipe(res);
-      up.on('end', () => resolve({ status: up.statusCode ?? 502, body: Buffer.concat(chunks) }));
-      up.on('error', () => {
-        res.destroy();
-        resolve({ status: 502, body: Buffer.alloc(0) });
-      });
-    });
+    const out = request(
+      { host: url.hostname, port: url.port, method: req.method, path: req.url, headers, agent },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        const chunks: Buffer[] = [];
+        if (body) up.on('data', (c: Buffer) => chunks.push(c));
+        up.pipe(res);
+        up.on('end', () => resolve({ status: up.statusCode ?? 502, body: Buffer.concat(chunks) }));
+        up.on('error', () => {
+          res.destroy();
+          resolve({ status: 502, body: Buffer.alloc(0) });
+        });
+      },
+    );
     out.on('error', (err) => {
       if (!res.headersSent) {
         res.writeHead(502, { 'content-type': 'application/json' });
