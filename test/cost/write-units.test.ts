@@ -47,6 +47,8 @@ async function deps() {
     DEVICE_STATE_TABLE: deviceState,
     ARCHIVE_BUCKET: 'unused',
     QUARANTINE_PREFIX: 'quarantine/',
+    POWERTOOLS_SERVICE_NAME: 'iot-aggregator-test',
+    POWERTOOLS_METRICS_NAMESPACE: 'IotTelemetryTest',
   });
   return {
     aggregates,
