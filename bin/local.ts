@@ -1,5 +1,6 @@
 #!/usr/bin/env -S npx tsx
 import { Command, InvalidArgumentError } from 'commander';
+import { estimate, oneLine } from '../lib/cost';
 import { DEFAULT_PORT, startDashboard } from '../lib/dashboard/server';
 import { embeddedTarget } from '../lib/dashboard/target';
 import { formatDemoSummary, runDemo } from '../lib/local/demo';
@@ -70,7 +71,14 @@ program
   .option('--keep', 'keep the stack up after the summary and serve the dashboard on it (Ctrl-C stops both)', false)
   .option('--dashboard-port <port>', 'with --keep: the dashboard port (taken: a free one)', port, DEFAULT_PORT)
   .action(async (o: { port?: number; duration: number; seed: number; keep: boolean; dashboardPort: number }) => {
-    const options = { durationMs: o.duration * 1000, seed: o.seed, log: say, keep: o.keep };
+    const options = {
+      durationMs: o.duration * 1000,
+      seed: o.seed,
+      log: say,
+      keep: o.keep,
+      priceRun: (run: Parameters<typeof estimate>[0]['fromRun']) =>
+        oneLine(estimate({ workload: 'solar-fleet', fromRun: run }).report),
+    };
     let summary: Awaited<ReturnType<typeof runDemo>>;
     try {
       summary = await runDemo({ ...options, port: o.port ?? 4566 });

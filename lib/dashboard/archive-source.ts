@@ -1,7 +1,7 @@
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import { profileByName } from '../core/profiles';
 import { parseTimestamp } from '../core/time';
-import { fillParams, findNamedQuery, formatBytes, type QueryRun, runQuery } from './query-port';
+import { fillParams, findNamedQuery, formatBytes, type QueryRun, rawTableName, runQuery } from './query-port';
 
 /**
  * The archive, through Athena (the query tool's runner, via query-port.ts): a device's raw readings of
@@ -74,7 +74,7 @@ export class ArchiveSource {
     const timeCol = profile.eventTimeField.toLowerCase();
     // Arrival partitions from 5 minutes before the minute (the pipeline refuses later event times) on.
     const sql = `SELECT ${columns.join(', ')}, count(*) AS copies
-FROM ${profile.name}_raw
+FROM ${rawTableName(profile)}
 WHERE ${hourRange(minuteStartMs - 5 * 60_000, minuteStartMs + (this.o.rawSlackHours ?? 2) * HOUR)}
   AND ${idCol} = ${quote(deviceId)}
   AND substr(${timeCol}, 1, 16) IN (${minuteTexts(minuteStartMs).map(quote).join(', ')})

@@ -1,12 +1,9 @@
-import { PRICE_PER_TB_USD } from './query-port';
+import { pricesFor } from '../cost/prices';
 
-/**
- * List prices the dashboard's own bill follows (us-east-1, /work/shared/PRICES.md, checked 2026-11):
- * DynamoDB on-demand reads, CloudWatch GetMetricData. Athena's is the query tool's (query-port.ts).
- */
-export const DYNAMODB_USD_PER_MILLION_RRU = 0.125;
-export const GETMETRICDATA_USD_PER_1000_METRICS = 0.01;
-export { PRICE_PER_TB_USD };
+/** The list prices the dashboard's own bill follows (lib/cost/prices.ts, us-east-1). */
+const PRICES = pricesFor('us-east-1');
+export const DYNAMODB_USD_PER_MILLION_RRU = PRICES.dynamoReadUnitsMillion.usd;
+export const GETMETRICDATA_USD_PER_1000_METRICS = PRICES.cloudwatchGetMetricDataThousand.usd;
 
 /**
  * An hour of one open dashboard: a Scan of the device-state table per refresh (its read units grow

@@ -1,9 +1,9 @@
 /**
  * Everything the dashboard takes from the query tool, through this one module: the Athena runner
- * (start, poll, page, cost), the named queries and their parameter checks. When the query code moves
- * (lib/analytics -> lib/query, lib/local/athena) only these imports change.
+ * (start, poll, page, cost) from lib/query, the named queries and their parameter checks from lib/catalog.
+ * When that code moves, only these imports change.
  */
-export { NAMED_QUERIES, type NamedQuerySpec } from '../analytics/named-queries';
+export { fillParams, findNamedQuery, NAMED_QUERIES, type NamedQuerySpec, ParamError, rawTableName } from '../catalog';
 export {
   formatBytes,
   MIN_BILLED_BYTES,
@@ -11,5 +11,4 @@ export {
   type QueryRun,
   queryCostUsd,
   runQuery,
-} from '../analytics/query-client';
-export { fillParams, findNamedQuery, ParamError } from '../analytics/query-params';
+} from '../query/client';

@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { baseClientConfig } from '../shared/aws-clients';
 import { runSimulation, type SimulationSummary } from '../simulator/run';
 import { logSize, readEmf } from './emf';
+import { Metering, type MeteringSnapshot } from './metering';
 import {
   type ArchiveCounts,
   athenaQuery,
@@ -41,6 +43,10 @@ export interface DemoOptions {
   readonly cwd?: string;
   /** Leave the stack running after the summary (and describe it in .local/stack.json); the caller stops it. */
   readonly keep?: boolean;
+  /** Where the run's billable counts go; default `<cwd>/.local/metering.json`. */
+  readonly meteringFile?: string;
+  /** Prices the run's counts at fleet scale for the summary's last line (bin/local.ts wires lib/cost). */
+  readonly priceRun?: (snapshot: MeteringSnapshot) => string;
 }
 
 export interface DemoSummary {
@@ -61,7 +67,10 @@ export interface DemoSummary {
   readonly overrides: RuntimeOverrides;
   /** With `keep`: the running stack. */
   readonly runtime?: LocalRuntime;
+  readonly costLine?: string;
 }
+
+export const DEMO_TRAFFIC = 'npm start: 3 unicorns and 200 panels, 10 copies per message, 10 s tumbling window';
 
 export const DEMO_SQL =
   'SELECT name, count(*) AS copies, count(DISTINCT statustime) AS distinct_events FROM unicorn_raw GROUP BY name ORDER BY name';
@@ -112,6 +121,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     kinesis.destroy();
     log('Waiting for the pipeline to drain (windows closed, Firehose delivered)...');
     const drainMs = await runtime.drain({ timeoutMs: 180_000 });
+    const metering = runtime.meteringSnapshot(DEMO_TRAFFIC);
+    Metering.write(options.meteringFile ?? join(options.cwd ?? process.cwd(), '.local', 'metering.json'), metering);
 
     const pipeline: Record<string, number> = {};
     const invalidByReason: Record<string, number> = {};
@@ -147,6 +158,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       drainMs,
       overrides: DEMO_OVERRIDES,
       ...(options.keep ? { runtime } : {}),
+      costLine: options.priceRun?.(metering),
     };
   } catch (err) {
     await runtime.stop();
@@ -192,5 +204,6 @@ export function formatDemoSummary(d: DemoSummary): string[] {
     `Demo overrides (the template keeps its values): tumbling window ${o.tumblingWindowSeconds} s instead of 60 s, ` +
       `Firehose buffer ${o.firehoseBufferSeconds} s instead of the template's interval, batching window ${o.maxBatchingWindowSeconds} s.`,
   );
+  if (d.costLine) lines.push('', d.costLine);
   return lines;
 }
