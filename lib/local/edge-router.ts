@@ -2,14 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LocalRuntimeError } from './errors';
+import { checkRequest, formPostKeys, isSigV4Signed, pathProblem, type Refusal } from './request-guard';
 import { type JsonProtocolService, ServiceError } from './service';
 
 /**
  * The runtime's single endpoint (LocalStack's "edge port" contract): any SDK or the AWS CLI pointed at
  * one URL reaches every emulated service. A request is routed by its X-Amz-Target prefix when it has
- * one, else by the service name in its SigV4 credential scope (header or presigned query); unsigned
- * requests without a target are S3's (browsers, curl). Emulators get the raw bytes with the original
- * Host header, because s3rver recomputes the signature over it.
+ * one, else by the service name in its SigV4 credential scope (header or presigned query); a request
+ * with neither is S3's and refused as unsigned. Every request first passes request-guard.ts (Host,
+ * Origin, `..` segments). Emulators get the raw bytes with the original Host header, because s3rver
+ * recomputes the signature over it. Until the runtime says it is ready, and while an emulator is being
+ * restarted, requests get 503 with Retry-After (SDKs retry that; they do not retry a 400).
  */
 export interface EdgeRouterOptions {
   /** Emulator base URLs by SigV4 service name: kinesis, dynamodb, s3 (more can be set once started). */
@@ -18,7 +21,15 @@ export interface EdgeRouterOptions {
   readonly services: readonly JsonProtocolService[];
   readonly port?: number;
   readonly host?: string;
+  /** Answer 503 + Retry-After to everything but health until `markReady()`; default false (ready at once). */
+  readonly startNotReady?: boolean;
+  /** Browser origins allowed (e.g. a dashboard on 127.0.0.1); default none: any `Origin` is refused. */
+  readonly allowedOrigins?: readonly string[];
 }
+
+/** Largest S3 form POST the router buffers to check its `key` field. */
+const MAX_FORM_POST_BYTES = 64 * 1024 * 1024;
+const RETRY_AFTER_SECONDS = 1;
 
 const TARGET_SERVICES: Readonly<Record<string, string>> = {
   Kinesis_20131202: 'kinesis',
@@ -32,6 +43,12 @@ export interface EdgeRouter {
   readonly counts: Readonly<Record<string, number>>;
   addService(service: JsonProtocolService): void;
   setUpstream(service: string, url: string): void;
+  /** While set, requests for the service get 503 + Retry-After with this reason (an emulator restarting). */
+  setUnavailable(service: string, reason: string | undefined): void;
+  /** Ends the start-up 503s. */
+  markReady(): void;
+  /** What `GET /_local/health` reports besides the routing counts. */
+  setHealth(report: () => Record<string, unknown>): void;
   /** True when an in-process service answers this X-Amz-Target prefix. */
   hasService(targetPrefix: string): boolean;
   close(): Promise<void>;
@@ -42,15 +59,22 @@ export async function startEdgeRouter(options: EdgeRouterOptions): Promise<EdgeR
   const services = [...options.services];
   const upstreams: Record<string, string> = { ...options.upstreams };
   const counts: Record<string, number> = {};
+  const unavailable = new Map<string, string>();
+  let ready = !options.startNotReady;
+  let health: () => Record<string, unknown> = () => ({ status: 'running' });
+  let port = options.port ?? 0;
   const server = createServer((req, res) => {
     route(req, res).catch((err: Error) => sendError(res, 500, 'InternalFailure', err.message));
   });
   server.keepAliveTimeout = 65_000;
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refused = checkRequest(req, { port, allowedOrigins: options.allowedOrigins });
+    if (refused) return refuse(res, refused);
     if (req.url === '/_local/health') {
-      return sendJson(res, 200, { status: 'running', services: Object.keys(upstreams), counts });
+      return sendJson(res, 200, { ...health(), ready, services: Object.keys(upstreams), counts });
     }
+    if (!ready) return retryLater(res, 'the embedded runtime is starting');
     const target = header(req, 'x-amz-target');
     if (target) {
       const prefix = target.split('.')[0];
@@ -60,16 +84,52 @@ export async function startEdgeRouter(options: EdgeRouterOptions): Promise<EdgeR
         return dispatchJson(service, target.slice(prefix.length + 1), req, res);
       }
       const upstream = TARGET_SERVICES[prefix];
-      if (upstream && upstreams[upstream]) {
-        count(upstream);
-        return proxy(upstreams[upstream], req, res);
-      }
+      if (upstream && upstreams[upstream]) return forward(upstream, req, res);
       return unknown(res, prefix);
     }
     const name = scopeService(req) ?? 's3';
     if (!upstreams[name]) return unknown(res, name);
+    if (name === 's3' && !isSigV4Signed(req)) {
+      return refuse(res, {
+        status: 403,
+        code: 'AccessDenied',
+        message: 'Unsigned S3 request refused: sign it with SigV4 (any AWS SDK or the AWS CLI, access key S3RVER).',
+      });
+    }
+    if (name === 's3' && req.method === 'POST' && /^multipart\/form-data/i.test(header(req, 'content-type') ?? '')) {
+      return forwardFormPost(req, res);
+    }
+    return forward(name, req, res);
+  }
+
+  function forward(name: string, req: IncomingMessage, res: ServerResponse, body?: Buffer): Promise<void> {
+    const down = unavailable.get(name);
+    if (down) return Promise.resolve(retryLater(res, down));
     count(name);
-    return proxy(upstreams[name], req, res);
+    return proxy(upstreams[name], req, res, body);
+  }
+
+  /** A browser-style S3 upload: its `key` is in the body, so it is read and checked before s3rver sees it. */
+  async function forwardFormPost(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > MAX_FORM_POST_BYTES) return sendError(res, 413, 'EntityTooLarge', 'form POST larger than 64 MiB');
+      chunks.push(c as Buffer);
+    }
+    const body = Buffer.concat(chunks);
+    let keys: string[];
+    try {
+      keys = await formPostKeys(req.headers, body);
+    } catch (err) {
+      return sendError(res, 400, 'MalformedPOSTRequest', `form POST does not parse: ${(err as Error).message}`);
+    }
+    for (const key of keys) {
+      const problem = pathProblem(key);
+      if (problem) return refuse(res, { status: 400, code: 'InvalidArgument', message: `form POST key: ${problem}` });
+    }
+    return forward('s3', req, res, body);
   }
 
   function count(name: string): void {
@@ -88,7 +148,7 @@ export async function startEdgeRouter(options: EdgeRouterOptions): Promise<EdgeR
     });
     server.listen(options.port ?? 0, host, () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   return {
     url: `http://${host}:${port}`,
     port,
@@ -97,6 +157,17 @@ export async function startEdgeRouter(options: EdgeRouterOptions): Promise<EdgeR
     hasService: (prefix) => services.some((s) => s.targetPrefixes.includes(prefix)),
     setUpstream: (service, url) => {
       upstreams[service] = url;
+      unavailable.delete(service);
+    },
+    setUnavailable: (service, reason) => {
+      if (reason === undefined) unavailable.delete(service);
+      else unavailable.set(service, reason);
+    },
+    markReady: () => {
+      ready = true;
+    },
+    setHealth: (report) => {
+      health = report;
     },
     close: () => closeServer(server),
   };
@@ -150,7 +221,7 @@ async function dispatchJson(
   }
 }
 
-function proxy(upstream: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+function proxy(upstream: string, req: IncomingMessage, res: ServerResponse, body?: Buffer): Promise<void> {
   return new Promise((resolve) => {
     const url = new URL(upstream);
     const out = request(
@@ -166,12 +237,23 @@ function proxy(upstream: string, req: IncomingMessage, res: ServerResponse): Pro
       },
     );
     out.on('error', (err) => {
-      if (!res.headersSent) sendError(res, 502, 'ServiceUnavailable', `emulator unreachable: ${err.message}`);
+      // 503 with Retry-After, not 502: an emulator between a crash and its restart is retried by SDKs.
+      if (!res.headersSent) retryLater(res, `emulator unreachable: ${err.message}`);
       else res.destroy();
       resolve();
     });
-    req.pipe(out);
+    if (body) out.end(body);
+    else req.pipe(out);
   });
+}
+
+function retryLater(res: ServerResponse, reason: string): void {
+  if (!res.headersSent) res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+  sendError(res, 503, 'ServiceUnavailable', `${reason}; retry in ${RETRY_AFTER_SECONDS} s`);
+}
+
+function refuse(res: ServerResponse, refusal: Refusal): void {
+  sendError(res, refusal.status, refusal.code, refusal.message);
 }
 
 function unknown(res: ServerResponse, service: string): void {
