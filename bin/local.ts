@@ -54,6 +54,8 @@ program
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
+        // A component that kept dying: the runtime stopped itself and said what failed.
+        runtime.supervision.failed.then(() => runtime.stop().then(() => process.exit(1)));
       });
       say('Stopped.');
     },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sleep } from '../shared/sleep';
 import { LocalRuntimeError } from './errors';
 import { checkRequest, formPostKeys, isSigV4Signed, pathProblem, type Refusal } from './request-guard';
 import { type JsonProtocolService, ServiceError } from './service';
@@ -30,6 +31,8 @@ export interface EdgeRouterOptions {
 /** Largest S3 form POST the router buffers to check its `key` field. */
 const MAX_FORM_POST_BYTES = 64 * 1024 * 1024;
 const RETRY_AFTER_SECONDS = 1;
+/** How long a request waits for its emulator to come back (below the SDKs' 30 s request timeout). */
+const UPSTREAM_WAIT_MS = 20_000;
 
 const TARGET_SERVICES: Readonly<Record<string, string>> = {
   Kinesis_20131202: 'kinesis',
@@ -102,23 +105,29 @@ export async function startEdgeRouter(options: EdgeRouterOptions): Promise<EdgeR
     return forward(name, req, res);
   }
 
-  function forward(name: string, req: IncomingMessage, res: ServerResponse, body?: Buffer): Promise<void> {
-    const down = unavailable.get(name);
-    if (down) return Promise.resolve(retryLater(res, down));
+  /**
+   * Sends a request to its emulator. The body is read first so that a request the emulator never
+   * answered (it died; the supervisor restarts it) is sent again once it is back: in-flight work is
+   * retried here, within the SDKs' 30 s request timeout, instead of surfacing as an error.
+   */
+  async function forward(name: string, req: IncomingMessage, res: ServerResponse, body?: Buffer): Promise<void> {
     count(name);
-    return proxy(upstreams[name], req, res, body);
+    const payload = body ?? (await readBody(req)) ?? Buffer.alloc(0);
+    const deadline = Date.now() + UPSTREAM_WAIT_MS;
+    for (;;) {
+      if (!unavailable.has(name)) {
+        const outcome = await proxy(upstreams[name], req, res, payload);
+        if (outcome === 'answered') return;
+      }
+      if (Date.now() > deadline) return retryLater(res, unavailable.get(name) ?? `${name} emulator unreachable`);
+      await sleep(100);
+    }
   }
 
   /** A browser-style S3 upload: its `key` is in the body, so it is read and checked before s3rver sees it. */
   async function forwardFormPost(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req) {
-      size += (c as Buffer).length;
-      if (size > MAX_FORM_POST_BYTES) return sendError(res, 413, 'EntityTooLarge', 'form POST larger than 64 MiB');
-      chunks.push(c as Buffer);
-    }
-    const body = Buffer.concat(chunks);
+    const body = await readBody(req, MAX_FORM_POST_BYTES);
+    if (!body) return sendError(res, 413, 'EntityTooLarge', 'form POST larger than 64 MiB');
     let keys: string[];
     try {
       keys = await formPostKeys(req.headers, body);
@@ -221,7 +230,25 @@ async function dispatchJson(
   }
 }
 
-function proxy(upstream: string, req: IncomingMessage, res: ServerResponse, body?: Buffer): Promise<void> {
+/** The whole body, or undefined past `limit` bytes. */
+async function readBody(req: IncomingMessage, limit = Number.POSITIVE_INFINITY): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** `unreachable`: no response came (connection refused or reset before headers); the request may be resent. */
+function proxy(
+  upstream: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+): Promise<'answered' | 'unreachable'> {
   return new Promise((resolve) => {
     const url = new URL(upstream);
     const out = request(
@@ -229,21 +256,20 @@ function proxy(upstream: string, req: IncomingMessage, res: ServerResponse, body
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
-        up.on('end', resolve);
+        up.on('end', () => resolve('answered'));
         up.on('error', () => {
-          res.destroy();
-          resolve();
+          res.destroy(); // the emulator died mid-response: the client sees a reset and retries
+          resolve('answered');
         });
       },
     );
-    out.on('error', (err) => {
-      // 503 with Retry-After, not 502: an emulator between a crash and its restart is retried by SDKs.
-      if (!res.headersSent) retryLater(res, `emulator unreachable: ${err.message}`);
-      else res.destroy();
-      resolve();
+    out.on('error', () => {
+      if (res.headersSent) {
+        res.destroy();
+        resolve('answered');
+      } else resolve('unreachable');
     });
-    if (body) out.end(body);
-    else req.pipe(out);
+    out.end(body);
   });
 }
 

@@ -17,6 +17,7 @@ import { provision } from './provision';
 import type { JsonProtocolService } from './service';
 import { LocalSqs, SQS_ACCOUNT } from './sqs';
 import { planStack, type StackPlan } from './stack-plan';
+import { Supervisor } from './supervisor';
 import { synthesize, synthIsStale } from './synth';
 import { type Assembly, loadAssembly } from './template';
 
@@ -55,6 +56,8 @@ export interface RuntimeOptions {
   readonly overrides?: RuntimeOverrides;
   /** Extra environment for every local Lambda (e.g. LOCAL_FAULT_EVERY=5 for fault injection). */
   readonly lambdaEnv?: Readonly<Record<string, string>>;
+  /** Browser origins the endpoint accepts (e.g. a dashboard served on 127.0.0.1); default none. */
+  readonly allowedOrigins?: readonly string[];
   /** Host the Athena/Glue services on the endpoint when lib/analytics provides them; default true. */
   readonly analytics?: boolean;
   readonly log?: (line: string) => void;
@@ -87,7 +90,13 @@ export class LocalRuntime {
     readonly functions: readonly LambdaFunctionHost[],
     private readonly closers: (() => Promise<void>)[],
     private readonly stackFile: string | null,
+    readonly supervision: RuntimeSupervision,
   ) {}
+
+  /** Each component's state (what `GET /_local/health` reports). */
+  health(): Record<string, unknown> {
+    return runtimeHealth(this.supervision.supervisor, this.functions);
+  }
 
   get endpoint(): string {
     return this.info.endpoint;
@@ -143,6 +152,26 @@ export class LocalRuntime {
   }
 }
 
+/** The supervisor, the emulators it watches, and how a runtime that gave up reports it. */
+export interface RuntimeSupervision {
+  readonly supervisor: Supervisor;
+  readonly emulators: Emulators;
+  /** Resolves with one line when a component failed for good and the runtime stopped itself. */
+  readonly failed: Promise<string>;
+}
+
+function runtimeHealth(supervisor: Supervisor, functions: readonly LambdaFunctionHost[]): Record<string, unknown> {
+  const components: Record<string, unknown> = { ...supervisor.health() };
+  for (const f of functions) {
+    components[`lambda:${f.fn.name}`] = {
+      state: 'running',
+      restarts: f.crashes,
+      environments: f.environments.length,
+    };
+  }
+  return { status: supervisor.status(), components };
+}
+
 export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalRuntime> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const log = options.log ?? (() => undefined);
@@ -163,23 +192,49 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
     if (options.fresh && !temp) rmSync(dataDir, { recursive: true, force: true });
     mkdirSync(dataDir, { recursive: true });
 
-    // The endpoint first: a port in use fails in milliseconds, before any emulator starts.
-    const router = await startEdgeRouter({ upstreams: {}, services: [], port: options.port ?? 4566 });
+    // The endpoint first: a port in use fails in milliseconds, before any emulator starts. It answers
+    // 503 + Retry-After until everything behind it is up and provisioned.
+    const router = await startEdgeRouter({
+      upstreams: {},
+      services: [],
+      port: options.port ?? 4566,
+      startNotReady: true,
+      allowedOrigins: options.allowedOrigins,
+    });
     closers.push(() => router.close());
     const endpoint = router.url;
     const plan = planStack(assembly, { region, accountId: SQS_ACCOUNT, endpoint });
 
-    const emulators: Emulators = await startEmulators({ dataDir });
+    let runtime: LocalRuntime | undefined;
+    let reportFailure: (line: string) => void = () => undefined;
+    const failed = new Promise<string>((r) => {
+      reportFailure = r;
+    });
+    const supervisor = new Supervisor(undefined, (line) => {
+      log(line);
+      reportFailure(line);
+      void runtime?.stop();
+    });
+    const emulators: Emulators = await startEmulators({
+      dataDir,
+      supervisor,
+      onDown: (kind, reason) => {
+        log(`${kind} emulator died (${reason}): restarting it on ${join(dataDir, kind)}`);
+        router.setUnavailable(kind, `${kind} emulator restarting after it ${reason}`);
+      },
+      onUp: (kind, url) => router.setUpstream(kind, url),
+    });
     closers.push(() => emulators.stop());
-    router.setUpstream('kinesis', emulators.kinesis.url);
-    router.setUpstream('dynamodb', emulators.dynamodb.url);
-    router.setUpstream('s3', emulators.s3.url);
     const sqs = new LocalSqs({ endpoint: () => endpoint, region, file: join(dataDir, 'sqs.json') });
     router.addService(sqs);
     closers.push(() => sqs.close());
 
     const target = { endpoint, region };
-    await provision(plan, target, sqs);
+    await provision(
+      plan,
+      { region, kinesis: emulators.kinesis.url, dynamodb: emulators.dynamodb.url, s3: emulators.s3.url },
+      sqs,
+    );
 
     const kinesis = new KinesisClient(baseClientConfig(target));
     const s3 = new S3Client(s3ClientConfig(target));
@@ -249,6 +304,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
       }
     }
 
+    router.setHealth(() => runtimeHealth(supervisor, hosts));
+    router.markReady();
     for (const m of mappings) await m.start();
     for (const d of deliveries) await d.start();
 
@@ -258,7 +315,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
       mkdirSync(dirname(stackFile), { recursive: true });
       writeFileSync(stackFile, `${JSON.stringify(info, null, 2)}\n`);
     }
-    return new LocalRuntime(info, plan, assembly, router, sqs, mappings, deliveries, hosts, closers, stackFile);
+    runtime = new LocalRuntime(info, plan, assembly, router, sqs, mappings, deliveries, hosts, closers, stackFile, {
+      supervisor,
+      emulators,
+      failed,
+    });
+    return runtime;
   } catch (err) {
     await closeAll();
     throw err;
