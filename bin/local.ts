@@ -27,12 +27,21 @@ program
   .option('--data-dir <dir>', 'where the emulators keep their data', '.local/data')
   .option('--tumbling-window <seconds>', "override the mappings' tumbling window (template: 60 s)", Number)
   .option('--firehose-buffer <seconds>', 'override the Firehose buffering interval', Number)
+  .option('--no-limits', "turn off AWS's Kinesis shard limits and provisioned DynamoDB capacity (benchmarks)")
   .action(
-    async (o: { port: number; fresh: boolean; dataDir: string; tumblingWindow?: number; firehoseBuffer?: number }) => {
+    async (o: {
+      port: number;
+      fresh: boolean;
+      dataDir: string;
+      tumblingWindow?: number;
+      firehoseBuffer?: number;
+      limits: boolean;
+    }) => {
       const runtime = await startRuntime({
         port: o.port,
         fresh: o.fresh,
         dataDir: o.dataDir,
+        limits: o.limits,
         overrides: { tumblingWindowSeconds: o.tumblingWindow, firehoseBufferSeconds: o.firehoseBuffer },
         log: say,
       });

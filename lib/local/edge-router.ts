@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, request, type Server, type ServerRe
 import type { AddressInfo } from 'node:net';
 import { sleep } from '../shared/sleep';
 import { LocalRuntimeError } from './errors';
+import type { UpstreamLimiter } from './limits';
 import { checkRequest, formPostKeys, isSigV4Signed, pathProblem, type Refusal } from './request-guard';
 import { type JsonProtocolService, ServiceError } from './service';
 
@@ -26,6 +27,8 @@ export interface EdgeRouterOptions {
   readonly startNotReady?: boolean;
   /** Browser origins allowed (e.g. a dashboard on 127.0.0.1); default none: any `Origin` is refused. */
   readonly allowedOrigins?: readonly string[];
+  /** AWS's throughput limits in front of the emulators (limits.ts); default none. */
+  readonly limiter?: UpstreamLimiter;
 }
 
 /** Largest S3 form POST the router buffers to check its `key` field. */
@@ -112,11 +115,26 @@ export async function startEdgeRouter(options: EdgeRouterOptions): Promise<EdgeR
    */
   async function forward(name: string, req: IncomingMessage, res: ServerResponse, body?: Buffer): Promise<void> {
     count(name);
-    const payload = body ?? (await readBody(req)) ?? Buffer.alloc(0);
+    let payload = body ?? (await readBody(req)) ?? Buffer.alloc(0);
+    const operation = header(req, 'x-amz-target')?.split('.')[1] ?? '';
+    const decision = options.limiter?.admit(name, operation, payload) ?? { kind: 'forward' };
+    if (decision.kind === 'refuse') return refuse(res, decision.refusal, header(req, 'content-type'));
+    if (decision.kind === 'respond') return sendJson(res, 200, decision.body, header(req, 'content-type'));
+    let onBody: ((b: Buffer) => Buffer) | undefined;
+    if (decision.kind === 'partial') {
+      payload = decision.body;
+      onBody = decision.merge;
+    } else if (decision.onResponse) {
+      const observe = decision.onResponse;
+      onBody = (b) => {
+        observe(b);
+        return b;
+      };
+    }
     const deadline = Date.now() + UPSTREAM_WAIT_MS;
     for (;;) {
       if (!unavailable.has(name)) {
-        const outcome = await proxy(upstreams[name], req, res, payload);
+        const outcome = await proxy(upstreams[name], req, res, payload, onBody);
         if (outcome === 'answered') return;
       }
       if (Date.now() > deadline) return retryLater(res, unavailable.get(name) ?? `${name} emulator unreachable`);
@@ -248,21 +266,43 @@ function proxy(
   req: IncomingMessage,
   res: ServerResponse,
   body: Buffer,
+  /** Rewrites (or just reads) the emulator's response body; the response is then buffered. */
+  onBody?: (upstream: Buffer) => Buffer,
 ): Promise<'answered' | 'unreachable'> {
   return new Promise((resolve) => {
     const url = new URL(upstream);
-    const out = request(
-      { host: url.hostname, port: url.port, method: req.method, path: req.url, headers: req.headers },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-        up.on('end', () => resolve('answered'));
-        up.on('error', () => {
-          res.destroy(); // the emulator died mid-response: the client sees a reset and retries
+    const headers = { ...req.headers, 'content-length': String(body.length) };
+    delete headers['transfer-encoding'];
+    const out = request({ host: url.hostname, port: url.port, method: req.method, path: req.url, headers }, (up) => {
+      if (onBody) {
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        up.on('end', () => {
+          const original = Buffer.concat(chunks);
+          const text = onBody(original);
+          const h: Record<string, string | string[] | undefined> = {
+            ...up.headers,
+            'content-length': String(text.length),
+          };
+          if (text !== original) delete h['x-amz-crc32']; // the SDK checks it against the body
+          res.writeHead(up.statusCode ?? 502, h);
+          res.end(text);
           resolve('answered');
         });
-      },
-    );
+        up.on('error', () => {
+          res.destroy();
+          resolve('answered');
+        });
+        return;
+      }
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+      up.on('end', () => resolve('answered'));
+      up.on('error', () => {
+        res.destroy(); // the emulator died mid-response: the client sees a reset and retries
+        resolve('answered');
+      });
+    });
     out.on('error', () => {
       if (res.headersSent) {
         res.destroy();
@@ -278,8 +318,8 @@ function retryLater(res: ServerResponse, reason: string): void {
   sendError(res, 503, 'ServiceUnavailable', `${reason}; retry in ${RETRY_AFTER_SECONDS} s`);
 }
 
-function refuse(res: ServerResponse, refusal: Refusal): void {
-  sendError(res, refusal.status, refusal.code, refusal.message);
+function refuse(res: ServerResponse, refusal: Refusal, contentType?: string): void {
+  sendError(res, refusal.status, refusal.code, refusal.message, contentType);
 }
 
 function unknown(res: ServerResponse, service: string): void {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { baseClientConfig, s3ClientConfig } from '../shared/aws-clients';
 import { sleep } from '../shared/sleep';
@@ -13,6 +13,7 @@ import { LocalRuntimeError } from './errors';
 import { FirehoseDelivery } from './firehose';
 import { KinesisEventSourceMapping } from './kinesis-esm';
 import { LambdaFunctionHost } from './lambda-host';
+import { AwsLimits, type LimitedStream } from './limits';
 import { provision } from './provision';
 import type { JsonProtocolService } from './service';
 import { LocalSqs, SQS_ACCOUNT } from './sqs';
@@ -56,6 +57,8 @@ export interface RuntimeOptions {
   readonly overrides?: RuntimeOverrides;
   /** Extra environment for every local Lambda (e.g. LOCAL_FAULT_EVERY=5 for fault injection). */
   readonly lambdaEnv?: Readonly<Record<string, string>>;
+  /** AWS's per-shard Kinesis limits and provisioned DynamoDB capacity (limits.ts); default true. */
+  readonly limits?: boolean;
   /** Browser origins the endpoint accepts (e.g. a dashboard served on 127.0.0.1); default none. */
   readonly allowedOrigins?: readonly string[];
   /** Host the Athena/Glue services on the endpoint when lib/analytics provides them; default true. */
@@ -160,6 +163,40 @@ export interface RuntimeSupervision {
   readonly failed: Promise<string>;
 }
 
+/** The limiter, set once the streams' shard ranges are known (the endpoint is not ready before). */
+class LimiterSlot {
+  private inner?: AwsLimits;
+  set(limits: AwsLimits): void {
+    this.inner = limits;
+  }
+  get throttled(): Readonly<Record<string, number>> {
+    return this.inner?.throttled ?? {};
+  }
+  admit(service: string, operation: string, body: Buffer) {
+    return this.inner?.admit(service, operation, body) ?? { kind: 'forward' as const };
+  }
+}
+
+async function awsLimits(plan: StackPlan, kinesisUrl: string, region: string): Promise<AwsLimits> {
+  const kinesis = new KinesisClient(baseClientConfig({ endpoint: kinesisUrl, region }));
+  try {
+    const streams: LimitedStream[] = [];
+    for (const s of plan.streams) {
+      const out = await kinesis.send(new ListShardsCommand({ StreamName: s.name }));
+      const shards = (out.Shards ?? []).map((sh) => ({
+        shardId: sh.ShardId!,
+        startingHashKey: BigInt(sh.HashKeyRange!.StartingHashKey!),
+        endingHashKey: BigInt(sh.HashKeyRange!.EndingHashKey!),
+      }));
+      streams.push({ name: s.name, arn: s.arn, onDemand: s.onDemand, shards });
+    }
+    const tables = plan.tables.flatMap((t) => (t.provisioned ? [{ name: t.name, ...t.provisioned }] : []));
+    return new AwsLimits(streams, tables);
+  } finally {
+    kinesis.destroy();
+  }
+}
+
 function runtimeHealth(supervisor: Supervisor, functions: readonly LambdaFunctionHost[]): Record<string, unknown> {
   const components: Record<string, unknown> = { ...supervisor.health() };
   for (const f of functions) {
@@ -192,6 +229,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
     if (options.fresh && !temp) rmSync(dataDir, { recursive: true, force: true });
     mkdirSync(dataDir, { recursive: true });
 
+    const limiter = options.limits === false ? undefined : new LimiterSlot();
     // The endpoint first: a port in use fails in milliseconds, before any emulator starts. It answers
     // 503 + Retry-After until everything behind it is up and provisioned.
     const router = await startEdgeRouter({
@@ -200,6 +238,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
       port: options.port ?? 4566,
       startNotReady: true,
       allowedOrigins: options.allowedOrigins,
+      limiter,
     });
     closers.push(() => router.close());
     const endpoint = router.url;
@@ -235,6 +274,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
       { region, kinesis: emulators.kinesis.url, dynamodb: emulators.dynamodb.url, s3: emulators.s3.url },
       sqs,
     );
+    if (limiter) limiter.set(await awsLimits(plan, emulators.kinesis.url, region));
 
     const kinesis = new KinesisClient(baseClientConfig(target));
     const s3 = new S3Client(s3ClientConfig(target));

@@ -64,6 +64,7 @@ describe('embedded runtime end to end (real template, real aggregator)', () => {
     port: 0,
     stackFile: null,
     analytics: false,
+    limits: false, // puts 500-record batches back to back, past a shard's 1,000 records/s
     overrides: {
       tumblingWindowSeconds: 3,
       firehoseBufferSeconds: 1,

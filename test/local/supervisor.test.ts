@@ -24,6 +24,7 @@ describe('supervisor under the real runtime', () => {
       port: 0,
       stackFile: null,
       analytics: false,
+      limits: false,
       overrides: {
         tumblingWindowSeconds: 2,
         firehoseBufferSeconds: 1,
