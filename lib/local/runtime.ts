@@ -36,6 +36,8 @@ export interface RuntimeOverrides {
   readonly pollIntervalMs?: number;
   /** Grace after a window's end before it is closed at the tip of a shard (default 1000 ms). */
   readonly windowCloseGraceMs?: number;
+  /** Replaces every function's Timeout (the soak's Lambda-timeout fault; the template says 60 s). */
+  readonly lambdaTimeoutSeconds?: number;
 }
 
 export interface RuntimeOptions {
@@ -285,7 +287,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
 
     const logDir = temp ? join(temp, 'logs') : join(dataDir, '..', 'logs');
     const hosts = plan.functions.map(
-      (fn) => new LambdaFunctionHost(fn, { endpoint, region, logDir, extraEnv: options.lambdaEnv }),
+      (fn) =>
+        new LambdaFunctionHost(
+          { ...fn, timeoutSeconds: overrides.lambdaTimeoutSeconds ?? fn.timeoutSeconds },
+          { endpoint, region, logDir, extraEnv: options.lambdaEnv },
+        ),
     );
     closers.push(async () => {
       await Promise.all(hosts.map((h) => h.close()));
