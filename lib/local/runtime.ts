@@ -6,6 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { baseClientConfig, s3ClientConfig } from '../shared/aws-clients';
 import { sleep } from '../shared/sleep';
 import { OUTPUT_KEYS, type StackTarget } from '../shared/stack-target';
+import { EmbeddedAnalytics, tablesFromAssembly } from './athena/services';
 import { CheckpointStore } from './checkpoints';
 import { type EdgeRouter, startEdgeRouter } from './edge-router';
 import { type Emulators, startEmulators } from './emulators';
@@ -14,8 +15,8 @@ import { FirehoseDelivery } from './firehose';
 import { KinesisEventSourceMapping } from './kinesis-esm';
 import { LambdaFunctionHost } from './lambda-host';
 import { AwsLimits, type LimitedStream } from './limits';
+import { Metering } from './metering';
 import { provision } from './provision';
-import type { JsonProtocolService } from './service';
 import { LocalSqs, SQS_ACCOUNT } from './sqs';
 import { planStack, type StackPlan } from './stack-plan';
 import { Supervisor } from './supervisor';
@@ -63,8 +64,13 @@ export interface RuntimeOptions {
   readonly limits?: boolean;
   /** Browser origins the endpoint accepts (e.g. a dashboard served on 127.0.0.1); default none. */
   readonly allowedOrigins?: readonly string[];
-  /** Host the Athena/Glue services on the endpoint when lib/analytics provides them; default true. */
+  /** Host the Athena/Glue services on the endpoint; default true. */
   readonly analytics?: boolean;
+  /**
+   * Where the billable counts of the run go at stop (`npm run cost -- --from-run`); default
+   * `<cwd>/.local/metering.json` when a stack file is written, else none.
+   */
+  readonly meteringFile?: string | null;
   readonly log?: (line: string) => void;
 }
 
@@ -96,11 +102,18 @@ export class LocalRuntime {
     private readonly closers: (() => Promise<void>)[],
     private readonly stackFile: string | null,
     readonly supervision: RuntimeSupervision,
+    /** Billable counts so far (lib/local/metering.ts). */
+    readonly metering: Metering,
   ) {}
 
   /** Each component's state (what `GET /_local/health` reports). */
   health(): Record<string, unknown> {
     return runtimeHealth(this.supervision.supervisor, this.functions);
+  }
+
+  /** What the run consumed so far, counted as AWS bills it. */
+  meteringSnapshot(traffic?: string) {
+    return this.metering.snapshot(this.functions, this.deliveries, traffic);
   }
 
   get endpoint(): string {
@@ -263,9 +276,21 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
         log(`${kind} emulator died (${reason}): restarting it on ${join(dataDir, kind)}`);
         router.setUnavailable(kind, `${kind} emulator restarting after it ${reason}`);
       },
-      onUp: (kind, url) => router.setUpstream(kind, url),
+      // A restarted emulator keeps its port (emulator-process.js), so the metering proxy in front of
+      // it still reaches it: only the router's 503s end here.
+      onUp: (kind) => router.setUnavailable(kind, undefined),
     });
     closers.push(() => emulators.stop());
+    const metering = new Metering();
+    closers.push(() => metering.close());
+    const metered = await metering.proxy({
+      kinesis: emulators.kinesis.url,
+      dynamodb: emulators.dynamodb.url,
+      s3: emulators.s3.url,
+    });
+    router.setUpstream('kinesis', metered.kinesis);
+    router.setUpstream('dynamodb', metered.dynamodb);
+    router.setUpstream('s3', metered.s3);
     const sqs = new LocalSqs({ endpoint: () => endpoint, region, file: join(dataDir, 'sqs.json') });
     router.addService(sqs);
     closers.push(() => sqs.close());
@@ -308,7 +333,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
       return new KinesisEventSourceMapping({
         mapping,
         kinesis,
-        invoke: (event) => host.invoke(event),
+        invoke: (event) => metering.invoke(host, event),
         functionArn: host.fn.arn,
         context: { streamArn: m.streamArn, region, accountId: SQS_ACCOUNT },
         checkpoints: new CheckpointStore(join(dataDir, 'checkpoints', `esm-${m.logicalId}.json`)),
@@ -344,10 +369,18 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
 
     const info = describe(plan, endpoint, region, dataDir, sqs);
     if (options.analytics !== false) {
-      for (const service of await analyticsServices({ endpoint, region, assembly, plan, info, dataDir, log })) {
-        router.addService(service);
-        closers.push(() => service.close());
-      }
+      const analytics = new EmbeddedAnalytics({
+        s3: { endpoint, region },
+        tables: tablesFromAssembly(assembly, plan.resolver),
+        workgroups: info.athenaWorkgroup
+          ? [{ name: info.athenaWorkgroup, resultsBucket: info.athenaResultsBucket }]
+          : [],
+        defaultDatabase: info.glueDatabase,
+        cacheDir: join(dataDir, 'athena-cache'),
+        log,
+      });
+      for (const service of analytics.services) router.addService(service);
+      closers.push(() => analytics.close());
     }
 
     router.setHealth(() => runtimeHealth(supervisor, hosts));
@@ -361,11 +394,28 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
       mkdirSync(dirname(stackFile), { recursive: true });
       writeFileSync(stackFile, `${JSON.stringify(info, null, 2)}\n`);
     }
-    runtime = new LocalRuntime(info, plan, assembly, router, sqs, mappings, deliveries, hosts, closers, stackFile, {
-      supervisor,
-      emulators,
-      failed,
-    });
+    const meteringFile =
+      options.meteringFile === undefined
+        ? stackFile && join(dirname(stackFile), 'metering.json')
+        : options.meteringFile && resolve(cwd, options.meteringFile);
+    if (meteringFile) {
+      // runs after pollers and deliveries have stopped (counts complete), before a temp dir's logs go
+      closers.splice(temp ? 1 : 0, 0, async () => Metering.write(meteringFile, metering.snapshot(hosts, deliveries)));
+    }
+    runtime = new LocalRuntime(
+      info,
+      plan,
+      assembly,
+      router,
+      sqs,
+      mappings,
+      deliveries,
+      hosts,
+      closers,
+      stackFile,
+      { supervisor, emulators, failed },
+      metering,
+    );
     return runtime;
   } catch (err) {
     await closeAll();
@@ -400,42 +450,4 @@ function describe(plan: StackPlan, endpoint: string, region: string, dataDir: st
     startedAt: new Date().toISOString(),
     notRunLocally: plan.notRunLocally,
   };
-}
-
-/** What lib/analytics/local-services.ts receives to serve Athena and Glue from the same template. */
-export interface AnalyticsHostContext {
-  readonly endpoint: string;
-  readonly region: string;
-  readonly assembly: Assembly;
-  readonly plan: StackPlan;
-  readonly info: LocalStackInfo;
-  readonly dataDir: string;
-  readonly log: (line: string) => void;
-}
-
-/**
- * Loads the Athena/Glue services when the analytics module exists (it is built separately); the
- * runtime works without it and says so in the demo summary.
- */
-async function analyticsServices(ctx: AnalyticsHostContext): Promise<JsonProtocolService[]> {
-  let mod: { createAnalyticsServices?: (o: unknown) => JsonProtocolService[] | Promise<JsonProtocolService[]> };
-  try {
-    mod = require('../analytics/local-services');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'MODULE_NOT_FOUND' && e.message.includes('local-services')) return [];
-    throw err;
-  }
-  if (typeof mod.createAnalyticsServices !== 'function') return [];
-  const tables = ctx.info;
-  return await mod.createAnalyticsServices({
-    ...ctx,
-    resolver: ctx.plan.resolver,
-    s3Endpoint: ctx.endpoint,
-    archiveBucket: tables.archiveBucket,
-    glueDatabase: tables.glueDatabase,
-    athenaWorkgroup: tables.athenaWorkgroup,
-    resultsBucket: tables.athenaResultsBucket,
-    cacheDir: join(ctx.dataDir, 'athena-cache'),
-  });
 }
