@@ -1,18 +1,33 @@
-import { type Anomaly, type AnomalyOptions, type PlannedAnomaly, planAnomalies } from './anomalies';
+import {
+  type Anomaly,
+  type AnomalyOptions,
+  type PlannedAnomaly,
+  type PlannedCondition,
+  planAnomalies,
+  planConditions,
+} from './anomalies';
 import { SimulationError } from './errors';
 import { deriveSeed, Rng } from './prng';
 import {
+  SITES,
   SOLAR_FAULT_CODES,
   SolarModel,
   type SolarParams,
+  siteOf,
   solarAnomalyDetail,
+  solarConditionDetail,
   solarPanelId,
   solarSetup,
 } from './solar-model';
 import { TimeFormatter } from './timefmt';
 import { UnicornModel, type UnicornParams, unicornAnomalyDetail, unicornName, unicornSetup } from './unicorn-model';
+import { SiteWeather } from './weather';
 
-export type { Anomaly, AnomalyKind, AnomalyOptions } from './anomalies';
+export type { Anomaly, AnomalyKind, AnomalyOptions, ConditionKind } from './anomalies';
+
+/** Solar weather: clouds, rain and sensor noise per site (`cloudy`), or the sun alone (`clear-sky`). */
+export type SolarWeather = 'cloudy' | 'clear-sky';
+export const SOLAR_WEATHERS: readonly SolarWeather[] = ['cloudy', 'clear-sky'];
 
 export type SimProfile = 'unicorn' | 'solar';
 export const SIM_PROFILES: readonly SimProfile[] = ['unicorn', 'solar'];
@@ -31,6 +46,10 @@ export interface FleetOptions {
   readonly anomalies?: boolean | AnomalyOptions;
   /** Device ids of the first devices (e.g. `['Bucephalus']`); the rest get generated ids. */
   readonly names?: readonly string[];
+  /** Solar: the sky. @default 'cloudy' */
+  readonly weather?: SolarWeather;
+  /** Solar: spread the panels round-robin over the first N of the eight sites. @default 8 */
+  readonly sites?: number;
 }
 
 export interface GeneratedRecord {
@@ -44,6 +63,12 @@ export interface FleetDevice {
   readonly deviceId: string;
   readonly latitude: number;
   readonly longitude: number;
+  /** Solar: the site the panel belongs to (it shares the site's sky). */
+  readonly site?: string;
+  /** Solar: DC nameplate at STC, W. */
+  readonly ratedPowerW?: number;
+  /** Solar: inverter AC limit, W. */
+  readonly inverterRatedW?: number;
 }
 
 export interface GeneratedFleet {
@@ -54,7 +79,10 @@ export interface GeneratedFleet {
   readonly expectedRecords: number;
   /** The fleet's readings in event-time order; each call replays the same sequence from the seed. */
   records(): Iterable<GeneratedRecord>;
-  /** Every injected anomaly, ordered by start; nothing else in the data is abnormal by construction. */
+  /**
+   * Every injected anomaly, ordered by start; nothing else in the data is abnormal by construction.
+   * A solar spike's `value` (the reported power) is filled in when `records()` generates its reading.
+   */
   readonly anomalies: Anomaly[];
 }
 
@@ -68,6 +96,9 @@ export const DEFAULT_ANOMALIES: Readonly<Record<SimProfile, Required<AnomalyOpti
     faultsPerDeviceHour: 0.5,
     gapReadings: [5, 60],
     faultReadings: [10, 120],
+    soilingPerDeviceDay: 0,
+    stepDownsPerDeviceDay: 0,
+    degradedShare: 0,
   },
   solar: {
     spikesPerDeviceHour: 0.05,
@@ -75,6 +106,9 @@ export const DEFAULT_ANOMALIES: Readonly<Record<SimProfile, Required<AnomalyOpti
     faultsPerDeviceHour: 0.02,
     gapReadings: [3, 24],
     faultReadings: [2, 12],
+    soilingPerDeviceDay: 1 / 120,
+    stepDownsPerDeviceDay: 1 / 730,
+    degradedShare: 0.01,
   },
 };
 
@@ -88,6 +122,7 @@ interface Device {
   readonly phaseMs: number;
   readonly slots: number;
   readonly plan: PlannedAnomaly[];
+  readonly conditions: PlannedCondition[];
 }
 
 /**
@@ -111,14 +146,31 @@ export function generateFleet(options: FleetOptions): GeneratedFleet {
   if (Number.isNaN(startMs)) throw new SimulationError('start is not a valid date.');
   const anomalyOptions =
     options.anomalies === false
-      ? { ...DEFAULT_ANOMALIES[profile], spikesPerDeviceHour: 0, gapsPerDeviceHour: 0, faultsPerDeviceHour: 0 }
+      ? {
+          ...DEFAULT_ANOMALIES[profile],
+          spikesPerDeviceHour: 0,
+          gapsPerDeviceHour: 0,
+          faultsPerDeviceHour: 0,
+          soilingPerDeviceDay: 0,
+          stepDownsPerDeviceDay: 0,
+          degradedShare: 0,
+        }
       : { ...DEFAULT_ANOMALIES[profile], ...(typeof options.anomalies === 'object' ? options.anomalies : {}) };
 
   const setupRng = new Rng(deriveSeed(seed, `${profile}:setup`));
   const planRng = new Rng(deriveSeed(seed, `${profile}:anomalies`));
+  const conditionRng = new Rng(deriveSeed(seed, `${profile}:conditions`));
+  const weather = options.weather ?? 'cloudy';
+  if (!SOLAR_WEATHERS.includes(weather))
+    throw new SimulationError(`Unknown weather "${weather}": choose ${SOLAR_WEATHERS.join(' or ')}.`);
+  const sites = options.sites ?? SITES.length;
+  if (!Number.isInteger(sites) || sites < 1 || sites > SITES.length)
+    throw new SimulationError(`sites must be a whole number from 1 to ${SITES.length} (got ${sites}).`);
   const faultCodes = profile === 'solar' ? SOLAR_FAULT_CODES : ['HEALTH_DROP'];
   const devices: Device[] = [];
   const anomalies: { at: number; anomaly: Anomaly }[] = [];
+  /** Solar spikes: their reported value is known once the reading is generated. */
+  const spikeEntries = new Map<PlannedAnomaly, Anomaly>();
   let expectedRecords = 0;
   // Generated ids skip the given names, so `--name Bucephalus` with more unicorns never repeats a name.
   const used = new Set(names);
@@ -131,29 +183,48 @@ export function generateFleet(options: FleetOptions): GeneratedFleet {
     }
   };
   for (let i = 0; i < count; i++) {
-    const params = profile === 'solar' ? solarSetup(setupRng, idFor(i)) : unicornSetup(setupRng, idFor(i));
+    const params = profile === 'solar' ? solarSetup(setupRng, idFor(i), i, sites) : unicornSetup(setupRng, idFor(i));
     const phaseMs = Math.floor(setupRng.float() * intervalMs);
     const slots = durationMs > phaseMs ? Math.ceil((durationMs - phaseMs) / intervalMs) : 0;
-    const plan = planAnomalies(planRng, slots, intervalMs, anomalyOptions, faultCodes);
-    devices.push({ params, phaseMs, slots, plan });
+    const plan = planAnomalies(
+      planRng,
+      slots,
+      intervalMs,
+      anomalyOptions,
+      faultCodes,
+      profile === 'solar' ? [2, 5] : [3, 5],
+    );
+    const conditions =
+      profile === 'solar' && slots > 0
+        ? planConditions(conditionRng, startMs + phaseMs, startMs + phaseMs + slots * intervalMs, anomalyOptions)
+        : [];
+    devices.push({ params, phaseMs, slots, plan, conditions });
+    for (const c of conditions) {
+      anomalies.push({
+        at: c.fromMs,
+        anomaly: {
+          kind: c.kind,
+          deviceId: params.deviceId,
+          start: new Date(c.fromMs).toISOString(),
+          end: new Date(c.kind === 'soiling' ? c.toMs : startMs + phaseMs + (slots - 1) * intervalMs).toISOString(),
+          ...solarConditionDetail(c),
+        },
+      });
+    }
     expectedRecords += slots;
     for (const a of plan) {
       if (a.kind === 'gap') expectedRecords -= a.to - a.from + 1;
       const at = startMs + a.from * intervalMs + phaseMs;
-      const detail =
-        profile === 'solar'
-          ? solarAnomalyDetail(params as SolarParams, a)
-          : unicornAnomalyDetail({ ...a, code: undefined });
-      anomalies.push({
-        at,
-        anomaly: {
-          kind: a.kind,
-          deviceId: params.deviceId,
-          start: new Date(at).toISOString(),
-          end: new Date(startMs + a.to * intervalMs + phaseMs).toISOString(),
-          ...detail,
-        },
-      });
+      const detail = profile === 'solar' ? solarAnomalyDetail(a) : unicornAnomalyDetail({ ...a, code: undefined });
+      const anomaly: Anomaly = {
+        kind: a.kind,
+        deviceId: params.deviceId,
+        start: new Date(at).toISOString(),
+        end: new Date(startMs + a.to * intervalMs + phaseMs).toISOString(),
+        ...detail,
+      };
+      if (profile === 'solar' && a.kind === 'spike') spikeEntries.set(a, anomaly);
+      anomalies.push({ at, anomaly });
     }
   }
   anomalies.sort((a, b) => a.at - b.at || (a.anomaly.deviceId < b.anomaly.deviceId ? -1 : 1));
@@ -163,9 +234,22 @@ export function generateFleet(options: FleetOptions): GeneratedFleet {
   function* records(): Generator<GeneratedRecord> {
     const stepRng = new Rng(deriveSeed(seed, `${profile}:steps`));
     const time = profile === 'solar' ? new TimeFormatter('T', 'Z') : new TimeFormatter(' ', '');
+    // One sky per site, shared by its panels; a fresh one per replay, so every replay is the same.
+    const skies = new Map<string, SiteWeather>();
+    const skyOf = (p: SolarParams) => {
+      let sky = skies.get(p.site);
+      if (!sky) {
+        sky = new SiteWeather(seed, p.site, siteOf(p));
+        skies.set(p.site, sky);
+      }
+      return sky;
+    };
     const models: Model[] = devices.map((d) =>
       profile === 'solar'
-        ? new SolarModel(d.params as SolarParams, stepRng, intervalMs, time)
+        ? new SolarModel(d.params as SolarParams, stepRng, intervalMs, time, {
+            weather: weather === 'cloudy' ? skyOf(d.params as SolarParams) : undefined,
+            conditions: d.conditions,
+          })
         : new UnicornModel(d.params as UnicornParams, stepRng, time),
     );
     const next = new Int32Array(count); // per device: index of its next planned anomaly
@@ -184,7 +268,12 @@ export function generateFleet(options: FleetOptions): GeneratedFleet {
           model.step(t, a, false);
           continue;
         }
-        yield { deviceId: model.deviceId, eventTimeMs: t, json: model.step(t, a, true) };
+        const json = model.step(t, a, true);
+        if (a !== undefined && a.kind === 'spike') {
+          const entry = spikeEntries.get(a);
+          if (entry) entry.value = (model as SolarModel).lastSpikeW;
+        }
+        yield { deviceId: model.deviceId, eventTimeMs: t, json };
       }
     }
   }
@@ -192,11 +281,12 @@ export function generateFleet(options: FleetOptions): GeneratedFleet {
   return {
     profile,
     intervalMs,
-    devices: devices.map((d) => ({
-      deviceId: d.params.deviceId,
-      latitude: d.params.latitude,
-      longitude: d.params.longitude,
-    })),
+    devices: devices.map((d) => {
+      const base = { deviceId: d.params.deviceId, latitude: d.params.latitude, longitude: d.params.longitude };
+      if (profile !== 'solar') return base;
+      const p = d.params as SolarParams;
+      return { ...base, site: p.site, ratedPowerW: p.ratedDcW, inverterRatedW: p.ratedAcW };
+    }),
     expectedRecords,
     records,
     anomalies: anomalies.map((a) => a.anomaly),
