@@ -1,4 +1,5 @@
 import { PROFILES } from '../core/profiles';
+import { REGISTRY_COLUMNS, REGISTRY_PREFIX, REGISTRY_TABLE } from '../simulator/device-registry';
 import { QUARANTINE_COLUMNS } from '../storage/quarantine';
 
 /**
@@ -120,7 +121,16 @@ export function tablesFromProfiles(bucket: string, databaseName: string): GlueTa
     parameters: projection(daily, `${qLocation}${daily.map((k) => `${k}=\${${k}}`).join('/')}/`),
     serde: JSON_SERDE,
   };
-  return [...raw, quarantine];
+  const registry: GlueTableDef = {
+    databaseName,
+    tableName: REGISTRY_TABLE,
+    columns: REGISTRY_COLUMNS.map((c) => ({ name: c.name.toLowerCase(), type: c.type, comment: c.comment })),
+    partitionKeys: [],
+    location: `s3://${bucket}/${REGISTRY_PREFIX}`,
+    parameters: { classification: 'json' },
+    serde: JSON_SERDE,
+  };
+  return [...raw, quarantine, registry];
 }
 
 /**

@@ -3,6 +3,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { ArchiveColumn, DeviceProfile } from '../core/profiles';
+import { REGISTRY_COLUMNS, REGISTRY_PREFIX, REGISTRY_TABLE } from '../simulator/device-registry';
 import { QUARANTINE_COLUMNS } from '../storage/quarantine';
 
 export const QUARANTINE_TABLE = 'quarantine';
@@ -113,6 +114,18 @@ export class ArchiveCatalog extends Construct {
       format: JSON_FORMAT,
       parameters: { classification: 'json', ...projected(quarantine, daily) },
     });
+
+    if (props.profiles.some((p) => p.name === 'solar')) {
+      // The device registry (site, rated power per panel): one small NDJSON object the named queries join.
+      this.addTable(REGISTRY_TABLE, {
+        description: 'Solar device registry: site, position and rated power per panel (NDJSON)',
+        columns: toColumns(REGISTRY_COLUMNS),
+        partitionKeys: [],
+        location: `${bucketUrl}/${REGISTRY_PREFIX}`,
+        format: JSON_FORMAT,
+        parameters: { classification: 'json' },
+      });
+    }
 
     if (props.parquet) {
       this.addTable(ARCHIVE_SCHEMA_TABLE, {
