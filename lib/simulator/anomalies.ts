@@ -114,9 +114,9 @@ export function planAnomalies(
 const DAY_MS = 86_400_000;
 
 /**
- * Plans one panel's slow conditions over [startMs, endMs): at most one step down and one fast degradation,
- * and abnormal soiling episodes that always end with a cleaning inside the run and never overlap a step
- * (each kind is then visible on its own in the daily performance ratio).
+ * Plans one panel's slow conditions over [startMs, endMs): at most one step down, or one fast degradation,
+ * and abnormal soiling episodes that always end with a cleaning inside the run and keep 4 days from a step;
+ * a degrading panel has nothing else (each kind is then visible on its own in the daily performance ratio).
  */
 export function planConditions(
   rng: Rng,
@@ -139,7 +139,8 @@ export function planConditions(
       code: dead ? 'dead_string' : 'shaded_string',
     });
   }
-  if (days >= 40 && rng.float() < options.degradedShare) {
+  // A degrading panel gets neither of the others: its slope is then its own (see docs/queries.md).
+  if (out.length === 0 && days >= 40 && rng.float() < options.degradedShare) {
     out.push({
       kind: 'degradation',
       fromMs: startMs + rng.range(0, 0.2 * days) * DAY_MS,
@@ -149,7 +150,7 @@ export function planConditions(
   }
   const step = out.find((c) => c.kind === 'step_down');
   const perDay = options.soilingPerDeviceDay;
-  if (perDay > 0) {
+  if (perDay > 0 && !out.some((c) => c.kind === 'degradation')) {
     let t = startMs + 2 * DAY_MS;
     for (;;) {
       t += (-Math.log(1 - rng.float()) / perDay) * DAY_MS;

@@ -83,7 +83,7 @@ export function solarSetup(rng: Rng, deviceId: string, index = 0, siteCount: num
     vmpV: rng.range(300, 420),
     firstSeq: rng.int(0, 100_000),
     skyLagMs: Math.round(rng.range(-8, 8)) * 60_000,
-    soilingPerDay: rng.range(0.0001, 0.0005),
+    soilingPerDay: rng.range(0.00005, 0.0003),
     cleaningEveryDays: rng.range(20, 45),
     ageingPerYear: rng.range(0.003, 0.008),
   };
