@@ -431,7 +431,7 @@ ORDER BY device, start_day, kind`,
       {
         name: 'min_degradation_pct_per_month',
         description: 'Slowest decline reported as degradation, % of the relative ratio per 30 days',
-        default: '1.5',
+        default: '1',
       },
     ],
   };

@@ -126,14 +126,14 @@ export function planConditions(
 ): PlannedCondition[] {
   const out: PlannedCondition[] = [];
   const days = (endMs - startMs) / DAY_MS;
-  if (days < 10) return out;
+  if (days < 16) return out;
   const stepChance = 1 - Math.exp(-options.stepDownsPerDeviceDay * days);
   if (rng.float() < stepChance) {
     const dead = rng.float() < 0.5;
     const strings = rng.int(2, 5);
     out.push({
       kind: 'step_down',
-      fromMs: startMs + rng.range(4, days - 4) * DAY_MS,
+      fromMs: startMs + rng.range(7, days - 7) * DAY_MS, // a week each side: the daily medians see it
       toMs: endMs,
       rate: dead ? 1 / strings : rng.range(0.15, 0.35),
       code: dead ? 'dead_string' : 'shaded_string',
