@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { KinesisStreamStateResponse, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
+import type { Context, KinesisStreamStateResponse, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
 import { DynamoAggregateStore } from '../../lib/storage/dynamo-aggregate-store';
 import { readAggregatorConfig } from './config';
 import { recordMetrics } from './metrics';
@@ -31,7 +31,12 @@ const deps: AggregatorDeps = {
   },
 };
 
-export const handler = async (event: KinesisStreamTumblingWindowEvent): Promise<KinesisStreamStateResponse> => {
+export const handler = async (
+  event: KinesisStreamTumblingWindowEvent,
+  context: Context,
+): Promise<KinesisStreamStateResponse> => {
+  // Every log line of this invocation carries its request id, function name and cold-start flag.
+  logger.addContext(context);
   try {
     const { response, summary } = await processKinesisWindow(event, deps);
     recordMetrics(metrics, summary);

@@ -4,18 +4,26 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { KinesisEventSource, type KinesisEventSourceProps, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { aggregatorEnvironment, QUARANTINE_PREFIX } from '../config/aggregator-env';
 
 /** The handler the lead's `lambdas/aggregator` exports (`handler`). */
 export const AGGREGATOR_ENTRY = join(__dirname, '..', '..', 'lambdas', 'aggregator', 'index.ts');
-/** Where the aggregator writes invalid records in the archive bucket; the only prefix it may write. */
-export const QUARANTINE_PREFIX = 'quarantine/';
+
+/**
+ * The event source's tunable settings, as CDK types them. The rest is fixed by the design: TRIM_HORIZON,
+ * partial batch responses, bisect on error, the on-failure queue.
+ */
+export type AggregatorEventSourceProps = Pick<
+  KinesisEventSourceProps,
+  'batchSize' | 'maxBatchingWindow' | 'retryAttempts' | 'maxRecordAge' | 'tumblingWindow'
+>;
 
 export interface AggregatorProps {
   readonly stream: kinesis.IStream;
@@ -23,13 +31,14 @@ export interface AggregatorProps {
   readonly deviceStateTable: dynamodb.ITable;
   /** Receives the quarantine objects under `quarantine/`. */
   readonly archiveBucket: s3.IBucket;
+  /** Event-time lateness still aggregated into its minute (ALLOWED_LATENESS_MINUTES), 0 to 1440. */
   readonly allowedLatenessMinutes: number;
-  readonly batchSize: number;
-  readonly maxBatchingWindow: Duration;
-  readonly retryAttempts: number;
-  readonly maxRecordAge: Duration;
-  /** The Lambda tumbling window (60 s: one per-minute window per invocation series). */
-  readonly tumblingWindow: Duration;
+  /**
+   * Batch size, batching window, retries, record age and the tumbling window (a 60 s window gives one
+   * per-minute flush per window).
+   * @default - KinesisEventSource's defaults for each setting left out
+   */
+  readonly eventSource: AggregatorEventSourceProps;
   readonly logRetention: logs.RetentionDays;
   /** POWERTOOLS_METRICS_NAMESPACE. */
   readonly metricsNamespace: string;
@@ -81,14 +90,17 @@ export class Aggregator extends Construct {
       description: 'Exactly-once per-device per-minute aggregation of the telemetry stream',
       bundling: { forceDockerBundling: false, minify: true, sourceMap: true, target: 'node22' },
       environment: {
-        AGGREGATES_TABLE: props.aggregatesTable.tableName,
-        DEVICE_STATE_TABLE: props.deviceStateTable.tableName,
-        ARCHIVE_BUCKET: props.archiveBucket.bucketName,
-        QUARANTINE_PREFIX,
-        ALLOWED_LATENESS_MINUTES: String(props.allowedLatenessMinutes),
-        POWERTOOLS_SERVICE_NAME: props.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
-        ...(props.aggregatesTtlDays === undefined ? {} : { AGGREGATES_TTL_DAYS: String(props.aggregatesTtlDays) }),
+        // The handler's contract (lib/config/aggregator-env.ts), checked here at synth.
+        ...aggregatorEnvironment({
+          AGGREGATES_TABLE: props.aggregatesTable.tableName,
+          DEVICE_STATE_TABLE: props.deviceStateTable.tableName,
+          ARCHIVE_BUCKET: props.archiveBucket.bucketName,
+          QUARANTINE_PREFIX,
+          ALLOWED_LATENESS_MINUTES: String(props.allowedLatenessMinutes),
+          POWERTOOLS_SERVICE_NAME: props.serviceName,
+          POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
+          AGGREGATES_TTL_DAYS: props.aggregatesTtlDays === undefined ? undefined : String(props.aggregatesTtlDays),
+        }),
         // Stack traces point into the TypeScript sources (the bundle ships its source map).
         NODE_OPTIONS: '--enable-source-maps',
       },
@@ -107,14 +119,10 @@ export class Aggregator extends Construct {
 
     this.function.addEventSource(
       new KinesisEventSource(props.stream, {
+        ...props.eventSource,
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-        batchSize: props.batchSize,
-        maxBatchingWindow: props.maxBatchingWindow,
-        tumblingWindow: props.tumblingWindow,
         reportBatchItemFailures: true,
         bisectBatchOnError: true,
-        retryAttempts: props.retryAttempts,
-        maxRecordAge: props.maxRecordAge,
         onFailure: new SqsDlq(this.failureQueue),
       }),
     );

@@ -1,4 +1,14 @@
-import { ConfigError, configFromContext, DEFAULT_CONFIG, glueDatabaseName } from '../../lib/config';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CONFIG_KEYS,
+  CONTEXT_PREFIX,
+  ConfigError,
+  configFromContext,
+  DEFAULT_CONFIG,
+  glueDatabaseName,
+} from '../../lib/config';
+import { configTableMarkdown, documentedConfigTable } from '../../lib/config/docs';
 import { CDK_JSON_CONTEXT } from './helpers';
 
 const fromMap = (map: Record<string, unknown>) => configFromContext((key) => map[key]);
@@ -92,6 +102,35 @@ describe('configFromContext', () => {
       throw new Error('expected a ConfigError');
     } catch (err) {
       expect((err as ConfigError).problems).toHaveLength(3);
+    }
+  });
+});
+
+describe('the schema is the one place per key', () => {
+  test("docs/deploy.md's configuration table is the schema's (run `npm run docs:config` after changing a key)", () => {
+    const deployMd = readFileSync(join(__dirname, '..', '..', 'docs', 'deploy.md'), 'utf8');
+    expect(documentedConfigTable(deployMd)).toBe(configTableMarkdown());
+    for (const name of Object.keys(CONFIG_KEYS)) expect(configTableMarkdown()).toContain(`| \`iot:${name}\` |`);
+  });
+
+  test('cdk.json sets only values that differ from the defaults (the schema holds the defaults)', () => {
+    const restated = Object.entries(CDK_JSON_CONTEXT).filter(
+      ([key, value]) =>
+        key.startsWith(CONTEXT_PREFIX) &&
+        JSON.stringify(value) ===
+          JSON.stringify(DEFAULT_CONFIG[key.slice(CONTEXT_PREFIX.length) as keyof typeof DEFAULT_CONFIG] ?? ''),
+    );
+    expect(restated).toEqual([]);
+  });
+
+  test('every key has a default or is optional, a description and a fix that says what to set', () => {
+    for (const [name, definition] of Object.entries(CONFIG_KEYS)) {
+      expect([name, definition.description.length > 10, definition.fix]).toEqual([
+        name,
+        true,
+        expect.stringMatching(/^set /),
+      ]);
+      if (definition.default !== undefined) expect(definition.schema.safeParse(definition.default).success).toBe(true);
     }
   });
 });

@@ -6,7 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { configFromContext, type StackConfig } from '../../lib/config';
 import { type CreateStacksOptions, createStacks, type IotTelemetryStacks } from '../../lib/stacks';
 
-/** cdk.json's context: the same feature flags and `iot:` defaults the CLI passes to bin/app.ts. */
+/** cdk.json's context: the same feature flags (and `iot:` overrides, if any) the CLI passes to bin/app.ts. */
 export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
   readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8'),
 ).context;

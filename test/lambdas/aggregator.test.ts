@@ -1,6 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { KinesisStreamRecord, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
+import type { Context, KinesisStreamRecord, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
 import { readAggregatorConfig } from '../../lambdas/aggregator/config';
 import { type AggregatorDeps, processKinesisWindow } from '../../lambdas/aggregator/process';
 import type { RawRecord } from '../../lib/core';
@@ -36,6 +36,8 @@ async function harness(overrides: Record<string, string> = {}): Promise<Harness>
     DEVICE_STATE_TABLE: deviceState,
     ARCHIVE_BUCKET: BUCKET,
     QUARANTINE_PREFIX: `quarantine-${tableCount}/`,
+    POWERTOOLS_SERVICE_NAME: 'iot-aggregator-test',
+    POWERTOOLS_METRICS_NAMESPACE: 'IotTelemetryTest',
     ...overrides,
   });
   return {
@@ -306,6 +308,70 @@ describe('aggregator handler on a real DynamoDB wire protocol (dynalite)', () =>
         ALLOWED_LATENESS_MINUTES: '-1',
       }),
     ).toThrow(/ALLOWED_LATENESS_MINUTES=-1 is not a number between 0 and 1440/);
+  });
+});
+
+describe('the deployed handler (lambdas/aggregator/index.ts)', () => {
+  const lambdaContext = (awsRequestId: string): Context =>
+    ({
+      awsRequestId,
+      functionName: 'aggregator',
+      functionVersion: '$LATEST',
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:aggregator',
+      memoryLimitInMB: '512',
+      logGroupName: '/aws/lambda/aggregator',
+      logStreamName: 'test',
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => 60_000,
+    }) as Context;
+
+  test('every log line of an invocation carries its request id; the module is set up once', async () => {
+    const [aggregates, deviceState] = await createPipelineTables(dynamo.client, `t${++tableCount}`);
+    const savedEnv = { ...process.env };
+    // The handler builds its clients at module scope from the environment, as in Lambda: the SDK's
+    // service-specific endpoint variable points DynamoDB at dynalite (valid records only: S3 is not used).
+    Object.assign(process.env, {
+      AGGREGATES_TABLE: aggregates,
+      DEVICE_STATE_TABLE: deviceState,
+      ARCHIVE_BUCKET: BUCKET,
+      POWERTOOLS_SERVICE_NAME: 'iot-aggregator-test',
+      POWERTOOLS_METRICS_NAMESPACE: 'IotTelemetryTest',
+      AWS_REGION: 'us-east-1',
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand', // set by Lambda; Powertools' cold-start flag reads it
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
+    const lines: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      return true;
+    });
+    try {
+      // A fresh module registry: the module-scope setup (config, clients) runs here, once, as at a cold start.
+      let loaded: typeof import('../../lambdas/aggregator/index') | undefined;
+      await jest.isolateModulesAsync(async () => {
+        loaded = await import('../../lambdas/aggregator/index');
+      });
+      const handler = loaded!.handler;
+      const records = shadowfaxMinute();
+      const first = await handler(kinesisEvent(records.slice(0, 30)), lambdaContext('request-1'));
+      await handler(kinesisEvent(records.slice(30), { state: first.state, final: true }), lambdaContext('request-2'));
+    } finally {
+      write.mockRestore();
+      process.env = savedEnv;
+    }
+    const logged = lines
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line))
+      .filter((entry) => entry.message === 'batch processed');
+    expect(logged.map((entry) => [entry.function_request_id, entry.cold_start, entry.records])).toEqual([
+      ['request-1', true, 30],
+      ['request-2', false, 30],
+    ]);
+    expect(logged[1]).toMatchObject({ service: 'iot-aggregator-test', function_name: 'aggregator', final: true });
+    const [row] = await aggregatesOf({ aggregates, doc: dynamo.doc } as Harness);
+    expect(row).toMatchObject({ RecordCount: 60 });
   });
 });
 
