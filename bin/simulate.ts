@@ -48,6 +48,7 @@ const program = new Command('simulate')
   .option('--start <iso>', 'simulated start time (default: so that the last event time is the end of the run)')
   .option('--seed <n>', 'random seed: the same seed gives the same data (default: random, printed in the summary)')
   .option('--no-anomalies', 'no injected spikes, gaps or faults')
+  .option('--clear-sky', 'solar: the sun alone, no clouds, rain or sensor noise (default: per-site weather)')
   .option('--anomalies-file <path>', 'write the injected anomalies (spikes, gaps, faults) as JSON to this file')
   .option(
     '--duplicates <k>',
@@ -109,6 +110,7 @@ function buildOptions(f: Flags): SimulationOptions {
     start: f.start ? parseStart(f.start as string) : undefined,
     seed: f.seed ? parsePositiveInt('--seed', f.seed as string, true) : undefined,
     anomalies: f.anomalies !== false,
+    solarWeather: f.clearSky ? 'clear-sky' : 'cloudy',
     anomaliesFile: f.anomaliesFile as string | undefined,
     duplicates: parsePositiveInt('--duplicates', f.duplicates as string, true),
     delay: parseDelayFlag(f.delay as string),

@@ -14,6 +14,7 @@ import {
   generateFleet,
   SIM_PROFILES,
   type SimProfile,
+  type SolarWeather,
 } from './generate';
 import { KinesisSender, type SenderStats } from './kinesis-sender';
 import { deriveSeed } from './prng';
@@ -46,6 +47,8 @@ export interface SimulationOptions {
   /** @default a random seed, reported in the summary */
   readonly seed?: number;
   readonly anomalies?: boolean | AnomalyOptions;
+  /** Solar sky: clouds, rain and sensor noise, or the sun alone. @default 'cloudy' */
+  readonly solarWeather?: SolarWeather;
   /** The retry bug: extra identical copies of every message. @default 0 */
   readonly duplicates?: number;
   /** @default 'immediate' */
@@ -257,6 +260,7 @@ export async function runSimulation(
       durationMs: timing.spanMs,
       seed,
       anomalies: options.anomalies ?? true,
+      weather: options.solarWeather,
       names: f.profile === 'unicorn' ? options.names : undefined,
     }),
   );
