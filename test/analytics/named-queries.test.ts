@@ -1,12 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { tablesFromProfiles } from '../../lib/analytics/catalog';
 import { AnalyticsEngine, type QueryOutput } from '../../lib/analytics/engine';
 import { NAMED_QUERIES } from '../../lib/analytics/named-queries';
 import { fillParams, findNamedQuery, ParamError } from '../../lib/analytics/query-params';
 import { type DeviceProfile, solarProfile, unicornProfile } from '../../lib/core/profiles';
 import { minuteKey, minuteStart } from '../../lib/core/time';
+import { REGISTRY_KEY, registryEntries, registryNdjson } from '../../lib/simulator/device-registry';
 import { type Anomaly, generateFleet } from '../../lib/simulator/generate';
 import { putArchive, type S3Fixture, startS3 } from './fixtures';
 
@@ -39,6 +41,9 @@ beforeAll(async () => {
       lines.push({ arrivalMs: r.eventTimeMs + 2000 + c * 20 * 60_000, json: r.json });
   }
   await putArchive(s3f.s3, BUCKET, 'solar', lines);
+  await s3f.s3.send(
+    new PutObjectCommand({ Bucket: BUCKET, Key: REGISTRY_KEY, Body: registryNdjson(registryEntries(fleet)) }),
+  );
 
   // Unicorns: the workshop's StatusTime layout and ISO with an offset, mixed; each status sent twice.
   const unicorns = generateFleet({ profile: 'unicorn', devices: 10, start: START, durationMs: 30 * 60_000, seed: 7 });
@@ -151,9 +156,22 @@ describe('named queries on simulated data (200 panels, 3 days, retry copies)', (
     }
   });
 
-  test('spikes: finds the injected spikes (recall) and little else (precision)', async () => {
+  test('spikes: finds the injected spikes (recall) and little else (precision), with the expected power', async () => {
     const r = await named('solar-spikes');
-    const found = new Set(r.rows.map((x) => `${x[0]}|${utc(x[1]!)}`));
+    expect(r.columns.map((c) => c.name)).toEqual([
+      'device',
+      'site',
+      'event_time',
+      'value',
+      'expected',
+      'reason',
+      'irradiance',
+      'rated_w',
+      'excess_w',
+    ]);
+    const found = new Set(r.rows.map((x) => `${x[0]}|${utc(x[2]!)}`));
+    for (const x of r.rows) expect(Number(x[3])).toBeGreaterThan(Number(x[4]));
+    expect(new Set(r.rows.map((x) => x[1]))).not.toContain(null); // the registry gave every panel its site
     const injected = solarAnomalies
       .filter((a) => a.kind === 'spike')
       .map((a) => `${a.deviceId}|${Date.parse(a.start)}`);
