@@ -11,6 +11,8 @@ import { DetectionHarness, type Scenario } from '../support/detection-harness';
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const TARGET = { precision: 0.95, recall: 0.9 };
+/** Trend fleets read hourly: enough for daily energy and insolation, and the suite stays near a minute. */
+const TREND_INTERVAL = HOUR;
 
 let harness: DetectionHarness;
 beforeAll(async () => {
@@ -229,7 +231,7 @@ describe('underperformance trends on cloudy fleets (60 days, hourly readings, da
       devices: 32,
       start: new Date('2026-03-01T00:00:00Z'),
       durationMs: 60 * DAY,
-      intervalMs: HOUR,
+      intervalMs: TREND_INTERVAL,
       seed: 9,
       sites: 4,
       anomalies: {
@@ -250,7 +252,7 @@ describe('underperformance trends on cloudy fleets (60 days, hourly readings, da
       to: '2026-04-29',
       dailyUpload: true,
       copies: 1,
-      intervalMs: HOUR,
+      intervalMs: TREND_INTERVAL,
       score: 'trends',
     });
     console.log(scoreTable(`simulator, ${r.records} readings`, r.scores));
@@ -262,7 +264,7 @@ describe('underperformance trends on cloudy fleets (60 days, hourly readings, da
       panels: 32,
       startMs: Date.parse('2026-03-01T00:00:00Z'),
       days: 60,
-      intervalMs: HOUR,
+      intervalMs: TREND_INTERVAL,
       seed: 8,
       spikesPerPanel: 0,
       trends: true,
@@ -276,7 +278,7 @@ describe('underperformance trends on cloudy fleets (60 days, hourly readings, da
       to: '2026-04-29',
       dailyUpload: true,
       copies: 1,
-      intervalMs: HOUR,
+      intervalMs: TREND_INTERVAL,
       score: 'trends',
     });
     console.log(scoreTable(`simple model, ${r.records} readings`, r.scores));

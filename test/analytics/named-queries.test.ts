@@ -5,7 +5,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { tablesFromProfiles } from '../../lib/analytics/catalog';
 import { AnalyticsEngine, type QueryOutput } from '../../lib/analytics/engine';
 import { NAMED_QUERIES } from '../../lib/analytics/named-queries';
-import { fillParams, findNamedQuery, ParamError } from '../../lib/analytics/query-params';
+import { fillParams, findNamedQuery, isCheckedParam, ParamError } from '../../lib/analytics/query-params';
 import { type DeviceProfile, solarProfile, unicornProfile } from '../../lib/core/profiles';
 import { minuteKey, minuteStart } from '../../lib/core/time';
 import { REGISTRY_KEY, registryEntries, registryNdjson } from '../../lib/simulator/device-registry';
@@ -154,7 +154,7 @@ describe('named queries on simulated data (200 panels, 3 days, retry copies)', (
       });
       expect(r.columns.length).toBeGreaterThan(1);
     }
-  });
+  }, 180_000);
 
   test('spikes: finds the injected spikes (recall) and little else (precision), with the expected power', async () => {
     const r = await named('solar-spikes');
@@ -288,6 +288,10 @@ describe('named queries on simulated data (200 panels, 3 days, retry copies)', (
   });
 
   test('parameters are checked before they reach the SQL', () => {
+    const unchecked = NAMED_QUERIES.flatMap((q) => q.params.filter((p) => !isCheckedParam(p.name)).map((p) => p.name));
+    expect(unchecked).toEqual([]);
+    const spikes = findNamedQuery('solar-spikes');
+    expect(() => fillParams(spikes.sql, spikes.params, { jump: '1; DROP TABLE x' })).toThrow(ParamError);
     const q = findNamedQuery('solar-gaps');
     expect(() => fillParams(q.sql, q.params, { from: '2026-13-01' })).toThrow(ParamError);
     expect(() => fillParams(q.sql, q.params, { nope: '1' })).toThrow(/Unknown parameter "nope"/);
