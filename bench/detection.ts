@@ -1,4 +1,4 @@
-import { formatBytes } from '../lib/analytics/query-client';
+import { formatBytes } from '../lib/query/client';
 import { type KindScore, scoreTable } from '../lib/simulator/detection-score';
 import { registryEntries } from '../lib/simulator/device-registry';
 import { generateFleet } from '../lib/simulator/generate';

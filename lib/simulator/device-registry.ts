@@ -1,4 +1,3 @@
-import type { ArchiveColumn } from '../core/profiles';
 import type { GeneratedFleet } from './generate';
 
 /**
@@ -20,20 +19,8 @@ export interface RegistryEntry {
   readonly ratedPowerW: number;
 }
 
-/** Object key in the archive bucket. */
-export const REGISTRY_KEY = 'registry/profile=solar/devices.ndjson';
-/** Prefix the Glue table reads (every object under it). */
-export const REGISTRY_PREFIX = 'registry/profile=solar/';
-export const REGISTRY_TABLE = 'solar_registry';
-
-/** The Glue table's columns (Athena lower-cases the JSON keys). */
-export const REGISTRY_COLUMNS: readonly ArchiveColumn[] = [
-  { name: 'panelId', type: 'string', comment: 'Panel id, as in solar_raw.panelid' },
-  { name: 'site', type: 'string', comment: 'Site the panel belongs to (its panels share the weather)' },
-  { name: 'latitude', type: 'double', comment: 'Degrees north' },
-  { name: 'longitude', type: 'double', comment: 'Degrees east' },
-  { name: 'ratedPowerW', type: 'double', comment: 'DC nameplate at STC, W' },
-];
+// Key, prefix, table and columns are catalog facts (lib/catalog/registry-table.ts), re-exported here.
+export { REGISTRY_COLUMNS, REGISTRY_KEY, REGISTRY_PREFIX, REGISTRY_TABLE } from '../catalog/registry-table';
 
 /** The registry of a simulated solar fleet. */
 export function registryEntries(fleet: Pick<GeneratedFleet, 'profile' | 'devices'>): RegistryEntry[] {

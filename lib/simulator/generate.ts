@@ -122,15 +122,37 @@ interface Device {
   readonly phaseMs: number;
   readonly slots: number;
   readonly plan: PlannedAnomaly[];
+  /** Solar conditions, times as offsets from the start. */
   readonly conditions: PlannedCondition[];
 }
 
-/**
- * Generates a fleet's readings. Each device reads at a fixed phase within the interval, so sorting the
- * devices by phase once yields event-time order without a heap; anomalies are planned up front per
- * device, so their list is complete before the first record.
- */
+/** A fleet planned without its start: devices, phases and anomalies depend on the seed, not on when. */
+export interface FleetPlan {
+  readonly profile: SimProfile;
+  readonly intervalMs: number;
+  readonly devices: readonly FleetDevice[];
+  /** How many records the fleet yields (readings minus the gaps). */
+  readonly expectedRecords: number;
+  /** Offset from the start of the fleet's last reading; undefined when it has none. */
+  readonly lastOffsetMs: number | undefined;
+  /** The offsets from the start of the fleet's readings, in the order `records()` yields them. */
+  offsets(): Iterable<number>;
+  /** The fleet with its first slot at `start`. */
+  at(start: Date): GeneratedFleet;
+}
+
+/** Generates a fleet's readings: `planFleet(options).at(options.start)`. */
 export function generateFleet(options: FleetOptions): GeneratedFleet {
+  return planFleet(options).at(options.start);
+}
+
+/**
+ * Plans a fleet. Each device reads at a fixed phase within the interval, so sorting the devices by
+ * phase once yields event-time order without a heap; anomalies are planned up front per device, so
+ * their list is complete before the first record, and where the readings fall is known without
+ * generating them (the simulator places its window on the exact last event).
+ */
+export function planFleet(options: Omit<FleetOptions, 'start'>): FleetPlan {
   const { profile, devices: count, durationMs, seed } = options;
   if (!SIM_PROFILES.includes(profile)) {
     throw new SimulationError(`Unknown profile "${profile}": choose one of ${SIM_PROFILES.join(', ')}.`);
@@ -142,8 +164,6 @@ export function generateFleet(options: FleetOptions): GeneratedFleet {
   if (!(durationMs >= 0)) throw new SimulationError(`duration must not be negative (got ${durationMs}).`);
   const names = options.names ?? [];
   if (new Set(names).size !== names.length) throw new SimulationError('device names must be unique.');
-  const startMs = options.start.getTime();
-  if (Number.isNaN(startMs)) throw new SimulationError('start is not a valid date.');
   const anomalyOptions =
     options.anomalies === false
       ? {
@@ -168,10 +188,8 @@ export function generateFleet(options: FleetOptions): GeneratedFleet {
     throw new SimulationError(`sites must be a whole number from 1 to ${SITES.length} (got ${sites}).`);
   const faultCodes = profile === 'solar' ? SOLAR_FAULT_CODES : ['HEALTH_DROP'];
   const devices: Device[] = [];
-  const anomalies: { at: number; anomaly: Anomaly }[] = [];
-  /** Solar spikes: their reported value is known once the reading is generated. */
-  const spikeEntries = new Map<PlannedAnomaly, Anomaly>();
   let expectedRecords = 0;
+  let lastOffsetMs: number | undefined;
   // Generated ids skip the given names, so `--name Bucephalus` with more unicorns never repeats a name.
   const used = new Set(names);
   let nextDefault = 0;
@@ -196,74 +214,117 @@ export function generateFleet(options: FleetOptions): GeneratedFleet {
     );
     const conditions =
       profile === 'solar' && slots > 0
-        ? planConditions(conditionRng, startMs + phaseMs, startMs + phaseMs + slots * intervalMs, anomalyOptions)
+        ? planConditions(conditionRng, phaseMs, phaseMs + slots * intervalMs, anomalyOptions)
         : [];
     devices.push({ params, phaseMs, slots, plan, conditions });
-    for (const c of conditions) {
-      anomalies.push({
-        at: c.fromMs,
-        anomaly: {
-          kind: c.kind,
-          deviceId: params.deviceId,
-          start: new Date(c.fromMs).toISOString(),
-          end: new Date(c.kind === 'soiling' ? c.toMs : startMs + phaseMs + (slots - 1) * intervalMs).toISOString(),
-          ...solarConditionDetail(c),
-        },
-      });
-    }
     expectedRecords += slots;
-    for (const a of plan) {
-      if (a.kind === 'gap') expectedRecords -= a.to - a.from + 1;
-      const at = startMs + a.from * intervalMs + phaseMs;
-      const detail = profile === 'solar' ? solarAnomalyDetail(a) : unicornAnomalyDetail({ ...a, code: undefined });
-      const anomaly: Anomaly = {
-        kind: a.kind,
-        deviceId: params.deviceId,
-        start: new Date(at).toISOString(),
-        end: new Date(startMs + a.to * intervalMs + phaseMs).toISOString(),
-        ...detail,
-      };
-      if (profile === 'solar' && a.kind === 'spike') spikeEntries.set(a, anomaly);
-      anomalies.push({ at, anomaly });
-    }
+    for (const a of plan) if (a.kind === 'gap') expectedRecords -= a.to - a.from + 1;
+    const last = lastReadingSlot(slots, plan);
+    if (last >= 0) lastOffsetMs = Math.max(lastOffsetMs ?? 0, last * intervalMs + phaseMs);
   }
-  anomalies.sort((a, b) => a.at - b.at || (a.anomaly.deviceId < b.anomaly.deviceId ? -1 : 1));
   const order = devices.map((_, i) => i).sort((a, b) => devices[a].phaseMs - devices[b].phaseMs || a - b);
-  const endMs = startMs + durationMs;
 
-  function* records(): Generator<GeneratedRecord> {
-    const stepRng = new Rng(deriveSeed(seed, `${profile}:steps`));
-    const time = profile === 'solar' ? new TimeFormatter('T', 'Z') : new TimeFormatter(' ', '');
-    // One sky per site, shared by its panels; a fresh one per replay, so every replay is the same.
-    const skies = new Map<string, SiteWeather>();
-    const skyOf = (p: SolarParams) => {
-      let sky = skies.get(p.site);
-      if (!sky) {
-        sky = new SiteWeather(seed, p.site, siteOf(p));
-        skies.set(p.site, sky);
-      }
-      return sky;
-    };
-    const models: Model[] = devices.map((d) =>
-      profile === 'solar'
-        ? new SolarModel(d.params as SolarParams, stepRng, intervalMs, time, {
-            weather: weather === 'cloudy' ? skyOf(d.params as SolarParams) : undefined,
-            conditions: d.conditions,
-          })
-        : new UnicornModel(d.params as UnicornParams, stepRng, time),
-    );
+  /** A cursor over the slots in event-time order (no allocation per reading: generation is the hot loop). */
+  const walk = () => {
     const next = new Int32Array(count); // per device: index of its next planned anomaly
-    for (let k = 0; startMs + k * intervalMs < endMs; k++) {
-      const base = startMs + k * intervalMs;
-      for (let o = 0; o < order.length; o++) {
-        const d = order[o];
-        const t = base + devices[d].phaseMs;
-        if (t >= endMs) break; // devices are in phase order: the rest are past the end too
-        const plan = devices[d].plan;
-        let a: PlannedAnomaly | undefined = plan[next[d]];
-        if (a !== undefined && a.to < k) a = plan[++next[d]];
-        if (a !== undefined && a.from > k) a = undefined;
-        const model = models[d];
+    let k = 0;
+    let o = -1;
+    const cursor = {
+      device: 0,
+      offset: 0,
+      anomaly: undefined as PlannedAnomaly | undefined,
+      /** Moves to the next slot; false past the end. */
+      step(): boolean {
+        for (;;) {
+          if (++o >= order.length) {
+            o = 0;
+            k++;
+          }
+          if (k * intervalMs >= durationMs) return false;
+          const d = order[o];
+          const offset = k * intervalMs + devices[d].phaseMs;
+          if (offset >= durationMs) {
+            o = order.length; // devices are in phase order: the rest of this round are past the end too
+            continue;
+          }
+          const plan = devices[d].plan;
+          let a: PlannedAnomaly | undefined = plan[next[d]];
+          if (a !== undefined && a.to < k) a = plan[++next[d]];
+          if (a !== undefined && a.from > k) a = undefined;
+          cursor.device = d;
+          cursor.offset = offset;
+          cursor.anomaly = a;
+          return true;
+        }
+      },
+    };
+    return cursor;
+  };
+
+  function at(start: Date): GeneratedFleet {
+    const startMs = start.getTime();
+    if (Number.isNaN(startMs)) throw new SimulationError('start is not a valid date.');
+    const anomalies: { at: number; anomaly: Anomaly }[] = [];
+    /** Solar spikes: their reported value is known once the reading is generated. */
+    const spikeEntries = new Map<PlannedAnomaly, Anomaly>();
+    /** Conditions in event time, per device. */
+    const conditionsAt = devices.map((d) =>
+      d.conditions.map((c) => ({ ...c, fromMs: startMs + c.fromMs, toMs: startMs + c.toMs })),
+    );
+    for (const [i, { params, phaseMs, slots, plan }] of devices.entries()) {
+      for (const a of plan) {
+        const at = startMs + a.from * intervalMs + phaseMs;
+        const detail = profile === 'solar' ? solarAnomalyDetail(a) : unicornAnomalyDetail({ ...a, code: undefined });
+        const anomaly: Anomaly = {
+          kind: a.kind,
+          deviceId: params.deviceId,
+          start: new Date(at).toISOString(),
+          end: new Date(startMs + a.to * intervalMs + phaseMs).toISOString(),
+          ...detail,
+        };
+        if (profile === 'solar' && a.kind === 'spike') spikeEntries.set(a, anomaly);
+        anomalies.push({ at, anomaly });
+      }
+      for (const c of conditionsAt[i]) {
+        anomalies.push({
+          at: c.fromMs,
+          anomaly: {
+            kind: c.kind,
+            deviceId: params.deviceId,
+            start: new Date(c.fromMs).toISOString(),
+            end: new Date(c.kind === 'soiling' ? c.toMs : startMs + phaseMs + (slots - 1) * intervalMs).toISOString(),
+            ...solarConditionDetail(c),
+          },
+        });
+      }
+    }
+    anomalies.sort((a, b) => a.at - b.at || (a.anomaly.deviceId < b.anomaly.deviceId ? -1 : 1));
+
+    function* records(): Generator<GeneratedRecord> {
+      const stepRng = new Rng(deriveSeed(seed, `${profile}:steps`));
+      const time = profile === 'solar' ? new TimeFormatter('T', 'Z') : new TimeFormatter(' ', '');
+      // One sky per site, shared by its panels; a fresh one per replay, so every replay is the same.
+      const skies = new Map<string, SiteWeather>();
+      const skyOf = (p: SolarParams) => {
+        let sky = skies.get(p.site);
+        if (!sky) {
+          sky = new SiteWeather(seed, p.site, siteOf(p));
+          skies.set(p.site, sky);
+        }
+        return sky;
+      };
+      const models: Model[] = devices.map((d, i) =>
+        profile === 'solar'
+          ? new SolarModel(d.params as SolarParams, stepRng, intervalMs, time, {
+              weather: weather === 'cloudy' ? skyOf(d.params as SolarParams) : undefined,
+              conditions: conditionsAt[i],
+            })
+          : new UnicornModel(d.params as UnicornParams, stepRng, time),
+      );
+      for (const c = walk(); c.step(); ) {
+        const t = startMs + c.offset;
+        const a = c.anomaly;
+        const model = models[c.device];
         if (a !== undefined && a.kind === 'gap') {
           model.step(t, a, false);
           continue;
@@ -276,9 +337,15 @@ export function generateFleet(options: FleetOptions): GeneratedFleet {
         yield { deviceId: model.deviceId, eventTimeMs: t, json };
       }
     }
+
+    return { ...summary, records, anomalies: anomalies.map((a) => a.anomaly) };
   }
 
-  return {
+  function* offsets(): Generator<number> {
+    for (const c = walk(); c.step(); ) if (c.anomaly?.kind !== 'gap') yield c.offset;
+  }
+
+  const summary = {
     profile,
     intervalMs,
     devices: devices.map((d) => {
@@ -288,7 +355,16 @@ export function generateFleet(options: FleetOptions): GeneratedFleet {
       return { ...base, site: p.site, ratedPowerW: p.ratedDcW, inverterRatedW: p.ratedAcW };
     }),
     expectedRecords,
-    records,
-    anomalies: anomalies.map((a) => a.anomaly),
   };
+  return { ...summary, lastOffsetMs, offsets, at };
+}
+
+/** The device's last slot that is not inside a gap (-1 when it has none). */
+function lastReadingSlot(slots: number, plan: readonly PlannedAnomaly[]): number {
+  let last = slots - 1;
+  for (let i = plan.length - 1; i >= 0 && last >= 0; i--) {
+    const a = plan[i];
+    if (a.kind === 'gap' && a.from <= last && last <= a.to) last = a.from - 1;
+  }
+  return last;
 }

@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { tablesFromProfiles } from '../../lib/analytics/catalog';
-import { AnalyticsEngine, type QueryOutput } from '../../lib/analytics/engine';
-import { fillParams, findNamedQuery } from '../../lib/analytics/query-params';
+import { fillParams, findNamedQuery } from '../../lib/catalog';
+import { AnalyticsEngine, type QueryOutput } from '../../lib/local/athena/engine';
 import type { Anomaly } from '../../lib/simulator/anomalies';
 import {
   type KindScore,
@@ -14,12 +13,12 @@ import {
   type TrendFinding,
 } from '../../lib/simulator/detection-score';
 import { REGISTRY_KEY, type RegistryEntry, registryNdjson } from '../../lib/simulator/device-registry';
-import { putArchive, type S3Fixture, startS3 } from '../analytics/fixtures';
+import { catalogTables, putArchive, type S3Fixture, startS3 } from '../local/athena/fixtures';
 
 /**
  * Runs the solar named queries over a simulated fleet through the real engine (s3rver on 127.0.0.1, the
  * embedded Athena's DuckDB engine, the same code `npm run query --engine local` uses) and scores the
- * findings against the fleet's exact anomaly list. Used by test/analytics/detection.test.ts and bench/detection.ts.
+ * findings against the fleet's exact anomaly list. Used by test/catalog/detection.test.ts and bench/detection.ts.
  */
 export interface Scenario {
   /** Also the bucket name: lower-case letters, digits and dashes. */
@@ -98,7 +97,7 @@ export class DetectionHarness {
     lap('load');
     const engine = await AnalyticsEngine.create({
       s3: this.s3f.target,
-      tables: tablesFromProfiles(s.name, DB),
+      tables: catalogTables(s.name, DB),
       cacheDir: join(this.cacheDir, s.name),
     });
     try {
