@@ -1,3 +1,5 @@
+import { REGISTRY_TABLE } from './registry-table';
+
 /**
  * The stack's named queries: the same SQL (Athena/Trino dialect) is created as `AWS::Athena::NamedQuery`
  * by the CDK stacks and served by the embedded runtime's Athena API.
@@ -95,12 +97,16 @@ const UNICORN: Fleet = {
  * field checks (every column): the consistency check needs them; trends, spikes and gaps skip them so
  * that a Parquet archive is read only for the columns they use.
  */
-function dedupCtes(f: Fleet, copyKey: string, validate = false): string {
+function dedupCtes(f: Fleet, copyKey: string, validate = false, filterDevice = true): string {
   return `WITH readings AS (
   SELECT ${f.columns}, ${f.eventTime} AS event_time, year, month, day, hour
   FROM ${f.table}
-  WHERE ${partitionFilter()}
-    AND ('{{device}}' = '' OR ${f.device} = '{{device}}')
+  WHERE ${partitionFilter()}${
+    filterDevice
+      ? `
+    AND ('{{device}}' = '' OR ${f.device} = '{{device}}')`
+      : ''
+  }
 ),
 dedup AS (
   SELECT * FROM (
@@ -161,8 +167,15 @@ ORDER BY 1, 2`,
   };
 }
 
+/**
+ * The `device` parameter where a query compares a panel with its site: applied to the output, so the
+ * site's other panels still make the reference (Athena scans the same bytes either way: partitions are
+ * by time, not by device).
+ */
+const ONE_DEVICE = `('{{device}}' = '' OR device = '{{device}}')`;
+
 /** The device registry's Glue table (site, position, rated power per panel): lib/simulator/device-registry.ts. */
-const REGISTRY = 'solar_registry';
+const REGISTRY = REGISTRY_TABLE;
 
 /**
  * Solar spikes judged against what the panel could produce at that moment, not against the spread of its
@@ -181,7 +194,7 @@ function solarSpikes(f: Fleet): NamedQuerySpec {
   return {
     name: `${f.profile}-spikes`,
     description: `Power readings the panel could not have produced: power without irradiance, above the rated power, above what the measured irradiance allows, or a jump of power per irradiance against the panel's own recent ratio (or its site's in the same hour). Each finding has the expected power and the reason. Joins ${REGISTRY} for site and rated power (panels missing from it get the irradiance-ratio checks only). Fault readings (status <> OK) are left out.`,
-    sql: `${dedupCtes(f, byMessage(f))},
+    sql: `${dedupCtes(f, byMessage(f), false, false)},
 checked AS (
   SELECT d.${f.device} AS device, r.site, r.ratedpowerw AS rated_w, d.event_time, d.acpowerw AS value,
     d.irradiancewm2 AS irradiance,
@@ -228,7 +241,7 @@ SELECT device, site, event_time, value,
   round(value - CASE WHEN irradiance < {{dark_irradiance}} THEN 0
     ELSE least(coalesce(ref_ratio * irradiance, rated_w * irradiance / 1000 * 0.8), coalesce(rated_w, 1e9)) END, 1) AS excess_w
 FROM found
-WHERE reason IS NOT NULL
+WHERE reason IS NOT NULL AND ${ONE_DEVICE}
 ORDER BY device, event_time`,
     params: [
       ...RANGE_PARAMS,
@@ -279,7 +292,7 @@ ORDER BY device, event_time`,
  * loss is already in the fault and gap reports.
  */
 function dailyPerformanceCtes(f: Fleet): string {
-  return `${dedupCtes(f, byMessage(f))},
+  return `${dedupCtes(f, byMessage(f), false, false)},
 stepped AS (
   SELECT ${f.device} AS device, event_time, energywh, irradiancewm2, status,
     lag(irradiancewm2) OVER (PARTITION BY ${f.device} ORDER BY event_time) AS previous_irradiance,
@@ -346,6 +359,7 @@ function performanceRatio(f: Fleet): NamedQuerySpec {
 SELECT device, site, day, round(energy_wh, 1) AS energy_wh, round(insolation_kwh_m2, 3) AS insolation_kwh_m2,
   round(pr, 4) AS performance_ratio, round(reference_pr, 4) AS reference_pr, round(relative_pr, 4) AS relative_pr, readings
 FROM relative
+WHERE ${ONE_DEVICE}
 ORDER BY device, day`,
     params: [...RANGE_PARAMS, DEVICE_PARAM, ...DAILY_PARAMS],
   };
@@ -411,12 +425,13 @@ slopes AS (
 SELECT device, site, kind, start_day, end_day, round(loss_pct, 1) AS loss_pct,
   round(before_pr, 3) AS relative_pr_before, round(after_pr, 3) AS relative_pr_after
 FROM events
+WHERE ${ONE_DEVICE}
 UNION ALL
 SELECT device, site, 'degradation' AS kind, first_day AS start_day, last_day AS end_day,
   round(-slope_per_day * 30 * 100, 2) AS loss_pct, NULL AS relative_pr_before, NULL AS relative_pr_after
 FROM slopes
 WHERE days >= 30 AND slope_per_day * 30 * 100 <= -{{min_degradation_pct_per_month}}
-  AND device NOT IN (SELECT device FROM events)
+  AND device NOT IN (SELECT device FROM events) AND ${ONE_DEVICE}
 ORDER BY device, start_day, kind`,
     params: [
       ...RANGE_PARAMS,

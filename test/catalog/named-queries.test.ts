@@ -179,6 +179,16 @@ describe('named queries on simulated data (200 panels, 3 days, retry copies)', (
     expect(hits / found.size).toBeGreaterThanOrEqual(0.95);
   });
 
+  test('performance ratio: one panel against its site, the same rows as in the fleet-wide answer', async () => {
+    const all = await named('solar-performance-ratio');
+    const one = await named('solar-performance-ratio', { device: 'SP-000007' });
+    expect(one.rows.length).toBeGreaterThan(0);
+    expect(one.rows).toEqual(all.rows.filter((x) => x[0] === 'SP-000007'));
+    const relative = all.rows.map((x) => Number(x[7]));
+    // Healthy panels (the simulator's ordinary dust and ageing) stay near their site's well-kept panels.
+    expect(relative.filter((r) => r > 0.9 && r < 1.1).length / relative.length).toBeGreaterThan(0.95);
+  });
+
   test('gaps: each injected outage is reported once, from the last reading before it to the first after it', async () => {
     const r = await named('solar-gaps');
     const gaps = solarAnomalies.filter((a) => a.kind === 'gap');
