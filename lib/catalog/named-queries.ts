@@ -373,7 +373,9 @@ ORDER BY device, day`,
  * - `soiling`: a rise of at least {{min_reset}} (a cleaning, or rain) after a gradual decline (the median of
  *   days -16..-10 above the 5 days before the rise by half the rise, or 3 points): dust builds up slowly
  *   and goes at once.
- * Each event is dated by the sharpest day-to-day change within 3 days of where the 5-day medians differ.
+ * Each event is dated by the sharpest change between two judged days within 3 of where the 5-day medians
+ * differ: `start_day` is the last day on the old level, `end_day` the first on the new one (days between them
+ * were left out for downtime, or the change fell in the night between them).
  * - `degradation`: over the whole range (at least 30 days), a least-squares slope of at most
  *   -{{min_degradation_pct_per_month}} % per 30 days, on a panel with neither of the others.
  */
@@ -386,6 +388,7 @@ function underperformance(f: Fleet): NamedQuerySpec {
 windows AS (
   SELECT device, site, day, relative_pr,
     relative_pr - lag(relative_pr) OVER (PARTITION BY device ORDER BY day) AS day_change,
+    lag(day) OVER (PARTITION BY device ORDER BY day) AS previous_day,
     approx_percentile(relative_pr, 0.5) ${by('5 PRECEDING AND 1 PRECEDING')} AS before_pr,
     count(*) ${by('5 PRECEDING AND 1 PRECEDING')} AS before_days,
     approx_percentile(relative_pr, 0.5) ${by('CURRENT ROW AND 4 FOLLOWING')} AS after_pr,
@@ -393,26 +396,24 @@ windows AS (
     approx_percentile(relative_pr, 0.5) ${by('16 PRECEDING AND 10 PRECEDING')} AS earlier_pr
   FROM relative
 ),
-jumps AS (
-  SELECT w.*, after_pr - before_pr AS jump
-  FROM windows w
-  WHERE before_days = 5 AND after_days = 5
-),
 extremes AS (
-  SELECT j.*,
+  SELECT w.*, after_pr - before_pr AS jump,
     max(day_change) ${by('3 PRECEDING AND 3 FOLLOWING')} AS sharpest_rise,
     min(day_change) ${by('3 PRECEDING AND 3 FOLLOWING')} AS sharpest_fall
-  FROM jumps j
+  FROM windows w
+),
+jumps AS (
+  SELECT * FROM extremes WHERE before_days = 5 AND after_days = 5
 ),
 events AS (
-  SELECT device, site, 'step_down' AS kind, day AS start_day, day AS end_day,
+  SELECT device, site, 'step_down' AS kind, previous_day AS start_day, day AS end_day,
     -jump * 100 AS loss_pct, before_pr, after_pr
-  FROM extremes
+  FROM jumps
   WHERE jump <= -{{min_step}} AND day_change = sharpest_fall
   UNION ALL
-  SELECT device, site, 'soiling' AS kind, day AS start_day, day AS end_day,
+  SELECT device, site, 'soiling' AS kind, previous_day AS start_day, day AS end_day,
     jump * 100 AS loss_pct, before_pr, after_pr
-  FROM extremes
+  FROM jumps
   WHERE jump >= {{min_reset}} AND day_change = sharpest_rise AND earlier_pr - before_pr >= least(0.5 * jump, 0.03)
 ),
 slopes AS (

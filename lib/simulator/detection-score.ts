@@ -29,8 +29,9 @@ export interface SpikeFinding {
 export interface TrendFinding {
   readonly device: string;
   readonly kind: string;
-  /** Local solar day, YYYY-MM-DD. */
+  /** Local solar days, YYYY-MM-DD: the last judged day before the change and the first after it. */
   readonly startDay: string;
+  readonly endDay: string;
 }
 
 export interface GapFinding {
@@ -73,8 +74,8 @@ export function scoreSpikes(anomalies: readonly Anomaly[], findings: readonly Sp
 
 /**
  * Trend kinds (`soiling`, `step_down`, `degradation`): a soiling finding matches an injected episode whose
- * cleaning falls within `toleranceDays` of the finding's day, a step down one whose step does, a degradation
- * finding any injected degradation of the panel. `localDay` turns an instant into the panel's solar day.
+ * cleaning falls between the finding's start and end days (give or take `toleranceDays`), a step down one
+ * whose step does, a degradation finding any injected degradation of the panel. `localDay` turns an instant into the panel's solar day.
  */
 export function scoreTrends(
   anomalies: readonly Anomaly[],
@@ -91,7 +92,8 @@ export function scoreTrends(
       if (a.deviceId !== f.device) return false;
       if (kind === 'degradation') return true;
       const when = localDay(a.deviceId, Date.parse(kind === 'soiling' ? a.end : a.start));
-      return Math.abs(dayMs(when) - dayMs(f.startDay)) <= toleranceDays * 86_400_000;
+      const tolerance = toleranceDays * 86_400_000;
+      return dayMs(when) >= dayMs(f.startDay) - tolerance && dayMs(when) <= dayMs(f.endDay) + tolerance;
     };
     const found = truth.filter((a) => reported.some((f) => matches(a, f))).length;
     const correct = reported.filter((f) => truth.some((a) => matches(a, f))).length;

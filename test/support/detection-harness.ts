@@ -134,6 +134,7 @@ export class DetectionHarness {
         device: x[col(trends, 'device')]!,
         kind: x[col(trends, 'kind')]!,
         startDay: x[col(trends, 'start_day')]!,
+        endDay: x[col(trends, 'end_day')]!,
       }));
       const longitude = new Map(s.registry.map((e) => [e.panelId, e.longitude]));
       const localDay = (device: string, ms: number) =>
