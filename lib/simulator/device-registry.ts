@@ -7,7 +7,7 @@ import type { GeneratedFleet } from './generate';
  * power (a hard physical limit) without carrying either in every reading: the registry costs one small
  * object per fleet, a field per reading would cost bytes on every record through Kinesis, Firehose and S3.
  *
- * `{"panelId":"SP-000001","site":"nairobi","latitude":-1.31,"longitude":36.84,"ratedPowerW":3250}`
+ * `{"panelId":"SP-000001","site":"Nairobi","latitude":-1.31,"longitude":36.84,"ratedPowerW":3250}`
  */
 export interface RegistryEntry {
   readonly panelId: string;

@@ -20,16 +20,18 @@ import { CLEAR_SKY, type WeatherSource } from './weather';
  * the climate that drives the site's clouds and rain (see weather.ts).
  */
 export const SITES = [
-  { name: 'nairobi', latitude: -1.29, longitude: 36.82, meanC: 19, cloudiness: 0.5, rainPerOvercastHour: 0.08 },
-  { name: 'lagos', latitude: 6.52, longitude: 3.38, meanC: 27, cloudiness: 0.75, rainPerOvercastHour: 0.15 },
-  { name: 'dhaka', latitude: 23.81, longitude: 90.41, meanC: 26, cloudiness: 0.7, rainPerOvercastHour: 0.15 },
-  { name: 'lima', latitude: -12.05, longitude: -77.04, meanC: 19, cloudiness: 0.8, rainPerOvercastHour: 0.005 },
-  { name: 'jaipur', latitude: 26.91, longitude: 75.79, meanC: 26, cloudiness: 0.2, rainPerOvercastHour: 0.05 },
-  { name: 'lusaka', latitude: -15.39, longitude: 28.32, meanC: 21, cloudiness: 0.4, rainPerOvercastHour: 0.1 },
-  { name: 'bamako', latitude: 12.64, longitude: -8.0, meanC: 28, cloudiness: 0.25, rainPerOvercastHour: 0.06 },
-  { name: 'manila', latitude: 14.6, longitude: 120.98, meanC: 28, cloudiness: 0.65, rainPerOvercastHour: 0.12 },
+  { name: 'Nairobi', latitude: -1.29, longitude: 36.82, meanC: 19, cloudiness: 0.5, rainPerOvercastHour: 0.08 },
+  { name: 'Lagos', latitude: 6.52, longitude: 3.38, meanC: 27, cloudiness: 0.75, rainPerOvercastHour: 0.15 },
+  { name: 'Dhaka', latitude: 23.81, longitude: 90.41, meanC: 26, cloudiness: 0.7, rainPerOvercastHour: 0.15 },
+  { name: 'Lima', latitude: -12.05, longitude: -77.04, meanC: 19, cloudiness: 0.8, rainPerOvercastHour: 0.005 },
+  { name: 'Jaipur', latitude: 26.91, longitude: 75.79, meanC: 26, cloudiness: 0.2, rainPerOvercastHour: 0.05 },
+  { name: 'Lusaka', latitude: -15.39, longitude: 28.32, meanC: 21, cloudiness: 0.4, rainPerOvercastHour: 0.1 },
+  { name: 'Bamako', latitude: 12.64, longitude: -8.0, meanC: 28, cloudiness: 0.25, rainPerOvercastHour: 0.06 },
+  { name: 'Manila', latitude: 14.6, longitude: 120.98, meanC: 28, cloudiness: 0.65, rainPerOvercastHour: 0.12 },
 ] as const;
 export type SolarSite = (typeof SITES)[number];
+/** The sites' names, in the order of SITES (the device registry names each panel's site). */
+export const SITE_NAMES: readonly string[] = SITES.map((s) => s.name);
 
 /** Fault codes drawn for injected faults: every status but OK. */
 export const SOLAR_FAULT_CODES: readonly SolarStatus[] = SOLAR_STATUS_CODES.filter((s) => s !== 'OK');

@@ -57,7 +57,7 @@ export class SiteWeather {
     siteName: string,
     private readonly climate: SiteClimate,
   ) {
-    this.rng = new Rng(deriveSeed(seed, `weather:${siteName}`));
+    this.rng = new Rng(deriveSeed(seed, `weather:${siteName.toLowerCase()}`));
     const c = Math.max(0, Math.min(1, climate.cloudiness));
     // Mean dwell times in minutes: a sunny site stays clear for hours, a cloudy one overcast for hours.
     this.meanMinutes = [60 + 300 * (1 - c), 40 + 120 * c, 30 + 240 * c];
