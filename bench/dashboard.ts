@@ -2,6 +2,7 @@ import { loadavg } from 'node:os';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { REGISTRY_KEY } from '../lib/catalog/registry-table';
 import { perHourEstimate } from '../lib/dashboard/cost';
 import { startDashboard } from '../lib/dashboard/server';
 import { embeddedTarget } from '../lib/dashboard/target';
@@ -38,7 +39,7 @@ export async function runDashboardBench(): Promise<BenchReport> {
     const now = Date.now();
     const fleet = generateFleet({ profile: 'solar', devices: PANELS, start: new Date(now), durationMs: 0, seed: 1 });
     const s3 = new S3Client(s3ClientConfig(target));
-    await writeRegistry(s3, target.archiveBucket!, registryEntries(fleet));
+    await writeRegistry(s3, target.archiveBucket!, REGISTRY_KEY, registryEntries(fleet));
     s3.destroy();
     const item = (id: string, i: number, t: number) =>
       deviceStateItem(

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { runAggregateBench } from './aggregate';
 import { runAthenaBench } from './athena';
 import { runDashboardBench } from './dashboard';
+import { runDetectionBench } from './detection';
 import { runEndToEndBench } from './end-to-end';
 import { type BenchReport, machineLine, printReport } from './report';
 import { runSimulatorBench } from './simulator';
@@ -16,6 +17,7 @@ const SECTIONS: Record<string, () => Promise<BenchReport>> = {
   aggregate: runAggregateBench,
   simulator: () => runSimulatorBench(),
   athena: runAthenaBench,
+  detection: runDetectionBench,
   'end-to-end': () => runEndToEndBench(),
   dashboard: runDashboardBench,
 };

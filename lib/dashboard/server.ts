@@ -6,6 +6,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { REGISTRY_KEY } from '../catalog/registry-table';
 import { profileByName } from '../core/profiles';
 import { baseClientConfig, s3ClientConfig } from '../shared/aws-clients';
 import { readRegistry } from '../shared/device-registry';
@@ -111,7 +112,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     log,
     registry: async () => {
       if (!t.archiveBucket) return [];
-      const reg = await readRegistry(s3, t.archiveBucket);
+      const reg = await readRegistry(s3, t.archiveBucket, REGISTRY_KEY);
       if (reg.rejected.length > 0)
         log(
           `device registry: ${reg.rejected.length} lines ignored (first: line ${reg.rejected[0].line}, ${reg.rejected[0].reason})`,

@@ -3,10 +3,10 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 /**
  * The solar fleet's device registry: where each panel is and what it is rated for. Panels do not send
  * their position (the record contract has no place for it), so the fleet operator keeps a small
- * registry beside the archive: NDJSON, one panel per line, under REGISTRY_KEY in the archive bucket.
+ * registry beside the archive: NDJSON, one panel per line, at the catalog's REGISTRY_KEY in the archive
+ * bucket (lib/catalog/registry-table.ts; callers pass it, so this module stays below the catalog).
  * The simulator writes it for the panels it simulates; the dashboard reads it to place panels on the map.
  */
-export const REGISTRY_KEY = 'registry/profile=solar/devices.ndjson';
 
 export interface RegistryEntry {
   readonly panelId: string;
@@ -83,9 +83,9 @@ export function mergeRegistry(existing: readonly RegistryEntry[], update: readon
 }
 
 /** The registry in the bucket, or an empty one when there is none yet. */
-export async function readRegistry(s3: Pick<S3Client, 'send'>, bucket: string): Promise<ParsedRegistry> {
+export async function readRegistry(s3: Pick<S3Client, 'send'>, bucket: string, key: string): Promise<ParsedRegistry> {
   try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: REGISTRY_KEY }));
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return parseRegistry((await out.Body?.transformToString('utf8')) ?? '');
   } catch (err) {
     const name = (err as { name?: string }).name;
@@ -98,13 +98,14 @@ export async function readRegistry(s3: Pick<S3Client, 'send'>, bucket: string): 
 export async function writeRegistry(
   s3: Pick<S3Client, 'send'>,
   bucket: string,
+  key: string,
   entries: readonly RegistryEntry[],
 ): Promise<number> {
-  const merged = mergeRegistry((await readRegistry(s3, bucket)).entries, entries);
+  const merged = mergeRegistry((await readRegistry(s3, bucket, key)).entries, entries);
   await s3.send(
     new PutObjectCommand({
       Bucket: bucket,
-      Key: REGISTRY_KEY,
+      Key: key,
       Body: serializeRegistry(merged),
       ContentType: 'application/x-ndjson',
     }),

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
+import { REGISTRY_KEY } from '../../lib/catalog/registry-table';
 import { minuteStart } from '../../lib/core/time';
 import { type Dashboard, startDashboard } from '../../lib/dashboard/server';
 import { embeddedTarget } from '../../lib/dashboard/target';
@@ -94,7 +95,7 @@ export async function startDashboardStack(options: { panels?: number } = {}): Pr
       anomalies: false,
     });
     const s3 = new S3Client(s3ClientConfig(target));
-    await writeRegistry(s3, target.archiveBucket!, registryEntries(fleet));
+    await writeRegistry(s3, target.archiveBucket!, REGISTRY_KEY, registryEntries(fleet));
     s3.destroy();
     const records: { data: string; key: string }[] = [];
     for (const r of unicorns) for (let c = 0; c < COPIES; c++) records.push({ data: JSON.stringify(r), key: r.Name });
