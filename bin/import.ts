@@ -28,6 +28,12 @@ const positiveInt = (name: string) => (v: string) => {
   return n;
 };
 
+const positiveNumber = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new ImportError(`${name} must be a positive number, got ${v}`);
+  return n;
+};
+
 const program = new Command('import')
   .description(
     'Imports exported readings (NDJSON, optionally .gz, or CSV with a header; files, directories, globs, s3:// URLs)\n' +
@@ -52,7 +58,7 @@ const program = new Command('import')
     ]),
   )
   .option('--state-dir <dir>', 'manifest and spool directory (default .import/<import id>)')
-  .option('--chunk-mb <n>', 'decompressed MB per chunk, the unit of resumption', positiveInt('--chunk-mb'), 64)
+  .option('--chunk-mb <n>', 'decompressed MB per chunk, the unit of resumption', positiveNumber('--chunk-mb'), 64)
   .option('--write-concurrency <n>', 'parallel conditional writes to DynamoDB', positiveInt('--write-concurrency'), 16)
   .option('--json', 'print the summary as JSON on stdout')
   .action(async (inputs: string[], opts) => {
@@ -131,7 +137,7 @@ const program = new Command('import')
             },
           ),
         stateDir: opts.stateDir,
-        chunkBytes: opts.chunkMb * 1024 * 1024,
+        chunkBytes: Math.round(opts.chunkMb * 1024 * 1024),
         warn: (line) => process.stderr.write(`${line}\n`),
         onProgress: progress.onProgress,
         signal: abort.signal,
