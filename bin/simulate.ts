@@ -12,6 +12,7 @@ import {
   parseProfiles,
   parseRate,
   parseStart,
+  reproduceCommand,
   summaryText,
 } from '../lib/simulator/cli-options';
 import { SimulationError } from '../lib/simulator/errors';
@@ -39,14 +40,23 @@ const program = new Command('simulate')
   )
   .option(
     '--rate <n|max>',
-    'unique records per second for the whole run (sets the speed), or max: as fast as the target takes',
+    'unique records per second for the whole run (sets the speed), or max: as fast as the target takes ' +
+      '(the default with --out and no --speed or --duration)',
   )
-  .option('--speed <n>', 'simulated time runs N times faster than the clock (default 1: live data)')
+  .option('--speed <n>', 'simulated time runs N times faster than the clock (default 1: live data; with --out: max)')
   .option('--duration <dur>', 'wall-clock run time, e.g. 30s, 10m, 2h (default: until Ctrl-C, at most 24 h of events)')
-  .option('--sim-duration <dur>', 'simulated span instead of --duration, e.g. 1d (with --speed or --rate max)')
+  .option('--sim-duration <dur>', 'simulated span instead of --duration, e.g. 1d (with --speed, --rate max or --out)')
   .option('--count <n>', 'stop after N unique messages (all profiles together)')
-  .option('--start <iso>', 'simulated start time (default: so that the last event time is the end of the run)')
-  .option('--seed <n>', 'random seed: the same seed gives the same data (default: random, printed in the summary)')
+  .option(
+    '--start <iso>',
+    'simulated start time (default: with --seed, a minute of 2025 drawn from the seed; ' +
+      'without, so that the last event time is the end of the run)',
+  )
+  .option(
+    '--seed <n>',
+    'random seed: the same command with the same seed gives byte-identical records ' +
+      '(default: random; the summary prints the command that reproduces the run)',
+  )
   .option('--no-anomalies', 'no injected spikes, gaps or faults')
   .option('--anomalies-file <path>', 'write the injected anomalies (spikes, gaps, faults) as JSON to this file')
   .option(
@@ -71,7 +81,10 @@ const program = new Command('simulate')
   .option('--region <region>', "AWS region (default: the target file's, AWS_REGION, or us-east-1)")
   .option('--outputs <file>', 'read the stream from a `cdk deploy --outputs-file` file')
   .option('--aws', 'ignore .local/stack.json: --stream alone means your AWS account')
-  .option('--out <file|->', 'write NDJSON to a file (or - for stdout) instead of sending')
+  .option(
+    '--out <file|->',
+    'write NDJSON to a file (or - for stdout) instead of sending; as fast as possible unless --rate, --speed or --duration paces it',
+  )
   .option('--max-in-flight <n>', 'concurrent PutRecords requests', '4')
   .option('--json', 'print the summary as JSON (on stdout, or stderr with --out -)')
   .addOption(new Option('--progress-interval <ms>').default('1000').hideHelp())
@@ -80,7 +93,8 @@ const program = new Command('simulate')
     '\nExamples:\n' +
       '  npm run simulate -- --name Bucephalus --stream wildrydes          # the workshop producer\n' +
       '  npm run simulate -- --profile solar --devices 300 --sim-duration 1d --speed 288 --duplicates 10 --delay seconds --dedupe\n' +
-      '  npm run simulate -- --profile unicorn,solar --count 10000 --rate max --out data.ndjson --anomalies-file anomalies.json\n',
+      '  npm run simulate -- --profile unicorn,solar --count 10000 --out data.ndjson --anomalies-file anomalies.json\n' +
+      '  npm run simulate -- --profile solar --devices 40 --count 400 --duplicates 10 --seed 7 --out a.ndjson  # same bytes every time\n',
   );
 
 type Flags = Record<string, string | boolean | string[] | undefined>;
@@ -153,11 +167,21 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const progress = progressReporter();
+  const args = process.argv.slice(2);
   try {
-    const summary = await runSimulation(options, { signal: controller.signal, onProgress: progress.onProgress });
+    const summary = await runSimulation(options, {
+      signal: controller.signal,
+      onProgress: progress.onProgress,
+      onStart: (plan) => {
+        if (!plan.seedGiven) {
+          process.stderr.write(`Seed ${plan.seed} (drawn at random): reproduce with ${reproduceCommand(args, plan)}\n`);
+        }
+      },
+    });
     progress.stop();
     const toStderr = flags.out === '-';
-    const text = flags.json ? JSON.stringify(summary, null, 2) : summaryText(summary);
+    const reproduce = reproduceCommand(args, summary);
+    const text = flags.json ? JSON.stringify({ ...summary, reproduce }, null, 2) : summaryText(summary, reproduce);
     (toStderr || !flags.json ? process.stderr : process.stdout).write(`${text}\n`);
     process.exitCode = summary.failed > 0 ? 1 : 0;
   } finally {

@@ -7,6 +7,8 @@ export interface AggregatorConfig {
   readonly archiveBucket: string;
   readonly quarantinePrefix: string;
   readonly allowedLatenessMs: number;
+  /** Records before this event time (epoch ms) are `timestamp_too_old`. */
+  readonly earliestEventTimeMs: number;
   readonly aggregatesTtlDays?: number;
   /** Flush to DynamoDB inside a window once the carried state would exceed this (see MAX_WINDOW_STATE_BYTES). */
   readonly maxStateBytes: number;
@@ -24,6 +26,7 @@ export function readAggregatorConfig(env: NodeJS.ProcessEnv): AggregatorConfig {
     archiveBucket: vars.ARCHIVE_BUCKET,
     quarantinePrefix: vars.QUARANTINE_PREFIX,
     allowedLatenessMs: vars.ALLOWED_LATENESS_MINUTES * 60_000,
+    earliestEventTimeMs: vars.EARLIEST_EVENT_TIME,
     aggregatesTtlDays: vars.AGGREGATES_TTL_DAYS,
     maxStateBytes: vars.MAX_WINDOW_STATE_BYTES,
   };

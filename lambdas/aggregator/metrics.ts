@@ -10,7 +10,8 @@ export function recordMetrics(metrics: Metrics, summary: InvocationSummary): voi
   metrics.addMetric('RecordsIn', MetricUnit.Count, counts.recordsIn);
   metrics.addMetric('DuplicatesDropped', MetricUnit.Count, counts.duplicatesInWindow + (flush?.duplicatesDropped ?? 0));
   metrics.addMetric('InvalidRecords', MetricUnit.Count, counts.invalid);
-  metrics.addMetric('LateRecords', MetricUnit.Count, flush?.lateEvents ?? 0);
+  // Late records not quarantined: copies of events the aggregates hold (too_late ones are InvalidRecords).
+  metrics.addMetric('LateRecords', MetricUnit.Count, counts.lateCopies + (flush?.lateEvents ?? 0));
   metrics.addMetric('AggregatesWritten', MetricUnit.Count, flush?.aggregatesWritten ?? 0);
   if (summary.stateDiscarded) metrics.addMetric('WindowStateDiscarded', MetricUnit.Count, 1);
   for (const [reason, count] of Object.entries(counts.invalidByReason)) {

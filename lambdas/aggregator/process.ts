@@ -6,7 +6,7 @@ import {
   type FlushResult,
   flushWindow,
   type IngestCounts,
-  ingestBatch,
+  ingestScreened,
   type RawRecord,
   WindowStateError,
 } from '../../lib/core';
@@ -61,7 +61,11 @@ export async function processKinesisWindow(
     partitionKey: r.kinesis.partitionKey,
   }));
   const counts = emptyCounts();
-  const rejected = ingestBatch(records, window, counts);
+  // Late records are judged here, while their raw bytes are at hand for the quarantine (`too_late`).
+  const rejected = await ingestScreened(records, window, counts, deps.store, {
+    allowedLatenessMs: config.allowedLatenessMs,
+    earliestEventTimeMs: config.earliestEventTimeMs,
+  });
   const shardId = shardOf(event);
   const quarantineKey = await writeQuarantine(deps.quarantine, shardId, rejected);
 

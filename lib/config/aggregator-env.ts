@@ -10,11 +10,17 @@
  * (`aggregatorEnvironment`'s argument type) and the handler gets it typed from `parseAggregatorEnv`.
  */
 import * as z from 'zod/mini';
+import { DEFAULT_EARLIEST_EVENT_TIME_MS } from '../core/decode';
+import { parseTimestamp } from '../core/time';
 
 /** Event-time lateness still aggregated into its minute; also bounds the `iot:allowedLatenessMinutes` key. */
 export const ALLOWED_LATENESS_MINUTES = { min: 0, max: 24 * 60, default: 10 } as const;
 /** Expiry of aggregate rows in days; also bounds the `iot:aggregatesTtlDays` key. */
 export const AGGREGATES_TTL_DAYS = { min: 1, max: 36_500 } as const;
+/** Records before this event time are `timestamp_too_old`; also the default of the `iot:earliestEventTime` key. */
+export const EARLIEST_EVENT_TIME_DEFAULT = new Date(DEFAULT_EARLIEST_EVENT_TIME_MS).toISOString();
+/** A timestamp as the record contract accepts them (the core's parser), e.g. `2000-01-01T00:00:00Z`. */
+export const isEventTimestamp = (raw: string) => !Number.isNaN(parseTimestamp(raw));
 /** The only prefix of the archive bucket the aggregator writes (its grant is scoped to it). */
 export const QUARANTINE_PREFIX = 'quarantine/';
 
@@ -40,6 +46,16 @@ export const AGGREGATOR_ENV = z.object({
   ARCHIVE_BUCKET: required(),
   QUARANTINE_PREFIX: z._default(required(), QUARANTINE_PREFIX),
   ALLOWED_LATENESS_MINUTES: z._default(numberBetween(ALLOWED_LATENESS_MINUTES), ALLOWED_LATENESS_MINUTES.default),
+  /** Earliest plausible event time, as epoch ms for the core (`DecodeOptions.earliestEventTimeMs`). */
+  EARLIEST_EVENT_TIME: z._default(
+    z.pipe(
+      z
+        .string()
+        .check(z.refine(isEventTimestamp, { error: 'is not an ISO-8601 timestamp (e.g. 2000-01-01T00:00:00Z)' })),
+      z.transform(parseTimestamp),
+    ),
+    DEFAULT_EARLIEST_EVENT_TIME_MS,
+  ),
   /** Unset: aggregate rows never expire. */
   AGGREGATES_TTL_DAYS: z.optional(numberBetween(AGGREGATES_TTL_DAYS)),
   /**

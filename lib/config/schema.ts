@@ -15,7 +15,12 @@
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
-import { AGGREGATES_TTL_DAYS, ALLOWED_LATENESS_MINUTES } from './aggregator-env';
+import {
+  AGGREGATES_TTL_DAYS,
+  ALLOWED_LATENESS_MINUTES,
+  EARLIEST_EVENT_TIME_DEFAULT,
+  isEventTimestamp,
+} from './aggregator-env';
 
 /** One key's definition. `schema` receives the context value, set (absent, null and "" mean unset). */
 export interface KeyDefinition<T> {
@@ -152,6 +157,14 @@ export const CONFIG_KEYS = {
     ...integer(ALLOWED_LATENESS_MINUTES.min, ALLOWED_LATENESS_MINUTES.max),
     default: ALLOWED_LATENESS_MINUTES.default,
     description: 'Event-time lateness still aggregated into its minute; later events stay only in the archive',
+  }),
+  earliestEventTime: key({
+    schema: z.string().refine(isEventTimestamp),
+    allowed: 'an ISO-8601 timestamp with `Z` or an offset',
+    fix: 'set an ISO-8601 timestamp such as 2000-01-01T00:00:00Z',
+    default: EARLIEST_EVENT_TIME_DEFAULT,
+    description:
+      'Earliest plausible event time: older records (a device clock that was never set says 1970) are quarantined as `timestamp_too_old`',
   }),
   alarmEmail: key({
     ...text(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an email address', 'set an email address, or "" for no subscription'),

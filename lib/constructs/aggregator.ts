@@ -11,7 +11,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { aggregatorEnvironment, QUARANTINE_PREFIX } from '../config/aggregator-env';
+import { aggregatorEnvironment, EARLIEST_EVENT_TIME_DEFAULT, QUARANTINE_PREFIX } from '../config/aggregator-env';
 
 /** The handler the lead's `lambdas/aggregator` exports (`handler`). */
 export const AGGREGATOR_ENTRY = join(__dirname, '..', '..', 'lambdas', 'aggregator', 'index.ts');
@@ -33,6 +33,8 @@ export interface AggregatorProps {
   readonly archiveBucket: s3.IBucket;
   /** Event-time lateness still aggregated into its minute (ALLOWED_LATENESS_MINUTES), 0 to 1440. */
   readonly allowedLatenessMinutes: number;
+  /** Earliest plausible event time, ISO-8601 (EARLIEST_EVENT_TIME). @default EARLIEST_EVENT_TIME_DEFAULT (2000-01-01) */
+  readonly earliestEventTime?: string;
   /**
    * Batch size, batching window, retries, record age and the tumbling window (a 60 s window gives one
    * per-minute flush per window).
@@ -97,6 +99,7 @@ export class Aggregator extends Construct {
           ARCHIVE_BUCKET: props.archiveBucket.bucketName,
           QUARANTINE_PREFIX,
           ALLOWED_LATENESS_MINUTES: String(props.allowedLatenessMinutes),
+          EARLIEST_EVENT_TIME: props.earliestEventTime ?? EARLIEST_EVENT_TIME_DEFAULT,
           POWERTOOLS_SERVICE_NAME: props.serviceName,
           POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
           AGGREGATES_TTL_DAYS: props.aggregatesTtlDays === undefined ? undefined : String(props.aggregatesTtlDays),
@@ -106,8 +109,11 @@ export class Aggregator extends Construct {
       },
     });
 
-    props.aggregatesTable.grantReadWriteData(this.function);
-    props.deviceStateTable.grantReadWriteData(this.function);
+    // Exactly what lib/storage/dynamo-aggregate-store.ts calls: BatchGetItem and conditional PutItem. Both
+    // tables use the AWS-managed key, so there is no key grant to add (`grant` would not add one).
+    for (const table of [props.aggregatesTable, props.deviceStateTable]) {
+      table.grant(this.function, 'dynamodb:BatchGetItem', 'dynamodb:PutItem');
+    }
     props.archiveBucket.grantPut(this.function, `${QUARANTINE_PREFIX}*`);
 
     this.failureQueue = new sqs.Queue(this, 'FailureQueue', {

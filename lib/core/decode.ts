@@ -9,10 +9,17 @@ export interface DecodeOptions {
   readonly maxRecordBytes?: number;
   /** How far an event time may run ahead of its arrival (device clock skew). @default 300000 (5 min) */
   readonly maxFutureSkewMs?: number;
+  /**
+   * Events before this time (epoch ms) are `timestamp_too_old`, whatever the profile says.
+   * @default each profile's `earliestEventTimeMs`, else DEFAULT_EARLIEST_EVENT_TIME_MS
+   */
+  readonly earliestEventTimeMs?: number;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 8192;
 export const DEFAULT_MAX_FUTURE_SKEW_MS = 5 * 60_000;
+/** 2000-01-01T00:00:00Z: no fleet of this stack has readings older; an unset clock says 1970 or year 0. */
+export const DEFAULT_EARLIEST_EVENT_TIME_MS = Date.UTC(2000, 0, 1);
 
 export interface ValidEvent {
   readonly ok: true;
@@ -37,6 +44,7 @@ const TOO_LARGE = invalid('too_large');
 const UNKNOWN_PROFILE = invalid('unknown_profile');
 const NOT_AN_OBJECT = invalid('wrong_type:record');
 const IN_FUTURE = invalid('timestamp_in_future');
+const TOO_OLD = invalid('timestamp_too_old');
 
 /**
  * Base64 Kinesis data (as Lambda delivers it) → a validated event or the exact reason it is not one.
@@ -86,6 +94,9 @@ export function validateParsed(parsed: unknown, arrivalMs: number, options: Deco
   const eventTimeMs = profile.eventTime(record);
   if (Number.isNaN(eventTimeMs)) return invalid(outOfRange(profile.eventTimeField));
   if (eventTimeMs > arrivalMs + (options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS)) return IN_FUTURE;
+  if (eventTimeMs < (options.earliestEventTimeMs ?? profile.earliestEventTimeMs ?? DEFAULT_EARLIEST_EVENT_TIME_MS)) {
+    return TOO_OLD;
+  }
   return {
     ok: true,
     profile,

@@ -40,7 +40,11 @@ export interface FlushResult {
   readonly eventsAdded: number;
   /** Events the store already held (replays, copies that crossed a window boundary). */
   readonly duplicatesDropped: number;
-  /** Events of minutes that were already closed by the watermark: kept out of the aggregates. */
+  /**
+   * Events of minutes that were already closed by the watermark: kept out of the aggregates. With
+   * `ingestScreened` upstream, late events never reach a window, so what is counted here is a replayed
+   * window whose first flush already wrote these minutes (then advanced the watermark).
+   */
   readonly lateEvents: number;
   readonly aggregatesWritten: number;
   readonly devicesUpdated: number;

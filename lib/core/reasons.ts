@@ -9,6 +9,8 @@ export type InvalidReason =
   | 'too_large'
   | 'unknown_profile'
   | 'timestamp_in_future'
+  | 'timestamp_too_old'
+  | 'too_late'
   | 'rate_exceeded'
   | `missing_field:${string}`
   | `wrong_type:${string}`

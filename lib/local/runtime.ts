@@ -6,6 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { baseClientConfig, s3ClientConfig } from '../shared/aws-clients';
 import { sleep } from '../shared/sleep';
 import { OUTPUT_KEYS, type StackTarget } from '../shared/stack-target';
+import { EmbeddedAnalytics, tablesFromAssembly } from './athena/services';
 import { CheckpointStore } from './checkpoints';
 import { type EdgeRouter, startEdgeRouter } from './edge-router';
 import { type Emulators, startEmulators } from './emulators';
@@ -14,7 +15,6 @@ import { FirehoseDelivery } from './firehose';
 import { KinesisEventSourceMapping } from './kinesis-esm';
 import { LambdaFunctionHost } from './lambda-host';
 import { provision } from './provision';
-import type { JsonProtocolService } from './service';
 import { LocalSqs, SQS_ACCOUNT } from './sqs';
 import { planStack, type StackPlan } from './stack-plan';
 import { synthesize, synthIsStale } from './synth';
@@ -55,7 +55,7 @@ export interface RuntimeOptions {
   readonly overrides?: RuntimeOverrides;
   /** Extra environment for every local Lambda (e.g. LOCAL_FAULT_EVERY=5 for fault injection). */
   readonly lambdaEnv?: Readonly<Record<string, string>>;
-  /** Host the Athena/Glue services on the endpoint when lib/analytics provides them; default true. */
+  /** Host the Athena/Glue services on the endpoint; default true. */
   readonly analytics?: boolean;
   readonly log?: (line: string) => void;
 }
@@ -243,10 +243,18 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
 
     const info = describe(plan, endpoint, region, dataDir, sqs);
     if (options.analytics !== false) {
-      for (const service of await analyticsServices({ endpoint, region, assembly, plan, info, dataDir, log })) {
-        router.addService(service);
-        closers.push(() => service.close());
-      }
+      const analytics = new EmbeddedAnalytics({
+        s3: { endpoint, region },
+        tables: tablesFromAssembly(assembly, plan.resolver),
+        workgroups: info.athenaWorkgroup
+          ? [{ name: info.athenaWorkgroup, resultsBucket: info.athenaResultsBucket }]
+          : [],
+        defaultDatabase: info.glueDatabase,
+        cacheDir: join(dataDir, 'athena-cache'),
+        log,
+      });
+      for (const service of analytics.services) router.addService(service);
+      closers.push(() => analytics.close());
     }
 
     for (const m of mappings) await m.start();
@@ -292,42 +300,4 @@ function describe(plan: StackPlan, endpoint: string, region: string, dataDir: st
     startedAt: new Date().toISOString(),
     notRunLocally: plan.notRunLocally,
   };
-}
-
-/** What lib/analytics/local-services.ts receives to serve Athena and Glue from the same template. */
-export interface AnalyticsHostContext {
-  readonly endpoint: string;
-  readonly region: string;
-  readonly assembly: Assembly;
-  readonly plan: StackPlan;
-  readonly info: LocalStackInfo;
-  readonly dataDir: string;
-  readonly log: (line: string) => void;
-}
-
-/**
- * Loads the Athena/Glue services when the analytics module exists (it is built separately); the
- * runtime works without it and says so in the demo summary.
- */
-async function analyticsServices(ctx: AnalyticsHostContext): Promise<JsonProtocolService[]> {
-  let mod: { createAnalyticsServices?: (o: unknown) => JsonProtocolService[] | Promise<JsonProtocolService[]> };
-  try {
-    mod = require('../analytics/local-services');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'MODULE_NOT_FOUND' && e.message.includes('local-services')) return [];
-    throw err;
-  }
-  if (typeof mod.createAnalyticsServices !== 'function') return [];
-  const tables = ctx.info;
-  return await mod.createAnalyticsServices({
-    ...ctx,
-    resolver: ctx.plan.resolver,
-    s3Endpoint: ctx.endpoint,
-    archiveBucket: tables.archiveBucket,
-    glueDatabase: tables.glueDatabase,
-    athenaWorkgroup: tables.athenaWorkgroup,
-    resultsBucket: tables.athenaResultsBucket,
-    cacheDir: join(ctx.dataDir, 'athena-cache'),
-  });
 }

@@ -1,7 +1,7 @@
 import { SimulationError } from './errors';
 import { SIM_PROFILES, type SimProfile } from './generate';
 import { type DelayDistribution, parseDelay, parseDuration } from './retry-bug';
-import type { SimulationStats, SimulationSummary } from './run';
+import type { SimulationStats, SimulationSummary } from './types';
 
 /** `unicorn`, `solar`, `unicorn,solar` (also `both`/`all`). */
 export function parseProfiles(text: string): SimProfile[] {
@@ -91,11 +91,34 @@ export function progressLine(s: SimulationStats, ratePerSec: number): string {
   );
 }
 
-/** The human-readable final summary. */
-export function summaryText(s: SimulationSummary): string {
+/**
+ * A POSIX shell word. Written here rather than taken from a library: one rule (single quotes, with
+ * `'` as `'\''`), for a line that is printed, never executed.
+ */
+export function shellWord(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * The command that reproduces a run byte for byte: the same arguments with `--seed` and `--start` set
+ * to what the run used (replacing any given, in either `--flag value` or `--flag=value` form).
+ */
+export function reproduceCommand(args: readonly string[], run: { seed: number; simulatedStart: string }): string {
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--seed' || a === '--start') i++;
+    else if (!a.startsWith('--seed=') && !a.startsWith('--start=')) kept.push(a);
+  }
+  const all = [...kept, '--seed', String(run.seed), '--start', run.simulatedStart];
+  return `npm run simulate -- ${all.map(shellWord).join(' ')}`;
+}
+
+/** The human-readable final summary; `reproduce` is the command that gives the same records again. */
+export function summaryText(s: SimulationSummary, reproduce?: string): string {
   const lines = [
     `Simulation ${s.interrupted ? 'interrupted' : 'finished'}: ${s.target}`,
-    `  seed ${s.seed}, speed ${s.speed === 'max' ? 'max' : `${Number(s.speed.toPrecision(4))}x`}, event times ${s.simulatedStart} .. ${s.simulatedEnd ?? '-'}`,
+    `  seed ${s.seed}${s.seedGiven ? '' : ' (drawn at random)'}, speed ${s.speed === 'max' ? 'max' : `${Number(s.speed.toPrecision(4))}x`}, event times ${s.simulatedStart} .. ${s.simulatedEnd ?? '-'}`,
     ...Object.entries(s.perProfile).map(
       ([p, v]) =>
         `  ${p}: ${v?.devices} devices every ${(v?.intervalMs ?? 0) / 1000} s, ${v?.produced} messages, ${v?.anomalies} anomalies`,
@@ -112,6 +135,11 @@ export function summaryText(s: SimulationSummary): string {
   const errors = Object.entries(s.errors);
   if (errors.length > 0) lines.push(`  errors: ${errors.map(([k, v]) => `${k} ×${v}`).join(', ')}`);
   if (s.anomaliesFile) lines.push(`  anomalies written to ${s.anomaliesFile}`);
+  if (reproduce) {
+    lines.push(
+      `  reproduce${s.interrupted ? ' (the whole run: this one was interrupted)' : ''} byte for byte: ${reproduce}`,
+    );
+  }
   return lines.join('\n');
 }
 

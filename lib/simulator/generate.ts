@@ -90,12 +90,33 @@ interface Device {
   readonly plan: PlannedAnomaly[];
 }
 
-/**
- * Generates a fleet's readings. Each device reads at a fixed phase within the interval, so sorting the
- * devices by phase once yields event-time order without a heap; anomalies are planned up front per
- * device, so their list is complete before the first record.
- */
+/** A fleet planned without its start: devices, phases and anomalies depend on the seed, not on when. */
+export interface FleetPlan {
+  readonly profile: SimProfile;
+  readonly intervalMs: number;
+  readonly devices: readonly FleetDevice[];
+  /** How many records the fleet yields (readings minus the gaps). */
+  readonly expectedRecords: number;
+  /** Offset from the start of the fleet's last reading; undefined when it has none. */
+  readonly lastOffsetMs: number | undefined;
+  /** The offsets from the start of the fleet's readings, in the order `records()` yields them. */
+  offsets(): Iterable<number>;
+  /** The fleet with its first slot at `start`. */
+  at(start: Date): GeneratedFleet;
+}
+
+/** Generates a fleet's readings: `planFleet(options).at(options.start)`. */
 export function generateFleet(options: FleetOptions): GeneratedFleet {
+  return planFleet(options).at(options.start);
+}
+
+/**
+ * Plans a fleet. Each device reads at a fixed phase within the interval, so sorting the devices by
+ * phase once yields event-time order without a heap; anomalies are planned up front per device, so
+ * their list is complete before the first record, and where the readings fall is known without
+ * generating them (the simulator places its window on the exact last event).
+ */
+export function planFleet(options: Omit<FleetOptions, 'start'>): FleetPlan {
   const { profile, devices: count, durationMs, seed } = options;
   if (!SIM_PROFILES.includes(profile)) {
     throw new SimulationError(`Unknown profile "${profile}": choose one of ${SIM_PROFILES.join(', ')}.`);
@@ -107,8 +128,6 @@ export function generateFleet(options: FleetOptions): GeneratedFleet {
   if (!(durationMs >= 0)) throw new SimulationError(`duration must not be negative (got ${durationMs}).`);
   const names = options.names ?? [];
   if (new Set(names).size !== names.length) throw new SimulationError('device names must be unique.');
-  const startMs = options.start.getTime();
-  if (Number.isNaN(startMs)) throw new SimulationError('start is not a valid date.');
   const anomalyOptions =
     options.anomalies === false
       ? { ...DEFAULT_ANOMALIES[profile], spikesPerDeviceHour: 0, gapsPerDeviceHour: 0, faultsPerDeviceHour: 0 }
@@ -118,8 +137,8 @@ export function generateFleet(options: FleetOptions): GeneratedFleet {
   const planRng = new Rng(deriveSeed(seed, `${profile}:anomalies`));
   const faultCodes = profile === 'solar' ? SOLAR_FAULT_CODES : ['HEALTH_DROP'];
   const devices: Device[] = [];
-  const anomalies: { at: number; anomaly: Anomaly }[] = [];
   let expectedRecords = 0;
+  let lastOffsetMs: number | undefined;
   // Generated ids skip the given names, so `--name Bucephalus` with more unicorns never repeats a name.
   const used = new Set(names);
   let nextDefault = 0;
@@ -137,49 +156,86 @@ export function generateFleet(options: FleetOptions): GeneratedFleet {
     const plan = planAnomalies(planRng, slots, intervalMs, anomalyOptions, faultCodes);
     devices.push({ params, phaseMs, slots, plan });
     expectedRecords += slots;
-    for (const a of plan) {
-      if (a.kind === 'gap') expectedRecords -= a.to - a.from + 1;
-      const at = startMs + a.from * intervalMs + phaseMs;
-      const detail =
-        profile === 'solar'
-          ? solarAnomalyDetail(params as SolarParams, a)
-          : unicornAnomalyDetail({ ...a, code: undefined });
-      anomalies.push({
-        at,
-        anomaly: {
-          kind: a.kind,
-          deviceId: params.deviceId,
-          start: new Date(at).toISOString(),
-          end: new Date(startMs + a.to * intervalMs + phaseMs).toISOString(),
-          ...detail,
-        },
-      });
-    }
+    for (const a of plan) if (a.kind === 'gap') expectedRecords -= a.to - a.from + 1;
+    const last = lastReadingSlot(slots, plan);
+    if (last >= 0) lastOffsetMs = Math.max(lastOffsetMs ?? 0, last * intervalMs + phaseMs);
   }
-  anomalies.sort((a, b) => a.at - b.at || (a.anomaly.deviceId < b.anomaly.deviceId ? -1 : 1));
   const order = devices.map((_, i) => i).sort((a, b) => devices[a].phaseMs - devices[b].phaseMs || a - b);
-  const endMs = startMs + durationMs;
 
-  function* records(): Generator<GeneratedRecord> {
-    const stepRng = new Rng(deriveSeed(seed, `${profile}:steps`));
-    const time = profile === 'solar' ? new TimeFormatter('T', 'Z') : new TimeFormatter(' ', '');
-    const models: Model[] = devices.map((d) =>
-      profile === 'solar'
-        ? new SolarModel(d.params as SolarParams, stepRng, intervalMs, time)
-        : new UnicornModel(d.params as UnicornParams, stepRng, time),
-    );
+  /** A cursor over the slots in event-time order (no allocation per reading: generation is the hot loop). */
+  const walk = () => {
     const next = new Int32Array(count); // per device: index of its next planned anomaly
-    for (let k = 0; startMs + k * intervalMs < endMs; k++) {
-      const base = startMs + k * intervalMs;
-      for (let o = 0; o < order.length; o++) {
-        const d = order[o];
-        const t = base + devices[d].phaseMs;
-        if (t >= endMs) break; // devices are in phase order: the rest are past the end too
-        const plan = devices[d].plan;
-        let a: PlannedAnomaly | undefined = plan[next[d]];
-        if (a !== undefined && a.to < k) a = plan[++next[d]];
-        if (a !== undefined && a.from > k) a = undefined;
-        const model = models[d];
+    let k = 0;
+    let o = -1;
+    const cursor = {
+      device: 0,
+      offset: 0,
+      anomaly: undefined as PlannedAnomaly | undefined,
+      /** Moves to the next slot; false past the end. */
+      step(): boolean {
+        for (;;) {
+          if (++o >= order.length) {
+            o = 0;
+            k++;
+          }
+          if (k * intervalMs >= durationMs) return false;
+          const d = order[o];
+          const offset = k * intervalMs + devices[d].phaseMs;
+          if (offset >= durationMs) {
+            o = order.length; // devices are in phase order: the rest of this round are past the end too
+            continue;
+          }
+          const plan = devices[d].plan;
+          let a: PlannedAnomaly | undefined = plan[next[d]];
+          if (a !== undefined && a.to < k) a = plan[++next[d]];
+          if (a !== undefined && a.from > k) a = undefined;
+          cursor.device = d;
+          cursor.offset = offset;
+          cursor.anomaly = a;
+          return true;
+        }
+      },
+    };
+    return cursor;
+  };
+
+  function at(start: Date): GeneratedFleet {
+    const startMs = start.getTime();
+    if (Number.isNaN(startMs)) throw new SimulationError('start is not a valid date.');
+    const anomalies: { at: number; anomaly: Anomaly }[] = [];
+    for (const { params, phaseMs, plan } of devices) {
+      for (const a of plan) {
+        const at = startMs + a.from * intervalMs + phaseMs;
+        const detail =
+          profile === 'solar'
+            ? solarAnomalyDetail(params as SolarParams, a)
+            : unicornAnomalyDetail({ ...a, code: undefined });
+        anomalies.push({
+          at,
+          anomaly: {
+            kind: a.kind,
+            deviceId: params.deviceId,
+            start: new Date(at).toISOString(),
+            end: new Date(startMs + a.to * intervalMs + phaseMs).toISOString(),
+            ...detail,
+          },
+        });
+      }
+    }
+    anomalies.sort((a, b) => a.at - b.at || (a.anomaly.deviceId < b.anomaly.deviceId ? -1 : 1));
+
+    function* records(): Generator<GeneratedRecord> {
+      const stepRng = new Rng(deriveSeed(seed, `${profile}:steps`));
+      const time = profile === 'solar' ? new TimeFormatter('T', 'Z') : new TimeFormatter(' ', '');
+      const models: Model[] = devices.map((d) =>
+        profile === 'solar'
+          ? new SolarModel(d.params as SolarParams, stepRng, intervalMs, time)
+          : new UnicornModel(d.params as UnicornParams, stepRng, time),
+      );
+      for (const c = walk(); c.step(); ) {
+        const t = startMs + c.offset;
+        const a = c.anomaly;
+        const model = models[c.device];
         if (a !== undefined && a.kind === 'gap') {
           model.step(t, a, false);
           continue;
@@ -187,9 +243,15 @@ export function generateFleet(options: FleetOptions): GeneratedFleet {
         yield { deviceId: model.deviceId, eventTimeMs: t, json: model.step(t, a, true) };
       }
     }
+
+    return { ...summary, records, anomalies: anomalies.map((a) => a.anomaly) };
   }
 
-  return {
+  function* offsets(): Generator<number> {
+    for (const c = walk(); c.step(); ) if (c.anomaly?.kind !== 'gap') yield c.offset;
+  }
+
+  const summary = {
     profile,
     intervalMs,
     devices: devices.map((d) => ({
@@ -198,7 +260,16 @@ export function generateFleet(options: FleetOptions): GeneratedFleet {
       longitude: d.params.longitude,
     })),
     expectedRecords,
-    records,
-    anomalies: anomalies.map((a) => a.anomaly),
   };
+  return { ...summary, lastOffsetMs, offsets, at };
+}
+
+/** The device's last slot that is not inside a gap (-1 when it has none). */
+function lastReadingSlot(slots: number, plan: readonly PlannedAnomaly[]): number {
+  let last = slots - 1;
+  for (let i = plan.length - 1; i >= 0 && last >= 0; i--) {
+    const a = plan[i];
+    if (a.kind === 'gap' && a.from <= last && last <= a.to) last = a.from - 1;
+  }
+  return last;
 }

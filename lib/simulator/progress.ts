@@ -1,6 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import { progressLine } from './cli-options';
-import type { SimulationStats } from './run';
+import type { SimulationStats } from './types';
 
 /**
  * The simulator's progress display: a bar on a terminal (records sent, rate, retries, throttles,

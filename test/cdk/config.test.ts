@@ -58,6 +58,8 @@ describe('configFromContext', () => {
     ['iot:firehoseBufferMiB', 129, 'from 64 to 128'],
     ['iot:parquet', 'yes', 'true or false'],
     ['iot:allowedLatenessMinutes', -1, 'from 0 to 1440'],
+    ['iot:earliestEventTime', '2000-02-30T00:00:00Z', 'ISO-8601 timestamp such as 2000-01-01T00:00:00Z'],
+    ['iot:earliestEventTime', 'last year', 'ISO-8601 timestamp'],
     ['iot:alarmEmail', 'not-an-email', 'email address'],
     ['iot:aggregatesTtlDays', 0, 'keep aggregates forever'],
     ['iot:batchSize', 10_001, 'from 1 to 10000'],

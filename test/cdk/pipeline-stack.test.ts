@@ -21,6 +21,7 @@ beforeAll(() => {
     'iot:aggregatesTtlDays': 90,
     'iot:batchSize': 1000,
     'iot:retryAttempts': 5,
+    'iot:earliestEventTime': '2020-01-01T00:00:00Z',
   });
 });
 
@@ -52,6 +53,7 @@ describe('aggregator function', () => {
           ARCHIVE_BUCKET: importOf('RefArchiveBucket'),
           QUARANTINE_PREFIX: 'quarantine/',
           ALLOWED_LATENESS_MINUTES: '10',
+          EARLIEST_EVENT_TIME: '2000-01-01T00:00:00.000Z',
           POWERTOOLS_SERVICE_NAME: 'iot-aggregator-dev',
           POWERTOOLS_METRICS_NAMESPACE: 'IotTelemetry',
           NODE_OPTIONS: '--enable-source-maps',
@@ -59,7 +61,9 @@ describe('aggregator function', () => {
       },
     });
     parquet.pipeline.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ AGGREGATES_TTL_DAYS: '90' }) },
+      Environment: {
+        Variables: Match.objectLike({ AGGREGATES_TTL_DAYS: '90', EARLIEST_EVENT_TIME: '2020-01-01T00:00:00Z' }),
+      },
     });
   });
 
@@ -80,6 +84,20 @@ describe('aggregator function', () => {
         ]),
       },
     });
+  });
+  test('tables: exactly the DynamoDB actions the store calls (BatchGetItem, conditional PutItem), no more', () => {
+    const statements = Object.entries(json.pipeline.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('AggregatorRole'))
+      .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Cfn[]);
+    const dynamo = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+    expect(dynamo).toHaveLength(1);
+    expect(dynamo[0].Effect).toBe('Allow');
+    expect(dynamo[0].Action).toEqual(['dynamodb:BatchGetItem', 'dynamodb:PutItem']);
+    // The two tables themselves (no index ARNs, no `*`).
+    expect(dynamo[0].Resource.map((r: Cfn) => r['Fn::ImportValue'])).toEqual([
+      expect.stringMatching(/:ExportsOutputFnGetAttAggregatesTableArn\w+$/),
+      expect.stringMatching(/:ExportsOutputFnGetAttDeviceStateTableArn\w+$/),
+    ]);
   });
 });
 

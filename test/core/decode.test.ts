@@ -80,6 +80,36 @@ describe('machine-readable reasons', () => {
     expect(validateParsed(unicorn('A', now + 5 * 60_000), now).ok).toBe(true);
   });
 
+  test('an event before the earliest plausible time (2000-01-01 by default) is timestamp_too_old', () => {
+    const old = (profile: 'unicorn' | 'solar', time: string) =>
+      profile === 'unicorn' ? { ...unicorn('A', now), StatusTime: time } : { ...panel('SP-1', now, 1), ts: time };
+    for (const profile of ['unicorn', 'solar'] as const) {
+      // A clock that was never set: 1970, or year 0000.
+      expect(validateParsed(old(profile, '1970-01-01 00:00:07.000'), now)).toEqual({
+        ok: false,
+        reason: 'timestamp_too_old',
+      });
+      expect(validateParsed(old(profile, '0000-01-01T00:00:00Z'), now)).toEqual({
+        ok: false,
+        reason: 'timestamp_too_old',
+      });
+      expect(validateParsed(old(profile, '1999-12-31T23:59:59.999Z'), now)).toEqual({
+        ok: false,
+        reason: 'timestamp_too_old',
+      });
+      expect(validateParsed(old(profile, '2000-01-01T00:00:00.000Z'), now).ok).toBe(true);
+    }
+  });
+
+  test('the earliest plausible time is a parameter: the configured bound applies to every profile', () => {
+    const earliestEventTimeMs = Date.UTC(2026, 0, 1);
+    expect(validateParsed(unicorn('A', Date.UTC(2025, 11, 31)), now, { earliestEventTimeMs })).toEqual({
+      ok: false,
+      reason: 'timestamp_too_old',
+    });
+    expect(validateParsed(panel('SP-1', Date.UTC(2026, 0, 1), 1), now, { earliestEventTimeMs }).ok).toBe(true);
+  });
+
   test('a huge number parses to Infinity and is out of range, not accepted', () => {
     const text = JSON.stringify(unicorn('A', now)).replace('"Distance":29.7', '"Distance":1e400');
     expect(decodeBase64Record(b64(text), now)).toEqual({ ok: false, reason: 'out_of_range:Distance' });

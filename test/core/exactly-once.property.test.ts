@@ -3,17 +3,21 @@ import {
   EventWindow,
   emptyCounts,
   flushWindow,
-  ingestBatch,
+  type IngestOptions,
+  ingestScreened,
+  isMinuteClosed,
   minuteStart,
   type RawRecord,
+  type RejectedRecord,
   SOLAR_STATUS_CODES,
+  validateParsed,
 } from '../../lib/core';
 import { MemoryStore } from '../support/memory-store';
 import { panel, rawRecord, unicorn } from '../support/records';
 
 const BASE = Date.UTC(2026, 10, 22, 10, 0, 0);
-/** Lateness far beyond the generated span: this property is about duplicates, not lateness. */
-const NO_LATENESS = { allowedLatenessMs: 365 * 86_400_000 };
+/** Lateness far beyond the generated span: these properties are about duplicates, not lateness. */
+const NO_LATENESS: IngestOptions = { allowedLatenessMs: 365 * 86_400_000 };
 const fixed = (v: number) => Math.round(v * 1e6);
 
 interface Event {
@@ -113,44 +117,82 @@ const deliveryArb = fc.record({
   batchesPerWindow: fc.integer({ min: 1, max: 4 }),
   replayWindows: fc.array(fc.boolean(), { minLength: 30, maxLength: 30 }),
   earlyFlush: fc.array(fc.boolean(), { minLength: 30, maxLength: 30 }),
+  /** Records arrive this far apart, in delivery order (Kinesis arrival times grow along a shard). */
+  arrivalStepMs: fc.integer({ min: 0, max: 3_000 }),
+  /** Readings from a clock that was never set (1970), each sent 1–3 times: always timestamp_too_old. */
+  unsetClock: fc.array(fc.record({ device: fc.integer({ min: 0, max: 3 }), offsetMs: fc.nat(86_400_000) }), {
+    maxLength: 4,
+  }),
 });
 
 type Delivery = typeof deliveryArb extends fc.Arbitrary<infer T> ? T : never;
 
-async function deliver(d: Delivery, store: MemoryStore): Promise<void> {
-  const records: RawRecord[] = [];
+/** Delivers everything; returns every record the core rejected (with replays: a retried batch rejects again). */
+async function deliver(d: Delivery, store: MemoryStore, options: IngestOptions = NO_LATENESS) {
+  const payloads: unknown[] = [];
   d.events.forEach((e, i) => {
-    const payload = toPayload(e);
-    for (let k = 0; k <= d.copies[i]; k++) records.push(rawRecord(payload, BASE + 10 * 60_000));
+    for (let k = 0; k <= d.copies[i]; k++) payloads.push(toPayload(e));
+  });
+  d.unsetClock.forEach((o, i) => {
+    for (let k = 0; k <= i % 3; k++) payloads.push(unicorn(`u${o.device}`, o.offsetMs));
   });
   // Shuffle by the generated keys: any arrival order, copies spread anywhere.
-  const keyed = records.map((r, i) => ({ r, k: d.order[i % d.order.length] * 1000 + i }));
+  const keyed = payloads.map((p, i) => ({ p, k: d.order[i % d.order.length] * 1000 + i }));
   keyed.sort((x, y) => x.k - y.k);
-  const shuffled = keyed.map((x) => x.r);
+  const start = BASE + 4 * 60_000; // no reading is then more than 5 minutes ahead of its arrival
+  const shuffled = keyed.map((x, i) => rawRecord(x.p, start + i * d.arrivalStepMs));
   const batches: RawRecord[][] = [];
   for (let i = 0, b = 0; i < shuffled.length; b++) {
     const size = d.batchSizes[b % d.batchSizes.length];
     batches.push(shuffled.slice(i, i + size));
     i += size;
   }
+  const rejected: RejectedRecord[] = [];
   for (let w = 0; w * d.batchesPerWindow < batches.length; w++) {
     const windowBatches = batches.slice(w * d.batchesPerWindow, (w + 1) * d.batchesPerWindow);
     const runWindow = async () => {
       let state: unknown = {};
       for (const [i, batch] of windowBatches.entries()) {
         let window = EventWindow.fromState(JSON.parse(JSON.stringify(state)));
-        ingestBatch(batch, window, emptyCounts());
+        rejected.push(...(await ingestScreened(batch, window, emptyCounts(), store, options)));
         if (d.earlyFlush[(w + i) % d.earlyFlush.length] && i < windowBatches.length - 1) {
-          await flushWindow(window, store, NO_LATENESS);
+          await flushWindow(window, store, options);
           window = new EventWindow();
         }
         state = window.toState();
       }
-      await flushWindow(EventWindow.fromState(state), store, NO_LATENESS);
+      await flushWindow(EventWindow.fromState(state), store, options);
     };
     await runWindow();
     if (d.replayWindows[w % d.replayWindows.length]) await runWindow();
   }
+  return rejected;
+}
+
+/** An event's identity as the aggregates hold it: device, minute, dedup key. */
+function eventKeyOf(payload: unknown): string {
+  const e = validateParsed(payload, Number.MAX_SAFE_INTEGER);
+  if (!e.ok) throw new Error(`generated an invalid event: ${e.reason}`);
+  return `${e.deviceId}|${minuteStart(e.eventTimeMs)}|${e.eventId}`;
+}
+const payloadOf = (r: RejectedRecord) => JSON.parse(Buffer.from(r.record.data, 'base64').toString('utf8'));
+
+/** The keys of the events the store's aggregates hold. */
+function heldEvents(store: MemoryStore): Set<string> {
+  const held = new Set<string>();
+  for (const { ref, minute } of store.minutes.values()) {
+    for (const id of minute.ids) held.add(`${ref.deviceId}|${ref.minuteStartMs}|${id}`);
+  }
+  return held;
+}
+
+function expectUnsetClocksQuarantined(d: Delivery, rejected: readonly RejectedRecord[]) {
+  const tooOld = rejected.filter((r) => r.reason === 'timestamp_too_old');
+  const sent = d.unsetClock.reduce((n, _o, i) => n + 1 + (i % 3), 0);
+  expect(tooOld.length).toBeGreaterThanOrEqual(sent); // replays quarantine theirs again
+  expect(new Set(tooOld.map((r) => JSON.stringify(payloadOf(r))))).toEqual(
+    new Set(d.unsetClock.map((o) => JSON.stringify(unicorn(`u${o.device}`, o.offsetMs)))),
+  );
 }
 
 describe('exactly-once per device per minute', () => {
@@ -158,10 +200,42 @@ describe('exactly-once per device per minute', () => {
     await fc.assert(
       fc.asyncProperty(deliveryArb, async (d) => {
         const store = new MemoryStore();
-        await deliver(d, store);
+        const rejected = await deliver(d, store);
         expect(store.snapshot()).toEqual(reference(d.events));
+        expectUnsetClocksQuarantined(d, rejected);
+        expect(rejected.filter((r) => r.reason !== 'timestamp_too_old')).toEqual([]);
       }),
       { numRuns: 4000 },
+    );
+  });
+
+  test('with lateness: every event is in the aggregates or quarantined as too_late, never both, never lost', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        deliveryArb,
+        fc.constantFrom(0, 30_000, 60_000, 120_000, 300_000, 600_000),
+        async (d, allowedLatenessMs) => {
+          const store = new MemoryStore();
+          const rejected = await deliver(d, store, { allowedLatenessMs });
+          const held = heldEvents(store);
+          const tooLate = rejected.filter((r) => r.reason === 'too_late').map((r) => eventKeyOf(payloadOf(r)));
+          const all = new Set(d.events.map((e) => eventKeyOf(toPayload(e))));
+          // The quarantine gets exactly the late events the aggregates do not hold.
+          expect(new Set([...tooLate].filter((k) => held.has(k)))).toEqual(new Set());
+          expect(new Set([...held, ...tooLate])).toEqual(all);
+          // ... and each of them really was late: its minute is closed by its device's watermark.
+          for (const k of tooLate) {
+            const [device, minute] = k.split('|');
+            expect(isMinuteClosed(Number(minute), store.latest.get(device)?.eventTimeMs, allowedLatenessMs)).toBe(true);
+          }
+          // The aggregates are the reference over the events they hold (exact sums, mins, maxs, counts).
+          const kept = d.events.filter((e) => held.has(eventKeyOf(toPayload(e))));
+          expect(store.snapshot()).toEqual(reference(kept));
+          expectUnsetClocksQuarantined(d, rejected);
+          expect(rejected.every((r) => r.reason === 'too_late' || r.reason === 'timestamp_too_old')).toBe(true);
+        },
+      ),
+      { numRuns: 1500 },
     );
   });
 

@@ -4,7 +4,7 @@ import { unicorn } from '../support/records';
 
 const now = Date.UTC(2026, 10, 22, 12, 0, 0);
 const REASON =
-  /^(invalid_utf8|invalid_json|too_large|unknown_profile|timestamp_in_future|(missing_field|wrong_type|out_of_range):\w+)$/;
+  /^(invalid_utf8|invalid_json|too_large|unknown_profile|timestamp_in_future|timestamp_too_old|(missing_field|wrong_type|out_of_range):\w+)$/;
 
 function expectResult(result: ReturnType<typeof decodeBytes>) {
   if (!result.ok) expect(result.reason).toMatch(REASON);

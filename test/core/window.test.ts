@@ -85,6 +85,12 @@ describe('EventWindow', () => {
     );
   });
 
+  test('the estimate bounds the state in UTF-8 bytes, also for names of 64 emoji (4 bytes each)', () => {
+    const w = new EventWindow();
+    for (let d = 0; d < 20; d++) w.add(event(unicorn(`${'🦄'.repeat(63)}${d % 10}`, T0 + d)));
+    expect(Buffer.byteLength(JSON.stringify(w.toState()))).toBeLessThanOrEqual(w.estimatedStateBytes);
+  });
+
   test('a busy shard minute (1,000 unicorns × 60 s) stays under the 1 MB state limit only if flushed early', () => {
     const w = new EventWindow();
     for (let s = 0; s < 60; s++) for (let d = 0; d < 1000; d++) w.add(event(unicorn(`u${d}`, T0 + s * 1000)));
@@ -170,6 +176,7 @@ describe('ingestBatch', () => {
       duplicatesInWindow: 1,
       invalid: 3,
       invalidByReason: { invalid_json: 1, wrong_type: 1, unknown_profile: 1 },
+      lateCopies: 0,
     });
     expect(rejected.map((r) => r.reason)).toEqual(['invalid_json', 'wrong_type:Latitude', 'unknown_profile']);
   });

@@ -90,6 +90,14 @@ function kinesisEvent(
 }
 
 const arrival = T0 + 120_000;
+/** The variables the handler cannot start without. */
+const REQUIRED_ENV = {
+  AGGREGATES_TABLE: 'a',
+  DEVICE_STATE_TABLE: 'b',
+  ARCHIVE_BUCKET: 'c',
+  POWERTOOLS_SERVICE_NAME: 's',
+  POWERTOOLS_METRICS_NAMESPACE: 'n',
+};
 const shadowfaxMinute = () =>
   Array.from({ length: 60 }, (_, s) =>
     rawRecord(unicorn('Shadowfax', T0 + s * 1000, { Distance: 29 + s / 100, MagicPoints: 140 + (s % 7) }), arrival),
@@ -203,6 +211,38 @@ describe('aggregator handler on a real DynamoDB wire protocol (dynalite)', () =>
     expect(Object.keys(lines?.[0]).map((k) => k.toLowerCase())).toEqual(QUARANTINE_COLUMNS.map((c) => c.name));
   });
 
+  test("late and too-old records go to the batch's one quarantine object with their reasons; late copies are counted", async () => {
+    const h = await harness();
+    const now = T0 + 30 * 60_000;
+    await processKinesisWindow(
+      kinesisEvent([...shadowfaxMinute(), rawRecord(unicorn('Shadowfax', now), now)], { final: true }),
+      h.deps,
+    );
+    const late = rawRecord(unicorn('Shadowfax', T0 + 19 * 60_000), now + 1000);
+    const lateCopy = { ...shadowfaxMinute()[7], arrivalMs: now + 1000 }; // already counted in the 10:00 minute
+    const unsetClock = rawRecord(unicorn('Shadowfax', 7_000), now + 1000);
+    const { summary } = await processKinesisWindow(kinesisEvent([late, lateCopy, unsetClock], { final: true }), h.deps);
+    expect(summary.counts).toMatchObject({ recordsIn: 3, invalid: 2, lateCopies: 1, added: 0 });
+    expect(summary.counts.invalidByReason).toEqual({ too_late: 1, timestamp_too_old: 1 });
+    const body = await (
+      await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: summary.quarantineKey }))
+    ).Body?.transformToString();
+    const lines = body
+      ?.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines?.map((l) => [l.reason, l.sequenceNumber])).toEqual([
+      ['too_late', late.sequenceNumber],
+      ['timestamp_too_old', unsetClock.sequenceNumber],
+    ]);
+    expect(JSON.parse(lines?.[0].data)).toEqual(unicorn('Shadowfax', T0 + 19 * 60_000));
+    const rows = await aggregatesOf(h);
+    expect(rows.map((r) => [r.StatusTime, r.RecordCount])).toEqual([
+      ['2026-11-22T10:00:00.000Z', 60],
+      ['2026-11-22T10:30:00.000Z', 1],
+    ]);
+  });
+
   test('an early-terminated window (state over budget) flushes mid-window and the total stays exact', async () => {
     const h = await harness({ MAX_WINDOW_STATE_BYTES: '2000' });
     const records = shadowfaxMinute();
@@ -294,6 +334,17 @@ describe('aggregator handler on a real DynamoDB wire protocol (dynalite)', () =>
       MeanPowerW: 200,
       FaultCount: 1,
     });
+  });
+
+  test('the configured earliest event time reaches the core: older records are timestamp_too_old', async () => {
+    const h = await harness({ EARLIEST_EVENT_TIME: '2026-11-22T10:00:30Z' });
+    expect(h.deps.config.earliestEventTimeMs).toBe(T0 + 30_000);
+    const { summary } = await processKinesisWindow(kinesisEvent(shadowfaxMinute(), { final: true }), h.deps);
+    expect(summary.counts).toMatchObject({ added: 30, invalid: 30, invalidByReason: { timestamp_too_old: 30 } });
+    expect(readAggregatorConfig({ ...REQUIRED_ENV }).earliestEventTimeMs).toBe(Date.UTC(2000, 0, 1));
+    expect(() => readAggregatorConfig({ ...REQUIRED_ENV, EARLIEST_EVENT_TIME: '1970' })).toThrow(
+      /EARLIEST_EVENT_TIME=1970 is not an ISO-8601 timestamp/,
+    );
   });
 
   test('missing configuration fails the cold start with a message saying what to do', () => {

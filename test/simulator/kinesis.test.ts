@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { SimulationError } from '../../lib/simulator/errors';
 import { KinesisSender, type SenderEntry } from '../../lib/simulator/kinesis-sender';
 import { runSimulation } from '../../lib/simulator/run';
 import { type Kinesalite, startFailingProxy, startKinesalite } from './kinesis-fixtures';
+import { simulateCli, VirtualClock } from './sim-fixtures';
 
 let k: Kinesalite;
 const tmp = mkdtempSync(join(tmpdir(), 'sim-kinesis-'));
@@ -33,7 +33,7 @@ async function readBack(stream: string, count: number): Promise<{ key: string; t
     client: k.client,
     streamName: stream,
     count,
-    idleTimeoutMs: 1500,
+    idleTimeoutMs: 10_000, // it stops at `count`; the timeout only ends a read that came up short (slow under a full test run)
     pollMs: 50,
     onRecord: (r) => out.push({ key: r.partitionKey, text: Buffer.from(r.data).toString('utf8') }),
   });
@@ -224,6 +224,23 @@ describe('runSimulation against kinesalite', () => {
     for (const r of got) expect(Date.parse(`${JSON.parse(r.text).StatusTime}Z`)).toBeLessThanOrEqual(Date.now());
   });
 
+  it('sending to a stream stays paced by default (live data at speed 1)', async () => {
+    await k.createStream('paced', 1);
+    const clock = new VirtualClock();
+    const s = await runSimulation({
+      profiles: ['unicorn'],
+      devices: 2,
+      count: 10,
+      seed: 4,
+      clock,
+      target: { endpoint: k.endpoint, region: 'us-east-1', streamName: 'paced' },
+    });
+    expect(s).toMatchObject({ speed: 1, sent: 10 });
+    // 2 unicorns, 1 reading a second: 10 readings span about 5 s of (virtual) wall time.
+    expect(clock.sleeps.length).toBeGreaterThanOrEqual(4);
+    expect(clock.monotonicMs()).toBeGreaterThan(3_900);
+  });
+
   it('a missing stream and an unreachable endpoint get a message that says what to do', async () => {
     const run = (endpoint: string) =>
       runSimulation({
@@ -243,15 +260,7 @@ describe('runSimulation against kinesalite', () => {
 });
 
 describe('bin/simulate.ts', () => {
-  const cli = (args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [require.resolve('tsx/cli'), join(__dirname, '../../bin/simulate.ts'), ...args],
-        { cwd: tmp, timeout: 30_000 },
-        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+  const cli = (args: string[]) => simulateCli(args, tmp);
 
   it('prints a clear error, no stack trace, and exits non-zero for a missing stream or an unknown profile', async () => {
     const missing = await cli(['--stream', 'nope', '--endpoint', k.endpoint, '--count', '1']);

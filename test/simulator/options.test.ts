@@ -2,54 +2,123 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePerProfile, parsePositiveInt, parseProfiles, progressLine } from '../../lib/simulator/cli-options';
+import type { FleetSpec } from '../../lib/simulator/fleets';
 import { resolveStreamTarget } from '../../lib/simulator/target';
-import { planTiming } from '../../lib/simulator/timing';
+import { placeWindow, planPacing, SEEDED_WINDOW_END_MS, seededStartMs } from '../../lib/simulator/timing';
 
 const NOW = Date.parse('2026-06-01T12:00:00.000Z');
-const unicorns = (devices: number) => [{ profile: 'unicorn' as const, devices, intervalMs: 1000 }];
+const unicorns = (devices: number): FleetSpec[] => [{ profile: 'unicorn', devices, intervalMs: 1000 }];
 
-describe('planTiming', () => {
+const plan = (input: Omit<Parameters<typeof planPacing>[0], 'fleets'>, fleets = unicorns(1)) =>
+  planPacing({ fleets, ...input });
+
+describe('planPacing and placeWindow', () => {
   it('speed 1 is live: events start now and leave at their own time', () => {
-    const t = planTiming({ fleets: unicorns(10), durationMs: 60_000, nowMs: NOW });
-    expect(t).toMatchObject({ paced: true, speed: 1, startMs: NOW, spanMs: 60_000, ratePerSec: 10, openEnded: false });
+    const t = plan({ durationMs: 60_000 }, unicorns(10));
+    expect(t).toMatchObject({ paced: true, speed: 1, spanMs: 60_000, ratePerSec: 10, openEnded: false });
+    expect(placeWindow({ pacing: t, lastEventOffsetMs: 59_900, nowMs: NOW })).toEqual({
+      startMs: NOW,
+      startFrom: 'clock',
+    });
   });
 
   it('speed N: the simulated window ends when the run ends, never in the future', () => {
-    const t = planTiming({
-      fleets: [{ profile: 'solar', devices: 300, intervalMs: 300_000 }],
-      simDurationMs: 86_400_000,
-      speed: 288,
-      nowMs: NOW,
-    });
+    const t = plan({ simDurationMs: 86_400_000, speed: 288 }, [
+      { profile: 'solar', devices: 300, intervalMs: 300_000 },
+    ]);
     expect(t.spanMs).toBe(86_400_000);
-    const wallMs = t.spanMs / t.speed; // 5 minutes
-    expect(wallMs).toBe(300_000);
-    // the last event leaves at NOW + wallMs and its event time is exactly that
-    expect(t.startMs + t.spanMs).toBe(NOW + wallMs);
+    const last = 86_400_000 - 1_000; // the last reading's offset from the start
+    const { startMs } = placeWindow({ pacing: t, lastEventOffsetMs: last, nowMs: NOW });
+    // the last event leaves at NOW + last / speed and its event time is exactly that
+    expect(startMs + last).toBeCloseTo(NOW + last / t.speed, 6);
   });
 
   it('a rate sets the speed; a rate that contradicts the speed is impossible', () => {
-    expect(planTiming({ fleets: unicorns(10), rate: 100, durationMs: 1000, nowMs: NOW }).speed).toBe(10);
-    expect(() => planTiming({ fleets: unicorns(10), rate: 100, speed: 1, durationMs: 1000, nowMs: NOW })).toThrow(
+    expect(plan({ rate: 100, durationMs: 1000 }, unicorns(10)).speed).toBe(10);
+    expect(() => plan({ rate: 100, speed: 1, durationMs: 1000 }, unicorns(10))).toThrow(
       /Impossible rate: at --speed 1, 10 unicorn every 1 s produce 10 records\/s, not 100/,
     );
-    expect(() => planTiming({ fleets: unicorns(1), rate: -5, nowMs: NOW })).toThrow(/--rate must be a positive/);
+    expect(() => plan({ rate: -5 })).toThrow(/--rate must be a positive/);
   });
 
   it('rate max needs an end and starts in the past', () => {
-    expect(() => planTiming({ fleets: unicorns(1), rate: 'max', nowMs: NOW })).toThrow(/--count or --sim-duration/);
-    const t = planTiming({ fleets: unicorns(4), rate: 'max', count: 400, nowMs: NOW });
+    expect(() => plan({ rate: 'max' })).toThrow(/--count or --sim-duration/);
+    const t = plan({ rate: 'max', count: 400 }, unicorns(4));
     expect(t.paced).toBe(false);
-    expect(t.startMs + t.spanMs).toBeLessThanOrEqual(NOW);
     expect(t.spanMs).toBeGreaterThanOrEqual(100_000);
+    const { startMs } = placeWindow({ pacing: t, lastEventOffsetMs: 99_500, nowMs: NOW });
+    expect(startMs + 99_500).toBe(NOW);
+  });
+
+  it('writing to a file with no pacing option is unpaced, and needs an end; a pacing option paces it', () => {
+    expect(plan({ count: 400, unpacedByDefault: true }, unicorns(4))).toMatchObject({ paced: false });
+    expect(plan({ simDurationMs: 60_000, unpacedByDefault: true })).toMatchObject({ paced: false, spanMs: 60_000 });
+    expect(() => plan({ unpacedByDefault: true })).toThrow(/--out writes as fast as it can and needs an end/);
+    expect(plan({ count: 400, speed: 10, unpacedByDefault: true })).toMatchObject({ paced: true, speed: 10 });
+    expect(plan({ durationMs: 1000, unpacedByDefault: true })).toMatchObject({ paced: true, speed: 1 });
+    expect(plan({ count: 400, rate: 4, unpacedByDefault: true }, unicorns(4))).toMatchObject({ paced: true });
   });
 
   it('refuses an open-ended fast run and a start in the future', () => {
-    expect(() => planTiming({ fleets: unicorns(1), speed: 10, nowMs: NOW })).toThrow(/future/);
+    expect(() => plan({ speed: 10 })).toThrow(/future/);
+    const t = plan({ durationMs: 1000 });
     expect(() =>
-      planTiming({ fleets: unicorns(1), durationMs: 1000, start: new Date(NOW + 3_600_000), nowMs: NOW }),
-    ).toThrow(/--start puts event times in the future/);
-    expect(planTiming({ fleets: unicorns(1), nowMs: NOW }).openEnded).toBe(true);
+      placeWindow({ pacing: t, lastEventOffsetMs: 0, start: new Date(NOW + 3_600_000), nowMs: NOW }),
+    ).toThrow(
+      /--start puts event times in the future .* 60 min ahead of the clock\. Start at 2026-06-01T12:00:00\.000Z or earlier/,
+    );
+    expect(plan({}).openEnded).toBe(true);
+  });
+});
+
+describe('the --start check is exact (issue 12, defect 7)', () => {
+  const maxRun = plan({ rate: 'max', count: 12_000 }, [{ profile: 'solar', devices: 100, intervalMs: 300_000 }]);
+  const last = 10 * 3_600_000 + 7_000; // offset of the run's last event: 10 h after the start
+
+  it('accepts a start whose last event is at most the tolerance ahead, refuses a millisecond more', () => {
+    const at = (startMs: number) => () =>
+      placeWindow({ pacing: maxRun, lastEventOffsetMs: last, start: new Date(startMs), nowMs: NOW });
+    expect(at(NOW - last + 1000)).not.toThrow();
+    expect(at(NOW - last + 1001)).toThrow(/in the future/);
+    // 11 h ago: the last event is an hour in the past, although the planned span (with room for gaps) is 12.5 h
+    expect(maxRun.spanMs).toBeGreaterThan(12 * 3_600_000);
+    expect(at(NOW - 11 * 3_600_000)).not.toThrow();
+  });
+
+  it('paced: at speed N the last event binds (it leaves after last / speed); at speed <= 1 the first one', () => {
+    const fast = plan({ speed: 4, count: 12_000 }, [{ profile: 'solar', devices: 100, intervalMs: 300_000 }]);
+    const lead = last - last / 4;
+    const at = (pacing: typeof fast, startMs: number) => () =>
+      placeWindow({ pacing, lastEventOffsetMs: last, start: new Date(startMs), nowMs: NOW });
+    expect(at(fast, NOW - lead + 1000)).not.toThrow();
+    expect(at(fast, NOW - lead + 1001)).toThrow(/in the future/);
+    const live = plan({ count: 12_000 }, [{ profile: 'solar', devices: 100, intervalMs: 300_000 }]);
+    expect(at(live, NOW + 1000)).not.toThrow();
+    expect(at(live, NOW + 1001)).toThrow(/in the future/);
+  });
+});
+
+describe('seeded start', () => {
+  it('a minute of 2025 drawn from the seed alone; a window too long for the year ends by 2026-01-01', () => {
+    const a = seededStartMs(7, 3_600_000);
+    expect(seededStartMs(7, 60_000)).toBe(a); // the window length does not move it
+    expect(seededStartMs(8, 3_600_000)).not.toBe(a);
+    expect(a % 60_000).toBe(0);
+    expect(a).toBeGreaterThanOrEqual(Date.UTC(2025, 0, 1));
+    expect(a).toBeLessThan(SEEDED_WINDOW_END_MS);
+    const twoYears = 2 * 365 * 86_400_000;
+    const long = seededStartMs(7, twoYears);
+    expect(long + twoYears).toBeLessThanOrEqual(SEEDED_WINDOW_END_MS);
+    expect(long + twoYears).toBeGreaterThan(SEEDED_WINDOW_END_MS - 60_000);
+  });
+
+  it('a given seed pins the start, whatever the clock says; a given start wins', () => {
+    const t = plan({ rate: 'max', count: 400 }, unicorns(4));
+    const w = (nowMs: number, start?: Date) =>
+      placeWindow({ pacing: t, lastEventOffsetMs: 99_500, seed: 7, start, nowMs });
+    expect(w(NOW)).toEqual({ startMs: seededStartMs(7, 99_500), startFrom: 'seed' });
+    expect(w(NOW + 86_400_000)).toEqual(w(NOW));
+    expect(w(NOW, new Date(NOW - 3_600_000))).toEqual({ startMs: NOW - 3_600_000, startFrom: 'start' });
   });
 });
 

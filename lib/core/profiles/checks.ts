@@ -9,8 +9,31 @@ export function checkString(obj: Record<string, unknown>, field: string, maxLeng
   const v = obj[field];
   if (v === undefined || v === null) return missingField(field);
   if (typeof v !== 'string') return wrongType(field);
-  if (v.length === 0 || v.length > maxLength) return outOfRange(field);
+  // The contract counts characters (code points), not UTF-16 units: 64 emoji are 128 units. A string of
+  // over 2 units per allowed code point cannot fit, so it is refused without counting.
+  if (v.length === 0 || v.length > 2 * maxLength) return outOfRange(field);
+  // Without surrogates (nearly always: a native scan) units are code points; else count them.
+  const n = SURROGATE.test(v) ? codePoints(v) : v.length;
+  if (n < 0 || n > maxLength) return outOfRange(field);
   return undefined;
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * Length in code points, or -1 when the string holds a lone surrogate: not text (only a `\u` escape
+ * makes one), and not storable as a DynamoDB string. One pass with no allocation, unlike `[...s].length`.
+ */
+export function codePoints(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++, n++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    const next = s.charCodeAt(i + 1); // NaN past the end
+    if (c > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) return -1;
+    i++;
+  }
+  return n;
 }
 
 export function checkNumber(
@@ -22,8 +45,11 @@ export function checkNumber(
 ): InvalidReason | undefined {
   const v = obj[field];
   if (v === undefined || v === null) return missingField(field);
-  if (typeof v !== 'number' || (integer && !Number.isInteger(v))) return wrongType(field);
-  if (!(v >= min && v <= max)) return outOfRange(field); // also rejects NaN and ±Infinity (1e400)
+  if (typeof v !== 'number') return wrongType(field);
+  // ±Infinity (JSON.parse of 1e400) is a number out of range, not a fraction: the contract says so.
+  if (!Number.isFinite(v)) return outOfRange(field);
+  if (integer && !Number.isInteger(v)) return wrongType(field);
+  if (!(v >= min && v <= max)) return outOfRange(field);
   return undefined;
 }
 

@@ -51,6 +51,12 @@ export interface DeviceProfile<R = unknown> {
   /** Event time in epoch milliseconds (UTC), or NaN when the field is not a valid timestamp. */
   readonly eventTime: (record: R) => number;
   /**
+   * The earliest plausible event time, epoch ms: older records (a clock that was never set says 1970 or
+   * year 0) are `timestamp_too_old`. The stack's configuration, when set, overrides it for every profile.
+   * @default DEFAULT_EARLIEST_EVENT_TIME_MS (2000-01-01T00:00:00Z)
+   */
+  readonly earliestEventTimeMs?: number;
+  /**
    * The dedup key within one device and one minute of event time, as a safe integer.
    * Together with the device id and the minute it identifies an event: unicorns use the
    * millisecond offset of StatusTime in its minute (the workshop's Name + StatusTime),

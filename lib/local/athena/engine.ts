@@ -1,12 +1,15 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { type ClientTarget, s3ClientConfig } from '../shared/aws-clients';
-import { type ArchiveObject, ArchiveReader, type PartitionValues } from './archive-reader';
-import { duckDbType, type GlueTableDef, storageFormat } from './catalog';
+import { type GlueTableDef, storageFormat } from '../../catalog';
+import { forEachConcurrently } from '../../core/flush';
+import { type ClientTarget, s3ClientConfig } from '../../shared/aws-clients';
+import { ArchiveReader, type PartitionValues } from './archive-reader';
+import { duckDbType } from './duckdb-types';
 import { formatValue, toAthenaType } from './result-values';
 import { isPunct, isWord, quoteString, SqlSyntaxError, skipWs, skipWsBack, type Token, tokenize } from './sql-tokens';
-import { findTableRefs, type TableRef } from './table-refs';
+import { findTableRefs, refuseStringRelations, type TableRef } from './table-refs';
 import { DUCKDB_SESSION_SETTINGS, translateTrinoToDuckDb, UnsupportedSqlError } from './trino-to-duckdb';
 
 export interface EngineOptions {
@@ -51,6 +54,26 @@ export class QueryCancelled extends Error {}
 const DOWNLOAD_CONCURRENCY = 8;
 
 /**
+ * The instance-wide DuckDB settings, applied once and then locked: Trino's semantics (UTC, integer
+ * division, NULLS LAST), and a sandbox. Queries arrive over an unauthenticated loopback API, so DuckDB may
+ * read only the local copy of the archive (`cacheDir`): no other file (`FROM '/etc/passwd'`, globs,
+ * `read_text`), no `COPY TO`/`ATTACH`/`INSTALL`, no extension loading, and no `SET` to undo any of it —
+ * whatever the translator lets through.
+ */
+export function sandboxSettings(cacheDir: string): string[] {
+  const dirs = [...new Set([resolve(cacheDir), realpathSync(cacheDir)])].map((d) => `${d}/`);
+  return [
+    ...DUCKDB_SESSION_SETTINGS.map((s) => s.replace(/^SET /, 'SET GLOBAL ')),
+    'SET GLOBAL autoinstall_known_extensions = false',
+    'SET GLOBAL autoload_known_extensions = false',
+    `SET GLOBAL allowed_directories = [${dirs.map(quoteString).join(', ')}]`,
+    `SET GLOBAL temp_directory = ${quoteString(join(dirs[0], '.duckdb-tmp'))}`,
+    'SET GLOBAL enable_external_access = false',
+    'SET GLOBAL lock_configuration = true',
+  ];
+}
+
+/**
  * The embedded Athena: DuckDB over a local, ETag-keyed copy of the archive, with Glue tables exposed as
  * views and partition projection turned into pruning of the S3 listing.
  */
@@ -66,10 +89,18 @@ export class AnalyticsEngine {
     this.reader = new ArchiveReader(this.s3, options.cacheDir);
   }
 
-  static async create(options: EngineOptions): Promise<AnalyticsEngine> {
+  static async create(given: EngineOptions): Promise<AnalyticsEngine> {
+    // Absolute, so every path DuckDB is given lies under the one directory it may read.
+    const options = { ...given, cacheDir: resolve(given.cacheDir) };
     for (const t of options.tables) storageFormat(t); // fail at start on an unreadable table
     mkdirSync(options.cacheDir, { recursive: true });
     const instance = await DuckDBInstance.create(':memory:', { threads: String(options.threads ?? 2) });
+    const setup = await instance.connect();
+    try {
+      for (const s of sandboxSettings(options.cacheDir)) await setup.run(s);
+    } finally {
+      setup.closeSync();
+    }
     return new AnalyticsEngine(instance, options);
   }
 
@@ -93,7 +124,6 @@ export class AnalyticsEngine {
     const onAbort = () => conn.interrupt();
     opts.signal?.addEventListener('abort', onAbort);
     try {
-      for (const s of DUCKDB_SESSION_SETTINGS) await conn.run(s);
       const meta = this.metadataQuery(sql, opts.database);
       if (meta)
         return { ...meta, dataScannedInBytes: 0, engineExecutionTimeInMillis: Date.now() - started, objectsRead: 0 };
@@ -132,6 +162,7 @@ export class AnalyticsEngine {
     signal: AbortSignal | undefined,
   ): Promise<{ duckSql: string; scanned: number; objects: number }> {
     const { tokens, refs } = findTableRefs(sql, (db, name) => this.table(db ?? database, name) !== undefined);
+    refuseStringRelations(sql, tokens);
     let scanned = 0;
     let objects = 0;
     const parquet: { files: string[]; columns: string[] }[] = [];
@@ -147,7 +178,10 @@ export class AnalyticsEngine {
         this.filterPartitions(conn, table, ref, known, candidates),
       );
       if (signal?.aborted) throw new QueryCancelled('Query cancelled');
-      const files = await mapLimit(listed, DOWNLOAD_CONCURRENCY, (o: ArchiveObject) => this.reader.localCopy(table, o));
+      const files: string[] = new Array(listed.length);
+      await forEachConcurrently([...listed.keys()], DOWNLOAD_CONCURRENCY, async (i) => {
+        files[i] = await this.reader.localCopy(table, listed[i]);
+      });
       if (storageFormat(table) === 'parquet') parquet.push({ files, columns: table.columns.map((c) => c.name) });
       else scanned += listed.reduce((sum, o) => sum + o.size, 0);
       objects += listed.length;
@@ -350,17 +384,4 @@ function toQueryFailure(err: unknown): Error {
     return new QueryFailure('INVALID_FUNCTION_ARGUMENT', message);
   if (/Interrupted/i.test(message)) return new QueryCancelled('Query cancelled');
   return new QueryFailure('GENERIC_INTERNAL_ERROR', message);
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

@@ -4,7 +4,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { type GlueTableDef, parseS3Location, storageFormat } from './catalog';
+import { type GlueTableDef, parseS3Location, storageFormat } from '../../catalog';
 
 /** A partition's values, by partition column name. */
 export type PartitionValues = Record<string, number | string>;

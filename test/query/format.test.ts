@@ -1,5 +1,5 @@
-import { formatRows, toCsv, toObjects } from '../../lib/analytics/format';
-import { javaDouble } from '../../lib/analytics/result-values';
+import { javaDouble } from '../../lib/local/athena/result-values';
+import { formatRows, toCsv, toObjects } from '../../lib/query/format';
 
 const columns = [
   { name: 'device', type: 'varchar' },

@@ -1,4 +1,4 @@
-import { isPunct, isWord, skipWs, skipWsBack, type Token, tokenize } from './sql-tokens';
+import { isPunct, isWord, SqlSyntaxError, skipWs, skipWsBack, type Token, tokenize } from './sql-tokens';
 
 /**
  * Finds where a query reads catalog tables, and the WHERE conjuncts that restrict each read to some
@@ -251,3 +251,79 @@ function partitionOnly(
   if (columns.size === 0) return undefined;
   return { sql: text.trim(), columns: [...columns] };
 }
+
+/**
+ * Refuses a string literal where a relation goes (`FROM '/etc/passwd'`, `JOIN '**\/*.json'`, `FROM t, 'x.csv'`):
+ * Trino's grammar has no such relation, while DuckDB reads it as a file (a replacement scan) — the way out
+ * of the archive. Same message as Athena's parser gives.
+ */
+export function refuseStringRelations(sql: string, tokens: readonly Token[]): void {
+  const inFrom: boolean[] = [false];
+  // Parentheses of a call (`extract(year FROM '...')`, `trim(BOTH ' ' FROM x)`): FROM there is no relation.
+  const isCall: boolean[] = [false];
+  let depth = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (isPunct(t, '(')) {
+      const before = tokens[skipWsBack(tokens, i - 1)];
+      depth++;
+      inFrom[depth] = false;
+      isCall[depth] = before !== undefined && before.kind === 'ident' && !NOT_CALLEE.has(before.value);
+      continue;
+    }
+    if (isPunct(t, ')')) {
+      depth--;
+      continue;
+    }
+    if (isWord(t, 'from', 'join') && !isCall[depth]) inFrom[depth] = true;
+    else if (t.kind === 'ident' && CLAUSE_END.has(t.value)) inFrom[depth] = false;
+    if (t.kind !== 'string') continue;
+    // `FROM ('x.csv')`, `FROM (('x'))`: the parenthesised form is the same relation.
+    let p = skipWsBack(tokens, i - 1);
+    let d = depth;
+    while (p >= 0 && isPunct(tokens[p], '(') && !isCall[d]) {
+      p = skipWsBack(tokens, p - 1);
+      d--;
+    }
+    const prev = tokens[p];
+    if (!inFrom[d] || isCall[d] || !(isWord(prev, 'from', 'join') || isPunct(prev, ','))) continue;
+    const before = sql.slice(0, t.pos);
+    const line = before.split('\n').length;
+    const column = t.pos - before.lastIndexOf('\n');
+    throw new SqlSyntaxError(
+      `line ${line}:${column}: mismatched input '${t.text}'. Expecting: '(', 'LATERAL', 'UNNEST', <identifier>`,
+    );
+  }
+}
+
+/** Words before `(` that open a subquery or a list, not a call. */
+const NOT_CALLEE = new Set([
+  'from',
+  'join',
+  'lateral',
+  'in',
+  'exists',
+  'as',
+  'on',
+  'and',
+  'or',
+  'not',
+  'where',
+  'select',
+  'having',
+  'by',
+  'with',
+  'values',
+  'union',
+  'all',
+  'distinct',
+  'then',
+  'else',
+  'when',
+  'case',
+  'using',
+  'except',
+  'intersect',
+  'any',
+  'some',
+]);

@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type JsonProtocolService, ServiceError } from '../local/service';
+import type { NamedQuerySpec } from '../../catalog';
+import { toCsv } from '../../query/format';
+import { type JsonProtocolService, ServiceError } from '../service';
 import { type AnalyticsEngine, QueryCancelled, QueryFailure, type QueryOutput } from './engine';
-import { toCsv } from './format';
-import type { NamedQuerySpec } from './named-queries';
 
 export interface WorkgroupDef {
   readonly name: string;

@@ -1,12 +1,12 @@
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { SqlSyntaxError } from '../../lib/analytics/sql-tokens';
+import { SqlSyntaxError } from '../../../lib/local/athena/sql-tokens';
 import {
   DUCKDB_SESSION_SETTINGS,
   jodaFormat,
   mysqlFormat,
   translateTrinoToDuckDb,
   UnsupportedSqlError,
-} from '../../lib/analytics/trino-to-duckdb';
+} from '../../../lib/local/athena/trino-to-duckdb';
 
 // Each case is Trino SQL with the value Trino returns for it; the translation must give the same value in DuckDB.
 let instance: DuckDBInstance;
@@ -189,5 +189,27 @@ describe('constructs outside the subset fail with a message naming them', () => 
   ])('syntax: %s', (sql, message) => {
     expect(() => translateTrinoToDuckDb(sql)).toThrow(SqlSyntaxError);
     expect(() => translateTrinoToDuckDb(sql)).toThrow(message);
+  });
+});
+
+describe('string literals as relations (DuckDB would read them as files)', () => {
+  test.each([
+    "SELECT * FROM '/etc/passwd'",
+    "SELECT * FROM ( '/etc/passwd' )",
+    "SELECT * FROM t JOIN '**/package.json' p ON true",
+    "SELECT * FROM t, 'x.csv'",
+    "SELECT * FROM (SELECT * FROM 'x.parquet')",
+  ])('%s is a syntax error, as in Athena', (sql) => {
+    expect(() => translateTrinoToDuckDb(sql)).toThrow(/^line 1:\d+: mismatched input '/);
+  });
+
+  test.each([
+    "SELECT extract(year FROM timestamp '2026-11-20 00:00:00')",
+    "SELECT trim(BOTH 'x' FROM 'xabcx')",
+    "SELECT substring('abcdef' FROM 2 FOR 3)",
+    "SELECT * FROM t WHERE name IN ('a', 'b')",
+    "SELECT 'a', 'b' FROM t",
+  ])('a string elsewhere is still a string: %s', (sql) => {
+    expect(() => translateTrinoToDuckDb(sql)).not.toThrow(/mismatched input/);
   });
 });

@@ -1,14 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tablesFromProfiles } from '../../lib/analytics/catalog';
-import { AnalyticsEngine, type QueryOutput } from '../../lib/analytics/engine';
-import { NAMED_QUERIES } from '../../lib/analytics/named-queries';
-import { fillParams, findNamedQuery, ParamError } from '../../lib/analytics/query-params';
+import { fillParams, findNamedQuery, NAMED_QUERIES, ParamError } from '../../lib/catalog';
 import { type DeviceProfile, solarProfile, unicornProfile } from '../../lib/core/profiles';
 import { minuteKey, minuteStart } from '../../lib/core/time';
+import { AnalyticsEngine, type QueryOutput } from '../../lib/local/athena/engine';
 import { type Anomaly, generateFleet } from '../../lib/simulator/generate';
-import { putArchive, type S3Fixture, startS3 } from './fixtures';
+import { catalogTables, putArchive, type S3Fixture, startS3 } from '../local/athena/fixtures';
 
 const BUCKET = 'archive';
 const DB = 'iot';
@@ -59,7 +57,7 @@ beforeAll(async () => {
   await putArchive(s3f.s3, BUCKET, 'unicorn', uLines);
 
   cacheDir = mkdtempSync(join(tmpdir(), 'athena-nq-cache-'));
-  engine = await AnalyticsEngine.create({ s3: s3f.target, tables: tablesFromProfiles(BUCKET, DB), cacheDir });
+  engine = await AnalyticsEngine.create({ s3: s3f.target, tables: catalogTables(BUCKET, DB), cacheDir });
 }, 120_000);
 
 afterAll(async () => {
@@ -149,7 +147,7 @@ describe('named queries on simulated data (200 panels, 3 days, retry copies)', (
       });
       expect(r.columns.length).toBeGreaterThan(1);
     }
-  });
+  }, 240_000); // every named query over 3 days of 200 panels: ~30 s alone, several times that on a loaded 2-core machine
 
   test('spikes: finds the injected spikes (recall) and little else (precision)', async () => {
     const r = await named('solar-spikes');

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { type ClientTarget, s3ClientConfig } from '../../lib/shared/aws-clients';
+import { archiveTables, type GlueTableDef } from '../../../lib/catalog';
+import { PROFILES } from '../../../lib/core/profiles';
+import { type ClientTarget, s3ClientConfig } from '../../../lib/shared/aws-clients';
 
 // s3rver ships no types; the constructor options and run()/close() are all the tests use.
 // biome-ignore lint/suspicious/noExplicitAny: untyped CommonJS module
@@ -80,4 +82,9 @@ export async function putArchive(
   }
   await Promise.all(puts);
   return { objects, bytes };
+}
+
+/** The stack's tables (JSON archive) over a test bucket and database: the catalog module's own output. */
+export function catalogTables(bucket: string, database: string, parquet = false): GlueTableDef[] {
+  return archiveTables({ bucketName: bucket, databaseName: database, profiles: PROFILES, parquet });
 }

@@ -10,6 +10,7 @@ import {
   type Token,
   tokenize,
 } from './sql-tokens';
+import { refuseStringRelations } from './table-refs';
 import { castType, jodaFormat, mysqlFormat, timestampLiteral } from './trino-formats';
 import { KEYWORDS, NOT_FUNCTIONS, PASSTHROUGH, TIME_UNITS } from './trino-vocabulary';
 import { UnsupportedSqlError, unsupported } from './unsupported-sql';
@@ -20,13 +21,13 @@ export { castType, jodaFormat, mysqlFormat, UnsupportedSqlError };
  * Translates the Trino (Athena engine v3) SQL that analysts write into DuckDB SQL with the same meaning.
  *
  * Strategy: a whitelist. Every function call is either passed through (same name, same semantics in
- * DuckDB — checked by test/analytics/trino-to-duckdb.test.ts), rewritten, or rejected with an
+ * DuckDB — checked by test/local/athena/trino-to-duckdb.test.ts), rewritten, or rejected with an
  * `UnsupportedSqlError` naming the construct. An unknown function is never guessed at: a query outside
  * the subset fails loudly instead of returning a wrong answer. The session settings the translation
  * relies on are in `DUCKDB_SESSION_SETTINGS` (UTC, Trino's integer division, NULLS LAST).
  */
 
-/** Settings the engine applies to every DuckDB connection so that translated SQL behaves like Trino. */
+/** Settings the engine applies to its DuckDB instance (GLOBAL, before it locks them) so that translated SQL behaves like Trino. */
 export const DUCKDB_SESSION_SETTINGS = [
   "SET TimeZone = 'UTC'",
   'SET integer_division = true',
@@ -45,6 +46,7 @@ export function translateTrinoToDuckDb(sql: string): string {
   if (!isWord(first, 'select', 'with', 'values') && !isPunct(first, '(')) {
     unsupported(`The ${first.text.toUpperCase()} statement`);
   }
+  refuseStringRelations(sql, tokens);
   tokens = nameUnnamedColumns(tokens);
   return new Emitter(tokens).emit(0, tokens.length).trim();
 }

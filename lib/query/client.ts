@@ -6,7 +6,7 @@ import {
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
-import { sleep } from '../shared/sleep';
+import { backoff } from '../shared/backoff';
 import type { Column } from './format';
 
 /** Athena's price: $5 per TB scanned, at least 10 MB per query, rounded up to the MB. */
@@ -72,10 +72,9 @@ export async function runQuery(client: AthenaClient, options: RunQueryOptions): 
     }),
   );
   if (!id) throw new AthenaQueryError('StartQueryExecution returned no QueryExecutionId', 'FAILED');
-  let delay = options.pollInitialMs ?? 200;
-  const maxDelay = options.pollMaxMs ?? 2000;
+  const poll = { baseMs: options.pollInitialMs ?? 200, maxMs: options.pollMaxMs ?? 2000, factor: 1.5 };
   let execution: QueryExecution | undefined;
-  for (;;) {
+  for (let attempt = 1; ; attempt++) {
     if (options.signal?.aborted) {
       await client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => undefined);
       throw new AthenaQueryError('Query cancelled', 'CANCELLED', id);
@@ -88,8 +87,7 @@ export async function runQuery(client: AthenaClient, options: RunQueryOptions): 
     if (state === 'FAILED' || state === 'CANCELLED') {
       throw new AthenaQueryError(execution?.Status?.StateChangeReason ?? `Query ${state.toLowerCase()}`, state, id);
     }
-    await sleep(delay, options.signal);
-    delay = Math.min(maxDelay, Math.round(delay * 1.5));
+    await backoff(poll, attempt, options.signal);
   }
   const maxRows = options.maxRows ?? Number.POSITIVE_INFINITY;
   const rows: (string | null)[][] = [];

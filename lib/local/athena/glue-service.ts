@@ -1,5 +1,5 @@
-import { type JsonProtocolService, ServiceError } from '../local/service';
-import { type GlueTableDef, JSON_SERDE, storageFormat } from './catalog';
+import { type GlueTableDef, JSON_SERDE, storageFormat } from '../../catalog';
+import { type JsonProtocolService, ServiceError } from '../service';
 
 const notFound = (message: string) => new ServiceError('EntityNotFoundException', message);
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,14 +17,16 @@ import {
 } from '@aws-sdk/client-athena';
 import { GetDatabaseCommand, GetTableCommand, GetTablesCommand, GlueClient } from '@aws-sdk/client-glue';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { tablesFromProfiles } from '../../lib/analytics/catalog';
-import { runQueryCli } from '../../lib/analytics/cli';
-import { createAnalyticsServices } from '../../lib/analytics/local-services';
-import { NAMED_QUERIES } from '../../lib/analytics/named-queries';
-import { AthenaQueryError, queryCostUsd, runQuery } from '../../lib/analytics/query-client';
-import { type JsonProtocolService, ServiceError } from '../../lib/local/service';
-import { baseClientConfig } from '../../lib/shared/aws-clients';
-import { putArchive, type S3Fixture, startS3 } from './fixtures';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { NAMED_QUERIES } from '../../../lib/catalog';
+import { sandboxSettings } from '../../../lib/local/athena/engine';
+import { EmbeddedAnalytics } from '../../../lib/local/athena/services';
+import { runLocalQuery } from '../../../lib/local/athena/standalone';
+import { type JsonProtocolService, ServiceError } from '../../../lib/local/service';
+import { runQueryCli } from '../../../lib/query/cli';
+import { AthenaQueryError, queryCostUsd, runQuery } from '../../../lib/query/client';
+import { baseClientConfig } from '../../../lib/shared/aws-clients';
+import { catalogTables, putArchive, type S3Fixture, startS3 } from './fixtures';
 
 const BUCKET = 'archive';
 const RESULTS = 'results';
@@ -58,7 +60,7 @@ function serve(services: readonly JsonProtocolService[]): Promise<Server> {
 }
 
 let s3f: S3Fixture;
-let services: JsonProtocolService[];
+let analytics: EmbeddedAnalytics;
 let server: Server;
 let endpoint: string;
 let athena: AthenaClient;
@@ -77,9 +79,9 @@ beforeAll(async () => {
   }
   await putArchive(s3f.s3, BUCKET, 'unicorn', lines);
   cacheDir = mkdtempSync(join(tmpdir(), 'athena-svc-cache-'));
-  services = createAnalyticsServices({
+  analytics = new EmbeddedAnalytics({
     s3: s3f.target,
-    tables: tablesFromProfiles(BUCKET, DB),
+    tables: catalogTables(BUCKET, DB),
     workgroups: [
       { name: WG, resultsBucket: RESULTS },
       { name: 'capped', bytesScannedCutoffPerQuery: 10 },
@@ -87,7 +89,7 @@ beforeAll(async () => {
     namedQueries: NAMED_QUERIES,
     cacheDir,
   });
-  server = await serve(services);
+  server = await serve(analytics.services);
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   athena = new AthenaClient(baseClientConfig({ endpoint, region: 'us-east-1' }));
 });
@@ -95,7 +97,7 @@ beforeAll(async () => {
 afterAll(async () => {
   athena?.destroy();
   await new Promise((r) => server?.close(r));
-  for (const s of services ?? []) await s.close();
+  await analytics?.close();
   await s3f?.close();
   rmSync(cacheDir, { recursive: true, force: true });
 });
@@ -242,6 +244,73 @@ describe('Athena API over HTTP with the real SDK', () => {
   });
 });
 
+describe('the engine reads the archive and its cache only (issue 12, defect 2)', () => {
+  // A file outside the archive that the query must not see: its content would come back as rows.
+  let outside: string;
+  beforeAll(() => {
+    outside = mkdtempSync(join(tmpdir(), 'outside-archive-'));
+    writeFileSync(join(outside, 'secret.csv'), 'token\nTOP-SECRET-42\n');
+    writeFileSync(join(outside, 'package.json'), '{"name":"TOP-SECRET-42"}\n');
+  });
+  afterAll(() => rmSync(outside, { recursive: true, force: true }));
+
+  async function run(sql: string) {
+    const { QueryExecutionId: id } = await athena.send(
+      new StartQueryExecutionCommand({ QueryString: sql, QueryExecutionContext: { Database: DB }, WorkGroup: WG }),
+    );
+    return waitFor(id!);
+  }
+
+  test.each([
+    (dir: string) => `SELECT * FROM '${dir}/secret.csv'`,
+    (dir: string) => `SELECT * FROM ('${dir}/secret.csv')`,
+    (dir: string) => `SELECT count(*) FROM unicorn_raw u JOIN '${dir}/secret.csv' s ON true`,
+    (dir: string) => `SELECT * FROM unicorn_raw, '${dir}/**/package.json'`,
+    (dir: string) => `WITH x AS (SELECT * FROM '${dir}/secret.csv') SELECT * FROM x`,
+  ])('a string-literal relation is refused as Athena’s parser refuses it: %s', async (query) => {
+    const e = await run(query(outside));
+    expect(e.Status?.State).toBe('FAILED');
+    expect(e.Status?.StateChangeReason).toMatch(/^SYNTAX_ERROR: line 1:\d+: mismatched input '/);
+  });
+
+  test.each([
+    (dir: string) => `SELECT * FROM read_csv('${dir}/secret.csv')`,
+    (dir: string) => `SELECT * FROM read_text('${dir}/secret.csv')`,
+    (dir: string) => `SELECT * FROM glob('${dir}/**')`,
+    (dir: string) => `SELECT * FROM "${dir}/secret.csv"`,
+  ])('table functions and quoted paths do not reach a file either: %s', async (query) => {
+    const e = await run(query(outside));
+    expect(e.Status?.State).toBe('FAILED');
+    expect(e.Status?.StateChangeReason).not.toMatch(/TOP-SECRET/);
+  });
+
+  test('DuckDB itself is locked to the cache directory, whatever the translator lets through', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-cache-'));
+    writeFileSync(join(dir, 'inside.csv'), 'a\n1\n');
+    const instance = await DuckDBInstance.create(':memory:');
+    const conn = await instance.connect();
+    try {
+      for (const s of sandboxSettings(dir)) await conn.run(s);
+      expect((await conn.runAndReadAll(`SELECT a FROM read_csv('${dir}/inside.csv')`)).getRows()).toEqual([[1n]]);
+      for (const sql of [
+        `SELECT * FROM '${outside}/secret.csv'`,
+        `SELECT * FROM read_text('${outside}/secret.csv')`,
+        `SELECT * FROM '${dir}/../${outside.split('/').pop()}/secret.csv'`,
+        `COPY (SELECT 1) TO '${outside}/written.csv'`,
+        `ATTACH '${outside}/x.duckdb'`,
+      ]) {
+        await expect(conn.run(sql)).rejects.toThrow(/Permission Error/);
+      }
+      await expect(conn.run('SET GLOBAL enable_external_access = true')).rejects.toThrow(/locked/);
+      await expect(conn.run(`SET GLOBAL allowed_directories = ['/']`)).rejects.toThrow(/locked/);
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('query client core', () => {
   test('runQuery polls, pages and reports Athena’s figures and the cost', async () => {
     const states: string[] = [];
@@ -363,6 +432,7 @@ describe('the query tool', () => {
         format: 'csv',
       },
       t.io,
+      { local: runLocalQuery },
     );
     expect(t.err.join('')).toMatch(/data scanned/);
     expect(code).toBe(0);

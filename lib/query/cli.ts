@@ -1,15 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { fillParams, findNamedQuery, NAMED_QUERIES, ParamError, parseParamArgs } from '../catalog';
 import { baseClientConfig } from '../shared/aws-clients';
 import { type StackTarget, TargetError, targetFromCdkOutputs, targetFromLocalStack } from '../shared/stack-target';
-import { type GlueTableDef, tablesFromProfiles, tablesFromTemplate } from './catalog';
-import { AnalyticsEngine } from './engine';
+import { AthenaQueryError, type QueryRun, runQuery, summaryLine } from './client';
 import { formatRows, OUTPUT_FORMATS, type OutputFormat } from './format';
-import { NAMED_QUERIES } from './named-queries';
-import { AthenaQueryError, type QueryRun, queryCostUsd, runQuery, summaryLine } from './query-client';
-import { fillParams, findNamedQuery, ParamError, parseParamArgs } from './query-params';
 
 /** Options of `npm run query`, as commander parses them (bin/query.ts). */
 export interface QueryCliOptions {
@@ -53,7 +48,11 @@ const HOW_TO_TARGET = [
 ].join('\n');
 
 /** The query tool; returns the exit code. Everything it prints goes through `io`. */
-export async function runQueryCli(opts: QueryCliOptions, io: CliIo): Promise<number> {
+export async function runQueryCli(
+  opts: QueryCliOptions,
+  io: CliIo,
+  engines: { readonly local?: LocalQueryRunner } = {},
+): Promise<number> {
   try {
     const format = (opts.format ?? 'table') as OutputFormat;
     if (!OUTPUT_FORMATS.includes(format)) throw new CliError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}`);
@@ -64,7 +63,7 @@ export async function runQueryCli(opts: QueryCliOptions, io: CliIo): Promise<num
     const sql = querySql(opts);
     const engine = opts.engine ?? 'athena';
     let run: QueryRun;
-    if (engine === 'local') run = await runLocal(opts, sql, io);
+    if (engine === 'local') run = await runLocal(opts, sql, io, engines.local);
     else if (engine === 'athena') run = await runAthena(opts, sql, io);
     else throw new CliError('--engine must be athena (default: AWS or the embedded runtime) or local');
     const text = formatRows(format, run.columns, run.rows);
@@ -170,8 +169,27 @@ async function runAthena(opts: QueryCliOptions, sql: string, io: CliIo): Promise
   }
 }
 
+/**
+ * What `--engine local` asks of the embedded engine. The engine is runtime code (lib/local/athena); the
+ * query tool imports none of it, so bin/query.ts passes it in (lib/local already depends on lib/query).
+ */
+export interface LocalQueryRequest {
+  readonly sql: string;
+  readonly s3: { readonly endpoint?: string; readonly region: string };
+  readonly bucket: string;
+  readonly database: string;
+  /** A synthesized template whose Glue tables to use; the bucket and database above replace its names. */
+  readonly templateFile?: string;
+  /** Keep downloaded archive objects here between runs; a temporary directory otherwise. */
+  readonly cacheDir?: string;
+  readonly maxRows?: number;
+  readonly signal?: AbortSignal;
+}
+export type LocalQueryRunner = (request: LocalQueryRequest) => Promise<QueryRun>;
+
 /** The embedded engine run in-process against any S3 endpoint (LocalStack's free tier has S3 but no Athena). */
-async function runLocal(opts: QueryCliOptions, sql: string, io: CliIo): Promise<QueryRun> {
+async function runLocal(opts: QueryCliOptions, sql: string, io: CliIo, runner?: LocalQueryRunner): Promise<QueryRun> {
+  if (!runner) throw new CliError('--engine local is not available in this build of the query tool.');
   let base: StackTarget | undefined;
   try {
     base = opts.outputs ? targetFromCdkOutputs(opts.outputs) : targetFromLocalStack(io.cwd);
@@ -180,62 +198,29 @@ async function runLocal(opts: QueryCliOptions, sql: string, io: CliIo): Promise<
   }
   const bucket = opts.bucket ?? base?.archiveBucket;
   if (!bucket) throw new CliError('--engine local needs --bucket ARCHIVE_BUCKET (the stack output ArchiveBucketName).');
-  const endpoint = opts.s3Endpoint ?? opts.endpoint ?? base?.endpoint;
-  const region = opts.region ?? base?.region ?? 'us-east-1';
-  const database = opts.database ?? base?.glueDatabase ?? 'default';
-  const tables = opts.template
-    ? tablesFromTemplateFile(opts.template, bucket, database)
-    : tablesFromProfiles(bucket, database);
-  // Without --cache-dir the downloaded objects live as long as this run.
-  const cacheDir = opts.cacheDir ?? mkdtempSync(join(tmpdir(), 'iot-query-cache-'));
-  const engine = await AnalyticsEngine.create({ s3: { endpoint, region }, tables, cacheDir });
   const spinner = io.tty ? new Spinner(io.stderr) : undefined;
   const started = Date.now();
   const timer = spinner
     ? setInterval(() => spinner.update(`RUNNING ${((Date.now() - started) / 1000).toFixed(1)} s`), 100)
     : undefined;
   try {
-    const r = await engine.execute(sql, { database, signal: io.signal });
-    const max = opts.maxRows ?? Number.POSITIVE_INFINITY;
-    return {
-      queryExecutionId: 'local',
-      columns: r.columns,
-      rows: r.rows.slice(0, max) as (string | null)[][],
-      truncated: r.rows.length > max,
-      dataScannedInBytes: r.dataScannedInBytes,
-      engineExecutionTimeInMillis: r.engineExecutionTimeInMillis,
-      costUsd: queryCostUsd(r.dataScannedInBytes),
-    };
+    return await runner({
+      sql,
+      s3: {
+        endpoint: opts.s3Endpoint ?? opts.endpoint ?? base?.endpoint,
+        region: opts.region ?? base?.region ?? 'us-east-1',
+      },
+      bucket,
+      database: opts.database ?? base?.glueDatabase ?? 'default',
+      templateFile: opts.template,
+      cacheDir: opts.cacheDir,
+      maxRows: opts.maxRows,
+      signal: io.signal,
+    });
   } finally {
     if (timer) clearInterval(timer);
     spinner?.stop();
-    await engine.close();
-    if (!opts.cacheDir) rmSync(cacheDir, { recursive: true, force: true });
   }
-}
-
-/** Glue tables of a synthesized template, with the archive bucket and database given on the command line. */
-function tablesFromTemplateFile(path: string, bucket: string, database: string): GlueTableDef[] {
-  let template: { Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
-  try {
-    template = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new CliError(`Cannot read template ${path}: ${(err as Error).message}`);
-  }
-  const resources = template.Resources ?? {};
-  const tables = tablesFromTemplate(template, (name) => {
-    const logical = name.split('.')[0];
-    const type = resources[logical]?.Type;
-    if (type === 'AWS::S3::Bucket') return bucket;
-    if (type === 'AWS::Glue::Database') return database;
-    if (name === 'AWS::Region') return 'us-east-1';
-    if (name === 'AWS::AccountId') return '000000000000';
-    if (name === 'AWS::Partition') return 'aws';
-    if (name === 'AWS::URLSuffix') return 'amazonaws.com';
-    throw new CliError(`Template ${path}: cannot resolve ${name} in a Glue table`);
-  });
-  if (tables.length === 0) throw new CliError(`Template ${path} has no AWS::Glue::Table resources`);
-  return tables;
 }
 
 function errorMessage(err: unknown): string {

@@ -5,7 +5,14 @@ import {
   type GetShardIteratorCommandInput,
   type KinesisClient,
   ListShardsCommand,
+  type Shard,
 } from '@aws-sdk/client-kinesis';
+
+/**
+ * The one Kinesis shard reader: the embedded runtime's event source mappings and Firehose, and the
+ * workshop-style consumer (`npm run consume`), all read shards through it.
+ */
+type KinesisSender = Pick<KinesisClient, 'send'>;
 
 /** A record as read from a shard, with what the Lambda event and Firehose need. */
 export interface StreamRecord {
@@ -23,6 +30,8 @@ export interface ReadResult {
   readonly atTip: boolean;
   /** When the GetRecords call that saw the tip started (epoch ms); 0 when not at tip. */
   readonly tipCheckedAt: number;
+  /** The shard is closed (split or merged) and every record of it has been returned: its children carry on. */
+  readonly closed?: boolean;
 }
 
 export type StartPosition =
@@ -39,7 +48,7 @@ export class ShardReader {
   private last?: string;
 
   constructor(
-    private readonly kinesis: KinesisClient,
+    private readonly kinesis: KinesisSender,
     private readonly streamName: string,
     readonly shardId: string,
     private readonly start: StartPosition,
@@ -61,6 +70,7 @@ export class ShardReader {
       throw err;
     }
     this.iterator = out.NextShardIterator;
+    const closed = out.NextShardIterator === undefined || out.NextShardIterator === null;
     const records = (out.Records ?? []).map(
       (r): StreamRecord => ({
         shardId: this.shardId,
@@ -72,7 +82,7 @@ export class ShardReader {
     );
     if (records.length > 0) this.last = records[records.length - 1].sequenceNumber;
     const atTip = records.length === 0 && (out.MillisBehindLatest ?? 0) === 0;
-    return { records, atTip, tipCheckedAt: atTip ? startedAt : 0 };
+    return { records, atTip, tipCheckedAt: atTip ? startedAt : 0, ...(closed ? { closed } : {}) };
   }
 
   private async newIterator(): Promise<string> {
@@ -90,13 +100,21 @@ export class ShardReader {
   }
 }
 
-export async function listShardIds(kinesis: KinesisClient, streamName: string): Promise<string[]> {
-  const ids: string[] = [];
+/** Every shard of a stream, open and closed. kinesalite takes StreamName (not StreamARN), and NextToken without it. */
+export async function listShards(kinesis: KinesisSender, streamName: string): Promise<Shard[]> {
+  const shards: Shard[] = [];
   let token: string | undefined;
   do {
     const out = await kinesis.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: streamName }));
-    for (const s of out.Shards ?? []) if (!s.SequenceNumberRange?.EndingSequenceNumber) ids.push(s.ShardId!);
+    shards.push(...(out.Shards ?? []));
     token = out.NextToken;
   } while (token);
-  return ids;
+  return shards;
+}
+
+/** The open shards' ids. */
+export async function listShardIds(kinesis: KinesisSender, streamName: string): Promise<string[]> {
+  return (await listShards(kinesis, streamName))
+    .filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber)
+    .map((s) => s.ShardId!);
 }

@@ -1,12 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { type GlueTableDef, tablesFromProfiles, tablesFromTemplate } from '../../lib/analytics/catalog';
-import { AnalyticsEngine, QueryCancelled, QueryFailure } from '../../lib/analytics/engine';
-import { ndjsonToParquet } from '../../lib/analytics/parquet';
-import { putArchive, rawPrefix, type S3Fixture, startS3 } from './fixtures';
+import type { GlueTableDef } from '../../../lib/catalog';
+import { AnalyticsEngine, QueryCancelled, QueryFailure } from '../../../lib/local/athena/engine';
+import { tablesFromTemplateFile } from '../../../lib/local/athena/standalone';
+import { ParquetWriter } from '../../../lib/local/parquet';
+import { catalogTables, putArchive, rawPrefix, type S3Fixture, startS3 } from './fixtures';
 
 const BUCKET = 'archive';
 const DB = 'iot';
@@ -53,7 +54,7 @@ beforeAll(async () => {
     const k = rawPrefix('solarpq', l.arrivalMs);
     byHour.set(k, [...(byHour.get(k) ?? []), l.json]);
   }
-  const solar = tablesFromProfiles(BUCKET, DB).find((t) => t.tableName === 'solar_raw')!;
+  const solar = catalogTables(BUCKET, DB).find((t) => t.tableName === 'solar_raw')!;
   const parquetTable: GlueTableDef = {
     ...solar,
     tableName: 'solar_parquet',
@@ -64,11 +65,13 @@ beforeAll(async () => {
     },
     serde: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
   };
+  const writer = new ParquetWriter(parquetTable.columns);
   for (const [prefix, arr] of byHour) {
-    const body = await ndjsonToParquet(`${arr.join('\n')}\n`, parquetTable);
+    const body = await writer.write(arr.map((json) => JSON.parse(json)));
     await s3f.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}part-0.parquet`, Body: body }));
   }
-  tables = [...tablesFromProfiles(BUCKET, DB), parquetTable];
+  await writer.close();
+  tables = [...catalogTables(BUCKET, DB), parquetTable];
   cacheDir = mkdtempSync(join(tmpdir(), 'athena-cache-'));
   engine = await AnalyticsEngine.create({ s3: s3f.target, tables, cacheDir });
 });
@@ -184,17 +187,17 @@ describe('embedded engine over the S3 API', () => {
         Body: gzipSync('{"reason":"bad_json"}\nnot json\n'),
       }),
     );
-    await expect(q('SELECT count(*) FROM quarantine')).rejects.toThrow(
-      /^HIVE_BAD_DATA: .*line 2 of s3:\/\/archive\/quarantine/,
-    );
-    const lenient = tables.map((t) =>
-      t.tableName === 'quarantine' ? { ...t, serdeParameters: { 'ignore.malformed.json': 'true' } } : t,
+    // The stack's tables set ignore.malformed.json: the bad line reads as NULLs.
+    expect((await q('SELECT count(*), count(reason) FROM quarantine')).rows).toEqual([['2', '1']]);
+    const strict = tables.map((t) =>
+      t.tableName === 'quarantine' ? { ...t, serdeParameters: { 'case.insensitive': 'true' } } : t,
     );
     const otherCache = mkdtempSync(join(tmpdir(), 'athena-cache2-'));
-    const other = await AnalyticsEngine.create({ s3: s3f.target, tables: lenient, cacheDir: otherCache });
+    const other = await AnalyticsEngine.create({ s3: s3f.target, tables: strict, cacheDir: otherCache });
     try {
-      const r = await other.execute('SELECT count(*), count(reason) FROM quarantine', { database: DB });
-      expect(r.rows).toEqual([['2', '1']]);
+      await expect(other.execute('SELECT count(*) FROM quarantine', { database: DB })).rejects.toThrow(
+        /^HIVE_BAD_DATA: .*line 2 of s3:\/\/archive\/quarantine/,
+      );
     } finally {
       await other.close();
       rmSync(otherCache, { recursive: true, force: true });
@@ -238,6 +241,7 @@ describe('embedded engine over the S3 API', () => {
     const template = {
       Resources: {
         Archive: { Type: 'AWS::S3::Bucket', Properties: {} },
+        Db: { Type: 'AWS::Glue::Database', Properties: { DatabaseInput: { Name: 'from_template' } } },
         Table: {
           Type: 'AWS::Glue::Table',
           Properties: {
@@ -260,7 +264,10 @@ describe('embedded engine over the S3 API', () => {
         },
       },
     };
-    const [t] = tablesFromTemplate(template, (name) => (name === 'Archive' ? 'my-bucket' : 'my_db'));
+    const dir = mkdtempSync(join(tmpdir(), 'template-'));
+    writeFileSync(join(dir, 'stack.template.json'), JSON.stringify(template));
+    const [t] = tablesFromTemplateFile(join(dir, 'stack.template.json'), 'my-bucket', 'my_db');
+    rmSync(dir, { recursive: true, force: true });
     expect(t).toMatchObject({
       databaseName: 'my_db',
       tableName: 'solar_raw',
