@@ -8,6 +8,7 @@ import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Command, Option } from 'commander';
+import { rawTableName } from '../lib/catalog';
 import { flushWindow, PROFILES } from '../lib/core';
 import { ImportError } from '../lib/import/errors';
 import { importProgress, summaryText } from '../lib/import/progress';
@@ -78,7 +79,7 @@ const program = new Command('import')
         throw new ImportError('No Glue database to read the archive format from: pass --database or --archive-format.');
       }
       const glue = new GlueClient(baseClientConfig(target));
-      tables = await readRawTables(glue, target.glueDatabase, PROFILES, (p) => `${p.name}_raw`);
+      tables = await readRawTables(glue, target.glueDatabase, PROFILES, rawTableName);
       glue.destroy();
       const formats = new Set([...tables.values()].map((t) => t.format));
       if (formats.size > 1) throw new ImportError('The raw tables disagree on their format: pass --archive-format.');

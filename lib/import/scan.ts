@@ -2,7 +2,6 @@ import {
   type DecodeOptions,
   decodeBytes,
   type InvalidReason,
-  outOfRange,
   type RawRecord,
   type RejectedRecord,
   type ValidEvent,
@@ -31,11 +30,7 @@ export interface ScanContext {
 }
 
 const DAY_MS = 86_400_000;
-/**
- * Readings before 2000 are a device clock that was never set: no fleet here is older. The core rejects
- * them itself (`timestamp_too_old`) once it has that rule; until then the import does, as out of range.
- */
-export const EARLIEST_IMPORT_TIME_MS = Date.UTC(2000, 0, 1);
+
 const NEWLINE = Buffer.from('\n');
 
 /**
@@ -95,10 +90,7 @@ export function scanChunk(chunk: Buffer, chunkStart: number, ctx: ScanContext, s
         reject(bytes.toString('base64'), chunkStart + s, decoded.reason);
         return;
       }
-      if (decoded.eventTimeMs < EARLIEST_IMPORT_TIME_MS) {
-        reject(bytes.toString('base64'), chunkStart + s, outOfRange(decoded.profile.eventTimeField));
-        return;
-      }
+
       seen.add(copyKey);
       // The line and its newline are adjacent in the chunk unless it ended in \r\n or at EOF.
       accept(decoded, chunk[e] === 0x0a ? chunk.subarray(s, e + 1) : Buffer.concat([bytes, NEWLINE]));
@@ -125,9 +117,8 @@ export function scanChunk(chunk: Buffer, chunkStart: number, ctx: ScanContext, s
     }
     const json = Buffer.from(`${csvRowToJson(layout, row)}\n`);
     const decoded = decodeBytes(json.subarray(0, json.length - 1), ctx.arrivalMs, options);
-    if (!decoded.ok || decoded.eventTimeMs < EARLIEST_IMPORT_TIME_MS) {
-      const reason = decoded.ok ? outOfRange(decoded.profile.eventTimeField) : decoded.reason;
-      reject(Buffer.from(rawLine).toString('base64'), at, reason);
+    if (!decoded.ok) {
+      reject(Buffer.from(rawLine).toString('base64'), at, decoded.reason);
       continue;
     }
     seen.add(rawLine);

@@ -1,4 +1,5 @@
 import { GetTableCommand, type GetTableCommandOutput, type GlueClient } from '@aws-sdk/client-glue';
+import { storageFormat } from '../catalog';
 import type { DeviceProfile } from '../core/profiles';
 import { LOCAL_STACK_FILE, type StackTarget, targetFromCdkOutputs, targetFromLocalStack } from '../shared/stack-target';
 import { ImportError } from './errors';
@@ -113,10 +114,18 @@ export async function readRawTables(
       };
     };
     const sd = t.StorageDescriptor ?? {};
-    const hint = `${sd.SerdeInfo?.SerializationLibrary ?? ''} ${sd.InputFormat ?? ''} ${t.Parameters?.classification ?? ''}`;
     const range = t.Parameters?.['projection.year.range']?.split(',').map(Number);
     out.set(profile.name, {
-      format: /parquet/i.test(hint) ? 'parquet' : 'json',
+      format: storageFormat({
+        databaseName: database,
+        tableName: name,
+        columns: [],
+        partitionKeys: [],
+        location: '',
+        parameters: t.Parameters,
+        serde: sd.SerdeInfo?.SerializationLibrary,
+        inputFormat: sd.InputFormat,
+      }),
       columns: (sd.Columns ?? []).map((c) => ({ name: String(c.Name).toLowerCase(), type: String(c.Type) })),
       ...(range && range.length === 2 ? { years: [range[0], range[1]] as const } : {}),
     });
