@@ -14,6 +14,7 @@ import { LocalRuntimeError } from './errors';
 import { FirehoseDelivery } from './firehose';
 import { KinesisEventSourceMapping } from './kinesis-esm';
 import { LambdaFunctionHost } from './lambda-host';
+import { Metering } from './metering';
 import { provision } from './provision';
 import { LocalSqs, SQS_ACCOUNT } from './sqs';
 import { planStack, type StackPlan } from './stack-plan';
@@ -57,6 +58,11 @@ export interface RuntimeOptions {
   readonly lambdaEnv?: Readonly<Record<string, string>>;
   /** Host the Athena/Glue services on the endpoint; default true. */
   readonly analytics?: boolean;
+  /**
+   * Where the billable counts of the run go at stop (`npm run cost -- --from-run`); default
+   * `<cwd>/.local/metering.json` when a stack file is written, else none.
+   */
+  readonly meteringFile?: string | null;
   readonly log?: (line: string) => void;
 }
 
@@ -87,7 +93,14 @@ export class LocalRuntime {
     readonly functions: readonly LambdaFunctionHost[],
     private readonly closers: (() => Promise<void>)[],
     private readonly stackFile: string | null,
+    /** Billable counts so far (lib/local/metering.ts). */
+    readonly metering: Metering,
   ) {}
+
+  /** What the run consumed so far, counted as AWS bills it. */
+  meteringSnapshot(traffic?: string) {
+    return this.metering.snapshot(this.functions, this.deliveries, traffic);
+  }
 
   get endpoint(): string {
     return this.info.endpoint;
@@ -171,9 +184,16 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
 
     const emulators: Emulators = await startEmulators({ dataDir });
     closers.push(() => emulators.stop());
-    router.setUpstream('kinesis', emulators.kinesis.url);
-    router.setUpstream('dynamodb', emulators.dynamodb.url);
-    router.setUpstream('s3', emulators.s3.url);
+    const metering = new Metering();
+    closers.push(() => metering.close());
+    const metered = await metering.proxy({
+      kinesis: emulators.kinesis.url,
+      dynamodb: emulators.dynamodb.url,
+      s3: emulators.s3.url,
+    });
+    router.setUpstream('kinesis', metered.kinesis);
+    router.setUpstream('dynamodb', metered.dynamodb);
+    router.setUpstream('s3', metered.s3);
     const sqs = new LocalSqs({ endpoint: () => endpoint, region, file: join(dataDir, 'sqs.json') });
     router.addService(sqs);
     closers.push(() => sqs.close());
@@ -207,7 +227,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
       return new KinesisEventSourceMapping({
         mapping,
         kinesis,
-        invoke: (event) => host.invoke(event),
+        invoke: (event) => metering.invoke(host, event),
         functionArn: host.fn.arn,
         context: { streamArn: m.streamArn, region, accountId: SQS_ACCOUNT },
         checkpoints: new CheckpointStore(join(dataDir, 'checkpoints', `esm-${m.logicalId}.json`)),
@@ -266,7 +286,27 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
       mkdirSync(dirname(stackFile), { recursive: true });
       writeFileSync(stackFile, `${JSON.stringify(info, null, 2)}\n`);
     }
-    return new LocalRuntime(info, plan, assembly, router, sqs, mappings, deliveries, hosts, closers, stackFile);
+    const meteringFile =
+      options.meteringFile === undefined
+        ? stackFile && join(dirname(stackFile), 'metering.json')
+        : options.meteringFile && resolve(cwd, options.meteringFile);
+    if (meteringFile) {
+      // runs after pollers and deliveries have stopped (counts complete), before a temp dir's logs go
+      closers.splice(temp ? 1 : 0, 0, async () => Metering.write(meteringFile, metering.snapshot(hosts, deliveries)));
+    }
+    return new LocalRuntime(
+      info,
+      plan,
+      assembly,
+      router,
+      sqs,
+      mappings,
+      deliveries,
+      hosts,
+      closers,
+      stackFile,
+      metering,
+    );
   } catch (err) {
     await closeAll();
     throw err;
