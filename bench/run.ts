@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { runAggregateBench } from './aggregate';
 import { runAthenaBench } from './athena';
 import { runEndToEndBench } from './end-to-end';
+import { runImportBench } from './import';
 import { type BenchReport, machineLine, printReport } from './report';
 import { runSimulatorBench } from './simulator';
 
@@ -16,6 +17,7 @@ const SECTIONS: Record<string, () => Promise<BenchReport>> = {
   simulator: () => runSimulatorBench(),
   athena: runAthenaBench,
   'end-to-end': () => runEndToEndBench(),
+  import: runImportBench,
 };
 
 async function main(): Promise<void> {

@@ -22,6 +22,8 @@ export interface ImportOptions {
   readonly parquet?: (profile: string) => ParquetEncoder;
   /** The aggregator's store adapter (DynamoDB), or any `AggregateStore`. */
   readonly store: AggregateStore;
+  /** Where archive objects go. @default PutObject into `bucket` */
+  readonly archive?: ObjectSink;
   /** Wraps each day's flush (the CLI adds the throttling retry). @default flushWindow as is */
   readonly flush?: (window: EventWindow) => Promise<FlushResult>;
   /** @default `.import/<import id>` under the working directory */
@@ -65,6 +67,9 @@ export interface ImportSummary {
   /** The profile-days written (`solar/2026-06-01`). */
   readonly days: readonly string[];
   readonly elapsedMs: number;
+  /** This run's time in the scan (files to spools and quarantine) and in the publish (archive and aggregates). */
+  readonly scanMs: number;
+  readonly publishMs: number;
 }
 
 const DEFAULT_CHUNK_BYTES = 64 << 20;
@@ -195,6 +200,7 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
   }
   state.closeSpools();
 
+  const scanMs = now() - t0;
   // Phase 2: publish, once every file is scanned (a day's records can come from any file).
   const scanned = files.every((f) => state.manifest.files[f.url].finished);
   if (scanned) {
@@ -206,7 +212,7 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
         arrivalMs,
         decode: options.decode,
         store: options.store,
-        archive: s3Sink(options.s3, options.bucket),
+        archive: options.archive ?? s3Sink(options.s3, options.bucket),
         format: options.format,
         parquet: options.parquet,
         quarantine,
@@ -249,6 +255,8 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
     partitions: Object.keys(m.spools).length,
     days: Object.keys(m.spools).sort(),
     elapsedMs: now() - t0,
+    scanMs,
+    publishMs: now() - t0 - scanMs,
   };
 }
 
