@@ -66,7 +66,6 @@ export async function runImportBench(): Promise<BenchReport> {
   const figures: Record<string, number> = {};
   try {
     // 1. Files to archive, aggregates in memory.
-    let puts = 0;
     let putMs = 0;
     const archive: ObjectSink = {
       put: async (key, body, contentType) => {
@@ -76,7 +75,6 @@ export async function runImportBench(): Promise<BenchReport> {
           new PutObjectCommand({ Bucket: 'archive', Key: key, Body: body, ContentType: contentType }),
         );
         putMs += Date.now() - t;
-        puts++;
       },
     };
     const memory = new MemoryStore();

@@ -51,6 +51,7 @@ export interface PublishDeps {
 export const IMPORT_FLUSH_LATENESS_MS = Number.POSITIVE_INFINITY;
 
 const HOUR_MS = 3_600_000;
+const MAX_UPLOADS_IN_FLIGHT = 4;
 
 export interface DayPublish extends PublishCounts {
   readonly copiesDropped: number;
@@ -122,8 +123,17 @@ export async function publishDay(spoolKey: string, spool: Buffer, deps: PublishD
     }
   });
 
+  const flush =
+    deps.flush ??
+    ((w: EventWindow) =>
+      flushWindow(w, deps.store, { allowedLatenessMs: IMPORT_FLUSH_LATENESS_MS, concurrency: deps.writeConcurrency }));
+  // The merge (DynamoDB-bound) runs while the archive objects are encoded and uploaded: they are independent.
+  const flushing = window.minuteCount > 0 ? flush(window) : Promise.resolve(undefined);
+  flushing.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled" meanwhile
+
   let objects = 0;
   let archiveBytes = 0;
+  const uploads: Promise<void>[] = [];
   for (const hour of [...hours.keys()].sort((a, b) => a - b)) {
     const h = hours.get(hour) as { lines: Buffer[]; records: Record<string, unknown>[] };
     const body =
@@ -137,19 +147,25 @@ export async function publishDay(spoolKey: string, spool: Buffer, deps: PublishD
       deps.importId,
       deps.format,
     );
-    await deps.archive.put(key, body, deps.format === 'parquet' ? 'application/octet-stream' : 'application/x-ndjson');
+    // Encoding is sequential (one DuckDB connection); uploads overlap it, a few at a time.
+    const upload = deps.archive.put(
+      key,
+      body,
+      deps.format === 'parquet' ? 'application/octet-stream' : 'application/x-ndjson',
+    );
+    upload.catch(() => {}); // settled below
+    uploads.push(upload);
+    if (uploads.length >= MAX_UPLOADS_IN_FLIGHT) await uploads.shift();
     objects++;
     archiveBytes += body.length;
   }
+  const settled = await Promise.allSettled(uploads);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
 
   const shard = `import-${deps.importId}-${profileName}-${day}`;
   if (rejected.length > 0) await writeQuarantine(deps.quarantine, shard, rejected);
-
-  const flush =
-    deps.flush ??
-    ((w: EventWindow) =>
-      flushWindow(w, deps.store, { allowedLatenessMs: IMPORT_FLUSH_LATENESS_MS, concurrency: deps.writeConcurrency }));
-  const result = window.minuteCount > 0 ? await flush(window) : undefined;
+  const result = await flushing;
   return {
     archived,
     objects,

@@ -7,7 +7,10 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { archiveTables, fillParams, findNamedQuery } from '../../lib/catalog';
+import { PROFILES } from '../../lib/core/profiles';
 import type { Manifest } from '../../lib/import/manifest';
+import { AnalyticsEngine } from '../../lib/local/athena/engine';
 import { sleep } from '../../lib/shared/sleep';
 import { unpackIds } from '../../lib/storage/id-codec';
 import { createPipelineTables, startDynalite, startS3rver, type TestDynamo, type TestS3 } from '../support/emulators';
@@ -236,6 +239,41 @@ describe('npm run import: kill -9 at any point, then the same command', () => {
     conn.closeSync();
     db.closeSync();
     expect(distinct).toBeGreaterThanOrEqual(unique.length);
+  });
+
+  it('the named queries over the imported archive agree with the reference and the aggregates table', async () => {
+    const cacheDir = mkdtempSync(join(dir, 'cache-'));
+    const tables = archiveTables({ bucketName: 'killed', databaseName: 'db', profiles: PROFILES, parquet: true });
+    const engine = await AnalyticsEngine.create({ s3: { endpoint: s3.endpoint, region: 'us-east-1' }, tables, cacheDir, threads: 1 });
+    try {
+      const ref = referenceAggregates(unique);
+      const items = Object.fromEntries((await scanTable(targets.killed.aggregates)).map((i) => [`${i.Name}|${i.StatusTime}`, i]));
+      const params = { from: '2026-06-01', to: '2026-06-01', slack_hours: '0' };
+      for (const [name, energy] of [
+        ['solar-per-minute', 'energywh'],
+        ['unicorn-per-minute', 'distance'],
+      ] as const) {
+        const q = findNamedQuery(name);
+        const r = await engine.execute(fillParams(q.sql, q.params, params), { database: 'db' });
+        const col = (c: string) => r.columns.findIndex((x) => x.name === c);
+        expect(r.rows.length).toBeGreaterThan(0);
+        for (const row of r.rows) {
+          const key = `${row[col('name')]}|${row[col('statustime')]}`;
+          expect([key, Number(row[col('recordcount')])]).toEqual([key, ref[key].RecordCount]);
+          expect(Number(row[col('recordcount')])).toBe(items[key].RecordCount);
+          const attr = energy === 'energywh' ? 'EnergyWh' : 'Distance';
+          expect(Number(row[col(energy)])).toBeCloseTo(items[key][attr] as number, 6);
+        }
+      }
+      const solarKeys = Object.keys(ref).filter((k) => k.startsWith('SP-'));
+      const q = findNamedQuery('solar-per-minute');
+      const all = await engine.execute(fillParams(q.sql, q.params, params), { database: 'db' });
+      const got = new Set(all.rows.map((row) => `${row[0]}|${row[1]}`));
+      const missing = solarKeys.filter((k) => !got.has(k));
+      expect(missing).toEqual([]);
+    } finally {
+      await engine.close();
+    }
   });
 
   it('the quarantine holds each bad record once, with its reason', async () => {
