@@ -51,7 +51,8 @@ export function scanChunk(chunk: Buffer, chunkStart: number, ctx: ScanContext, s
   };
   const rejected: RejectedRecord[] = [];
   const seen = new Set<string>();
-  const days = new Map<number, string>();
+  // Spool keys by profile, then day: a chunk mixes fleets within a day.
+  const days = new Map<string, Map<number, string>>();
   const options = ctx.decode ?? {};
 
   const reject = (data: string, offset: number, reason: InvalidReason) => {
@@ -67,10 +68,15 @@ export function scanChunk(chunk: Buffer, chunkStart: number, ctx: ScanContext, s
   };
   const accept = (event: ValidEvent, line: Buffer) => {
     const day = Math.floor(event.eventTimeMs / DAY_MS);
-    let key = days.get(day);
+    let byDay = days.get(event.profile.name);
+    if (byDay === undefined) {
+      byDay = new Map();
+      days.set(event.profile.name, byDay);
+    }
+    let key = byDay.get(day);
     if (key === undefined) {
       key = `${event.profile.name}/${new Date(day * DAY_MS).toISOString().slice(0, 10)}`;
-      days.set(day, key);
+      byDay.set(day, key);
     }
     sink(key, line);
   };

@@ -15,9 +15,20 @@ export const BAD_LINES = [
 ];
 
 /** A few days of history for both fleets, in event-time order, as device JSON lines. */
-export function history(days = 2, panels = 12, start = new Date('2026-06-01T00:00:00.000Z')): string[] {
+export function history(
+  days = 2,
+  panels = 12,
+  start = new Date('2026-06-01T00:00:00.000Z'),
+  unicornMinutes = 20,
+): string[] {
   const solar = generateFleet({ profile: 'solar', devices: panels, start, durationMs: days * 86_400_000, seed: 11 });
-  const unicorns = generateFleet({ profile: 'unicorn', devices: 2, start, durationMs: 20 * 60_000, seed: 12 });
+  const unicorns = generateFleet({
+    profile: 'unicorn',
+    devices: 2,
+    start,
+    durationMs: unicornMinutes * 60_000,
+    seed: 12,
+  });
   return [...solar.records(), ...unicorns.records()].sort((a, b) => a.eventTimeMs - b.eventTimeMs).map((r) => r.json);
 }
 

@@ -33,7 +33,7 @@ interface Target {
 
 describe('npm run import: kill -9 at any point, then the same command', () => {
   const dir = mkdtempSync(join(tmpdir(), 'import-resume-'));
-  const unique = history(1, 6);
+  const unique = history(1, 6, new Date('2026-06-01T00:00:00.000Z'), 4);
   const copies = withCopies(unique);
   let dynamo: TestDynamo;
   let s3: TestS3;
@@ -134,15 +134,14 @@ describe('npm run import: kill -9 at any point, then the same command', () => {
     const clean = await finish(start(targets.clean));
     if (clean.code !== 0) throw new Error(`uninterrupted import failed: ${clean.stderr}`);
 
-    // Kill points: during the scan of the first file, inside the gzip file, after the scan, during the publish.
+    // Kill points: during the scan of the first file, inside the gzip file, during the publish.
     const t = targets.killed;
     await runAndKill(t, (m) => chunksDone(m) > 0);
     await runAndKill(t, (m) => m.files[join(inputs, 'b.ndjson.gz')]?.doneBytes > 0);
-    await runAndKill(t, (m) => Object.values(m.files).every((f) => f.finished));
     await runAndKill(t, (m) => m.published.length > 0);
     const last = await finish(start(t));
     if (last.code !== 0) throw new Error(`resumed import failed: ${last.stderr}`);
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await dynamo?.stop();
@@ -181,7 +180,7 @@ describe('npm run import: kill -9 at any point, then the same command', () => {
   const withoutId = (key: string) => key.replace(/import-[0-9a-f]{12}/, 'import-ID');
 
   it('was really killed in both phases', () => {
-    expect(kills).toBeGreaterThanOrEqual(3);
+    expect(kills).toBe(3);
   });
 
   it('the aggregates and device state equal the uninterrupted import', async () => {
@@ -244,10 +243,17 @@ describe('npm run import: kill -9 at any point, then the same command', () => {
   it('the named queries over the imported archive agree with the reference and the aggregates table', async () => {
     const cacheDir = mkdtempSync(join(dir, 'cache-'));
     const tables = archiveTables({ bucketName: 'killed', databaseName: 'db', profiles: PROFILES, parquet: true });
-    const engine = await AnalyticsEngine.create({ s3: { endpoint: s3.endpoint, region: 'us-east-1' }, tables, cacheDir, threads: 1 });
+    const engine = await AnalyticsEngine.create({
+      s3: { endpoint: s3.endpoint, region: 'us-east-1' },
+      tables,
+      cacheDir,
+      threads: 1,
+    });
     try {
       const ref = referenceAggregates(unique);
-      const items = Object.fromEntries((await scanTable(targets.killed.aggregates)).map((i) => [`${i.Name}|${i.StatusTime}`, i]));
+      const items = Object.fromEntries(
+        (await scanTable(targets.killed.aggregates)).map((i) => [`${i.Name}|${i.StatusTime}`, i]),
+      );
       const params = { from: '2026-06-01', to: '2026-06-01', slack_hours: '0' };
       for (const [name, energy] of [
         ['solar-per-minute', 'energywh'],
