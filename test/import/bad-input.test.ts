@@ -93,7 +93,9 @@ describe('import: bad input', () => {
         .map((k) => k)
         .sort(),
     );
-    const q = (await keys('archive')).filter((k) => k.startsWith('quarantine/'));
+    // This import's quarantine object (the truncated-gzip case above wrote its own to the same bucket).
+    const q = (await keys('archive')).filter((k) => k.startsWith('quarantine/') && k.includes(summary.importId));
+    expect(q).toHaveLength(1);
     const body = await s3.client.send(new GetObjectCommand({ Bucket: 'archive', Key: q[0] }));
     const reasons = (await (body.Body as { transformToString(): Promise<string> }).transformToString())
       .trim()
