@@ -5,6 +5,7 @@ import { runAthenaBench } from './athena';
 import { runDashboardBench } from './dashboard';
 import { runDetectionBench } from './detection';
 import { runEndToEndBench } from './end-to-end';
+import { runImportBench } from './import';
 import { type BenchReport, machineLine, printReport } from './report';
 import { runSimulatorBench } from './simulator';
 
@@ -20,6 +21,7 @@ const SECTIONS: Record<string, () => Promise<BenchReport>> = {
   detection: runDetectionBench,
   'end-to-end': () => runEndToEndBench(),
   dashboard: runDashboardBench,
+  import: runImportBench,
 };
 
 async function main(): Promise<void> {
