@@ -343,7 +343,7 @@ export class AthenaService implements JsonProtocolService {
     }
     // Athena's first page starts with a header row for SELECT results; the token is an offset into header+rows.
     const r = e.result;
-    const header = e.statementType === 'DML' ? [r.columns.map((c) => c.name)] : [];
+    const header = e.statementType === 'DML' && r.columns.length > 0 ? [r.columns.map((c) => c.name)] : [];
     const all = header.length + r.rows.length;
     let offset = 0;
     if (input.NextToken !== undefined) {

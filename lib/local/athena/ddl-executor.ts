@@ -461,7 +461,7 @@ async function ctas(st: Ctas, database: string, ctx: DdlContext): Promise<DdlOut
   }
   location = await checkLocation(ctx, location);
   const { bucket, prefix } = parseS3Location(location);
-  const listed = await ctx.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 }));
+  const listed = await ctx.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
   if ((listed.KeyCount ?? listed.Contents?.length ?? 0) > 0)
     throw new DdlFailure(
       'HIVE_PATH_ALREADY_EXISTS',

@@ -78,6 +78,9 @@ export interface Ctas extends QualifiedName {
   readonly withData: boolean;
 }
 
+const ALTER_SUPPORTED =
+  'ALTER TABLE supports ADD PARTITION and DROP PARTITION here; change columns or properties with the Glue UpdateTable API';
+
 /** Parses an Athena DDL/utility statement, or returns undefined for a query (SELECT, WITH, VALUES, SHOW ..., DESCRIBE). */
 export function parseStatement(sql: string): Statement | undefined {
   const all = tokenize(sql);
@@ -126,7 +129,7 @@ export function parseStatement(sql: string): Statement | undefined {
       const ifNotExists = c.words('if', 'not', 'exists');
       const partitions: PartitionSpec[] = [];
       while (c.word('partition')) partitions.push(partitionSpec(c, true));
-      if (partitions.length === 0) throw new UnsupportedSqlError('ALTER TABLE ADD supports PARTITION (...) only');
+      if (partitions.length === 0) throw new UnsupportedSqlError(ALTER_SUPPORTED);
       c.end();
       return { kind: 'addPartitions', ...name, ifNotExists, partitions };
     }
@@ -140,9 +143,7 @@ export function parseStatement(sql: string): Statement | undefined {
       c.end();
       return { kind: 'dropPartitions', ...name, ifExists, partitions };
     }
-    throw new UnsupportedSqlError(
-      'ALTER TABLE supports ADD PARTITION and DROP PARTITION here; change columns or properties with the Glue UpdateTable API',
-    );
+    throw new UnsupportedSqlError(ALTER_SUPPORTED);
   }
   if (c.word('msck')) {
     c.expect('repair');
