@@ -48,6 +48,8 @@ export class CatalogStore {
   private readonly partitionMap = new Map<string, PartitionDef[]>();
   private readonly viewMap = new Map<string, ViewDef>();
   private readonly preparedMap = new Map<string, PreparedStatementDef>();
+  /** The template's tables are not written to the file: the template is their source, at every start. */
+  private readonly templateKeys = new Set<string>();
 
   /** @param file where the catalog persists; undefined keeps it in memory (the query tool, unit tests). */
   constructor(
@@ -66,6 +68,7 @@ export class CatalogStore {
     for (const t of templateTables) {
       this.databaseSet.add(t.databaseName);
       const k = key(t.databaseName, t.tableName);
+      this.templateKeys.add(k);
       this.tableMap.set(k, t);
       this.viewMap.delete(k);
     }
@@ -196,7 +199,7 @@ export class CatalogStore {
     const stored: StoredCatalog = {
       version: 1,
       databases: this.databases(),
-      tables: [...this.tableMap.values()],
+      tables: [...this.tableMap.entries()].filter(([k]) => !this.templateKeys.has(k)).map(([, t]) => t),
       partitions: Object.fromEntries(this.partitionMap),
       views: [...this.viewMap.values()],
       prepared: [...this.preparedMap.values()],
