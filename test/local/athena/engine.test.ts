@@ -219,9 +219,9 @@ describe('embedded engine over the S3 API', () => {
     // Sorted by name, as Athena lists Glue's tables.
     expect((await q('SHOW TABLES')).rows.map((r) => r[0])).toEqual([
       'quarantine',
-      'solar_registry',
       'solar_parquet',
       'solar_raw',
+      'solar_registry',
       'unicorn_raw',
     ]);
     const d = await q('DESCRIBE solar_raw');
