@@ -379,6 +379,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
           : [],
         defaultDatabase: info.glueDatabase,
         cacheDir: join(dataDir, 'athena-cache'),
+        catalogFile: join(dataDir, 'glue-catalog.json'),
         log,
       });
       for (const service of analytics.services) router.addService(service);
