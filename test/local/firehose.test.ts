@@ -12,6 +12,7 @@ import { FirehoseDelivery } from '../../lib/local/firehose';
 import { compilePartitionQuery, evaluatePrefix, objectName } from '../../lib/local/firehose-format';
 import type { DeliveryPlan } from '../../lib/local/stack-plan';
 import { baseClientConfig, s3ClientConfig } from '../../lib/shared/aws-clients';
+import { waitForStreamActive } from '../../lib/shared/kinesis-shards';
 import { sleep } from '../../lib/shared/sleep';
 
 const RAW =
@@ -66,7 +67,7 @@ describe('local Firehose delivery from Kinesis to S3', () => {
   async function setup(name: string, over: Partial<DeliveryPlan>) {
     await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 2 }));
     await s3.send(new CreateBucketCommand({ Bucket: `bucket-${name}` }));
-    await sleep(50);
+    await waitForStreamActive(kinesis, name);
     const records = [JSON.stringify(unicorn), JSON.stringify(solar), '{"x":1}', 'not json {', JSON.stringify(unicorn)];
     await kinesis.send(
       new PutRecordsCommand({
@@ -97,7 +98,11 @@ describe('local Firehose delivery from Kinesis to S3', () => {
     });
     await delivery.start();
     const since = Date.now();
-    for (let i = 0; i < 200 && !delivery.drained(since); i++) await sleep(50);
+    const deadline = Date.now() + 60_000; // a condition with a generous bound, not a count of 50 ms sleeps
+    while (!delivery.drained(since)) {
+      if (Date.now() > deadline) throw new Error('the delivery did not drain within 60 s');
+      await sleep(50);
+    }
     await delivery.stop();
     const list = await s3.send(new ListObjectsV2Command({ Bucket: plan.bucket }));
     const objects = new Map<string, Buffer>();

@@ -115,20 +115,16 @@ describe('KinesisSender against kinesalite', () => {
         baseDelayMs: 20,
         maxDelayMs: 500,
       });
-      let limited = false;
-      const watch = setInterval(() => {
-        if (sender.stats().rateLimit !== null) limited = true;
-      }, 20);
       const t0 = Date.now();
       await sendAll(sender, list);
-      clearInterval(watch);
       client.destroy();
       const s = sender.stats();
       expect(s.sent).toBe(3000);
       expect(s.failed).toBe(0);
       expect(s.throttles).toBe(proxy.failedByCode.ProvisionedThroughputExceededException);
       expect(s.throttles).toBeGreaterThan(0);
-      expect(limited).toBe(true);
+      // The sender lowered its limit (a counter, not a 20 ms sample of a limit that is lifted again once it is well above the rate).
+      expect(s.rateLimitCuts).toBeGreaterThan(0);
       // Hammering would re-send most records many times; adapting keeps the re-sends below the record count.
       expect(s.throttles).toBeLessThan(3000);
       expect(Date.now() - t0).toBeGreaterThanOrEqual(1000); // 3,000 records at 1,500/s
