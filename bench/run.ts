@@ -2,6 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAggregateBench } from './aggregate';
 import { runAthenaBench } from './athena';
+import { runDashboardBench } from './dashboard';
+import { runDetectionBench } from './detection';
 import { runEndToEndBench } from './end-to-end';
 import { type BenchReport, machineLine, printReport } from './report';
 import { runSimulatorBench } from './simulator';
@@ -15,7 +17,9 @@ const SECTIONS: Record<string, () => Promise<BenchReport>> = {
   aggregate: runAggregateBench,
   simulator: () => runSimulatorBench(),
   athena: runAthenaBench,
+  detection: runDetectionBench,
   'end-to-end': () => runEndToEndBench(),
+  dashboard: runDashboardBench,
 };
 
 async function main(): Promise<void> {
