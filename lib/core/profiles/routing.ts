@@ -68,6 +68,9 @@ export function profilePartitionJq(profiles: readonly DeviceProfile[]): string {
   return `{profile: (${branches.join(' ')} else "${UNKNOWN_PROFILE_PARTITION}" end)}`;
 }
 
+/** 2^63, exactly representable as a double. */
+const TWO_63 = 2 ** 63;
+
 function reads(type: ColumnType, v: unknown): boolean {
   if (v === null) return true;
   switch (type) {
@@ -82,7 +85,7 @@ function reads(type: ColumnType, v: unknown): boolean {
     case 'int':
       return typeof v === 'number' && Math.floor(v) === v && v >= -2147483648 && v <= 2147483647;
     case 'bigint':
-      return typeof v === 'number' && Math.floor(v) === v && v >= -9223372036854775808 && v < 9223372036854775808;
+      return typeof v === 'number' && Math.floor(v) === v && v >= -TWO_63 && v < TWO_63;
   }
 }
 
