@@ -181,7 +181,8 @@ describe('bad records archived through the embedded Firehose', () => {
     const objects = records.filter((r) => {
       try {
         const v = JSON.parse(r);
-        return v !== null && typeof v === 'object' && !Array.isArray(v);
+        // jq 1.6 refuses a lone surrogate escape: Firehose's error output keeps those records.
+        return v !== null && typeof v === 'object' && !Array.isArray(v) && !r.includes('\\ud83e');
       } catch {
         return false;
       }
@@ -260,11 +261,10 @@ describe('the per-minute consistency check equals the aggregates table, digit fo
         });
       }
       for (const [key] of mine) if (!seen.has(key)) diffs.push(`${key}: in DynamoDB, not in the check`);
-      // The two differences the archive cannot resolve (docs/queries.md): a lone surrogate name, which the
-      // aggregator rejects and a SerDe reads as one character; and valid records carrying a second spelling
-      // of a column key (`DISTANCE` beside `Distance`), which the aggregator accepts and the routing keeps
-      // out of the typed table, because a case-insensitive SerDe could read either.
-      const known = profile === 'unicorn' ? ['\ufffd', 'Bad-Case'] : [];
+      // The one difference the archive cannot resolve (docs/queries.md): valid records carrying a second
+      // spelling of a column key (`DISTANCE` beside `Distance`), which the aggregator accepts and the routing
+      // keeps out of the typed table, because a case-insensitive SerDe could read either value.
+      const known = profile === 'unicorn' ? ['Bad-Case'] : [];
       expect(diffs.filter((d) => !known.includes(d.split('|')[0]))).toEqual([]);
       expect(diffs).toHaveLength(known.length);
     },

@@ -89,8 +89,22 @@ function reads(type: ColumnType, v: unknown): boolean {
   }
 }
 
-/** `profilePartitionJq` in TypeScript, for a parsed JSON object. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** True when a string anywhere in the value (keys included) holds a lone surrogate (`"\ud83e"`). */
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value);
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some(hasLoneSurrogate);
+  return Object.entries(value).some(([k, v]) => LONE_SURROGATE.test(k) || hasLoneSurrogate(v));
+}
+
+/**
+ * `profilePartitionJq` in TypeScript, for a parsed JSON object. Throws where jq 1.6 cannot parse the
+ * record (a lone surrogate escape, which JSON.parse accepts): Firehose sends it to its error output.
+ */
 export function archivePartition(profiles: readonly DeviceProfile[], obj: Record<string, unknown>): string {
+  if (hasLoneSurrogate(obj)) throw new Error('Invalid \\uXXXX\\uXXXX surrogate pair escape (jq 1.6)');
   const profile = profiles.find((p) => Object.hasOwn(obj, p.identityField));
   if (!profile) return UNKNOWN_PROFILE_PARTITION;
   const columns = new Map(profile.archiveColumns.map((c) => [c.name.toLowerCase(), c]));
