@@ -165,8 +165,7 @@ export function archiveTables(settings: ArchiveCatalogSettings): GlueTableDef[] 
   const untypedProjection = projected(`${untyped}profile=\${profile}/`, hourly);
   tables.push(
     table(UNTYPED_TABLE, {
-      description:
-        'Raw records kept out of the typed tables (a field of the wrong type or key case, or no known profile), every column a string',
+      description: `Raw records kept out of the typed tables (a field of the wrong type or key case, or no known profile)${settings.parquet ? '' : ', every column a string'}`,
       columns: settings.parquet
         ? toColumns(unionColumns(settings.profiles))
         : toColumns(unionColumns(settings.profiles)).map((c) => ({ ...c, type: 'string' })),
