@@ -48,12 +48,21 @@ function jqTypeCheck(type: ColumnType): string {
   }
 }
 
+/** `[Nn][Aa][Mm][Ee]`: matches the name in any ASCII case (jq 1.6's `ascii_downcase` is written in jq and slow). */
+const anyCase = (name: string) =>
+  [...name.toLowerCase()].map((ch) => (/[a-z]/.test(ch) ? `[${ch.toUpperCase()}${ch}]` : ch)).join('');
+
+/**
+ * Each column's value read through its exact key, then every key: an exact column key, or not a column
+ * key in another case. A valid record has only exact keys, so the regex runs only on other keys
+ * (measured with jq 1.6: ~4x the plain profile query per record; the `to_entries`/`ascii_downcase` form
+ * was ~15x).
+ */
 function jqTyped(profile: DeviceProfile): string {
-  const branches = profile.archiveColumns.map(
-    (c, i) =>
-      `${i === 0 ? 'if' : 'elif'} $k == "${c.name.toLowerCase()}" then .key == "${c.name}" and (.value | ${jqTypeCheck(c.type)})`,
-  );
-  return `all(to_entries[]; (.key | ascii_downcase) as $k | ${branches.join(' ')} else true end)`;
+  const values = profile.archiveColumns.map((c) => `(.${c.name} | ${jqTypeCheck(c.type)})`);
+  const exact = profile.archiveColumns.map((c) => `. == "${c.name}"`);
+  const otherCase = `test("^(${profile.archiveColumns.map((c) => anyCase(c.name)).join('|')})$")`;
+  return `${values.join(' and ')} and all(keys_unsorted[]; ${exact.join(' or ')} or (${otherCase} | not))`;
 }
 
 /**
@@ -89,6 +98,8 @@ function reads(type: ColumnType, v: unknown): boolean {
   }
 }
 
+const asciiLower = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** True when a string anywhere in the value (keys included) holds a lone surrogate (`"\ud83e"`). */
@@ -107,9 +118,9 @@ export function archivePartition(profiles: readonly DeviceProfile[], obj: Record
   if (hasLoneSurrogate(obj)) throw new Error('Invalid \\uXXXX\\uXXXX surrogate pair escape (jq 1.6)');
   const profile = profiles.find((p) => Object.hasOwn(obj, p.identityField));
   if (!profile) return UNKNOWN_PROFILE_PARTITION;
-  const columns = new Map(profile.archiveColumns.map((c) => [c.name.toLowerCase(), c]));
+  const columns = new Map(profile.archiveColumns.map((c) => [asciiLower(c.name), c]));
   for (const [key, value] of Object.entries(obj)) {
-    const column = columns.get(key.toLowerCase());
+    const column = columns.get(asciiLower(key));
     if (column && (key !== column.name || !reads(column.type, value))) return untypedPartition(profile);
   }
   return profile.name;
