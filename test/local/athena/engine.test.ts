@@ -219,6 +219,7 @@ describe('embedded engine over the S3 API', () => {
     expect((await q('SHOW TABLES')).rows.map((r) => r[0])).toEqual([
       'unicorn_raw',
       'solar_raw',
+      'untyped_raw',
       'quarantine',
       'solar_parquet',
     ]);
