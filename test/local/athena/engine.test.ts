@@ -221,6 +221,7 @@ describe('embedded engine over the S3 API', () => {
       'solar_raw',
       'untyped_raw',
       'quarantine',
+      'solar_registry',
       'solar_parquet',
     ]);
     const d = await q('DESCRIBE solar_raw');
