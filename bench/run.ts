@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAggregateBench } from './aggregate';
 import { runAthenaBench } from './athena';
+import { runDashboardBench } from './dashboard';
 import { runDetectionBench } from './detection';
 import { runEndToEndBench } from './end-to-end';
 import { type BenchReport, machineLine, printReport } from './report';
@@ -18,6 +19,7 @@ const SECTIONS: Record<string, () => Promise<BenchReport>> = {
   athena: runAthenaBench,
   detection: runDetectionBench,
   'end-to-end': () => runEndToEndBench(),
+  dashboard: runDashboardBench,
 };
 
 async function main(): Promise<void> {
