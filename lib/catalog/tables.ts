@@ -1,4 +1,4 @@
-import type { ArchiveColumn, DeviceProfile } from '../core/profiles';
+import { type ArchiveColumn, type DeviceProfile, UNKNOWN_PROFILE_PARTITION, untypedPartition } from '../core/profiles';
 import { QUARANTINE_COLUMNS } from '../storage/quarantine-columns';
 import { REGISTRY_COLUMNS, REGISTRY_PREFIX, REGISTRY_TABLE } from './registry-table';
 
@@ -34,6 +34,14 @@ export interface GlueColumn {
 export type StorageFormat = 'json' | 'parquet';
 
 export const QUARANTINE_TABLE = 'quarantine';
+/**
+ * The raw records Firehose kept out of the typed tables (`lib/core/profiles/routing.ts`): a field of the
+ * wrong type, a key spelled in another case, or no profile's identity field. Every column is a string
+ * (the JSON SerDe reads any JSON value into a string, objects and arrays as their JSON text), so no
+ * record can make it fail; the `profile` partition says which profile it claimed (`<name>_untyped`,
+ * `unknown`).
+ */
+export const UNTYPED_TABLE = 'untyped_raw';
 /** The Glue table Firehose reads its Parquet schema from: every profile's columns, once each. */
 export const ARCHIVE_SCHEMA_TABLE = 'archive_schema';
 /** A profile's raw table: `unicorn_raw`, `solar_raw`. */
@@ -149,6 +157,29 @@ export function archiveTables(settings: ArchiveCatalogSettings): GlueTableDef[] 
       parameters: projected(location, hourly),
     });
   });
+
+  // Under raw/ beside the typed partitions, so one Firehose prefix writes both. With Parquet on, Firehose
+  // converts these records with the archive schema too: the ones it can convert keep its types, the
+  // others go to its error output (errors/format-conversion-failed/).
+  const untyped = `${bucketUrl}/raw/`;
+  const untypedValues = [...settings.profiles.map(untypedPartition), UNKNOWN_PROFILE_PARTITION];
+  const untypedProjection = projected(`${untyped}profile=\${profile}/`, hourly);
+  tables.push(
+    table(UNTYPED_TABLE, {
+      description: `Raw records kept out of the typed tables (a field of the wrong type or key case, or no known profile)${settings.parquet ? '' : ', every column a string'}`,
+      columns: settings.parquet
+        ? toColumns(unionColumns(settings.profiles))
+        : toColumns(unionColumns(settings.profiles)).map((c) => ({ ...c, type: 'string' })),
+      partitionKeys: [{ name: 'profile', type: 'string' }, ...partitionKeys(hourly)],
+      location: untyped,
+      format,
+      parameters: {
+        ...untypedProjection,
+        'projection.profile.type': 'enum',
+        'projection.profile.values': untypedValues.join(','),
+      },
+    }),
+  );
 
   const quarantine = `${bucketUrl}/quarantine/`;
   tables.push(

@@ -14,6 +14,9 @@ export const ARCHIVE_RAW_PREFIX =
 export const ARCHIVE_ERROR_PREFIX =
   'errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/';
 
+/** Firehose's limit on a processor parameter's value (the MetadataExtractionQuery). */
+export const MAX_PROCESSOR_PARAMETER_LENGTH = 5120;
+
 export interface ArchiveDeliveryProps {
   readonly stream: kinesis.IStream;
   readonly bucket: s3.IBucket;
@@ -21,7 +24,10 @@ export interface ArchiveDeliveryProps {
   readonly bufferInterval: Duration;
   /** 64 to 128 MiB (dynamic partitioning's minimum is 64). */
   readonly bufferSizeMiB: number;
-  /** Firehose's inline JQ (MetadataExtraction) yielding `{profile: ...}`: `profilePartitionJq()`. */
+  /**
+   * Firehose's inline JQ (MetadataExtraction) yielding `{profile: ...}`: `profilePartitionJq()`, which
+   * also routes records whose fields do not read as their columns' types to `<profile>_untyped`.
+   */
   readonly partitionQuery: string;
   readonly logRetention: logs.RetentionDays;
   /**
@@ -41,6 +47,12 @@ export class ArchiveDelivery extends Construct {
 
   constructor(scope: Construct, id: string, props: ArchiveDeliveryProps) {
     super(scope, id);
+    if (props.partitionQuery.length > MAX_PROCESSOR_PARAMETER_LENGTH) {
+      throw new Error(
+        `ArchiveDelivery: the partition JQ is ${props.partitionQuery.length} characters; Firehose accepts at most ` +
+          `${MAX_PROCESSOR_PARAMETER_LENGTH}. Fewer archive columns per profile, or shorter column names, shorten it.`,
+      );
+    }
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },

@@ -1,11 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { archivePartition, PROFILES, profilePartitionJq } from '../core/profiles';
 import { LocalRuntimeError } from './errors';
 
 /**
  * Pure pieces of Firehose delivery: the dynamic-partitioning JQ the stack uses, S3 prefix expressions
- * and object key names. Hand-written because the only JQ the stack needs is the profile partition
- * (`profilePartitionJq()`): embedding a JQ engine for one `if/elif/else` would cost far more than it
- * gives, so any other query is refused at start-up with a clear message.
+ * and object key names. No JQ engine is embedded (an emscripten build of jq would be a large
+ * dependency for one query): the stack's one query, `profilePartitionJq()` (profile by identity field, then the type
+ * check that keeps untyped records out of the typed tables), is evaluated by its TypeScript twin
+ * `archivePartition`, generated from the same profile columns and checked against jq 1.6 by a test; a
+ * plain `if has(..) then ".." ... end` is interpreted; any other query is refused at start-up.
  */
 export type PartitionQuery = (record: Record<string, unknown>) => Record<string, string>;
 
@@ -16,8 +19,9 @@ export function compilePartitionQuery(query: string): PartitionQuery {
   const fail = () =>
     new LocalRuntimeError(
       `Firehose MetadataExtractionQuery ${JSON.stringify(query)} is not supported locally: the embedded runtime evaluates only ` +
-        '`{key: (if has("F") then "P" elif has("G") then "Q" else "X" end)}` (profilePartitionJq).',
+        'the stack\'s profilePartitionJq() and `{key: (if has("F") then "P" elif has("G") then "Q" else "X" end)}`.',
     );
+  if (query === profilePartitionJq()) return (record) => ({ profile: archivePartition(PROFILES, record) });
   const m = SHAPE.exec(query.trim());
   if (!m) throw fail();
   const [, key, body] = m;

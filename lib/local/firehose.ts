@@ -158,11 +158,12 @@ export class FirehoseDelivery {
         try {
           parsed = JSON.parse(Buffer.from(r.data).toString('utf8'));
           if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+          // A query that fails (jq cannot parse the record) sends the record to the error output, as Firehose does.
+          if (this.query) keys = this.query(parsed as Record<string, unknown>);
         } catch {
           failed.push(r);
           continue;
         }
-        if (this.query) keys = this.query(parsed as Record<string, unknown>);
       }
       const id = JSON.stringify(keys);
       const g = groups.get(id) ?? { keys, records: [], parsed: [] };

@@ -52,7 +52,8 @@ export class DynamoAggregateStore implements AggregateStore {
   async getWatermarks(deviceIds: readonly string[]): Promise<Map<string, number>> {
     const items = await this.batchGet(
       this.props.deviceStateTable,
-      deviceIds.map((Name) => ({ Name })),
+      // Two profiles may send one device id: BatchGetItem refuses a repeated key (ValidationException).
+      [...new Set(deviceIds)].map((Name) => ({ Name })),
       false,
       'Name, LastEventTime',
     );

@@ -35,12 +35,29 @@ describe('Glue catalog', () => {
     });
   });
 
-  test('JSON: a raw table per profile, the quarantine, the solar registry, no schema table', () => {
+  test('JSON: a raw table per profile, the untyped records, the quarantine, the solar registry, no schema table', () => {
     const names = Object.values(json.analytics.findResources('AWS::Glue::Table')).map(
       (t) => t.Properties.TableInput.Name,
     );
-    expect(names.sort()).toEqual(['quarantine', 'solar_raw', 'solar_registry', 'unicorn_raw']);
+    expect(names.sort()).toEqual(['quarantine', 'solar_raw', 'solar_registry', 'unicorn_raw', 'untyped_raw']);
     expect(PROFILES.map((p) => p.name).sort()).toEqual(['solar', 'unicorn']);
+  });
+
+  test('untyped_raw: every column a string, over the untyped and unknown partitions of raw/ only', () => {
+    const input = tableNamed(json, 'untyped_raw');
+    expect(input.StorageDescriptor.Columns.length).toBeGreaterThan(10);
+    for (const c of input.StorageDescriptor.Columns) expect(c.Type).toBe('string');
+    expect(input.PartitionKeys[0]).toEqual({ Name: 'profile', Type: 'string' });
+    expect(input.Parameters).toMatchObject({
+      'projection.profile.type': 'enum',
+      'projection.profile.values': 'unicorn_untyped,solar_untyped,unknown',
+    });
+    expect(JSON.stringify(input.Parameters['storage.location.template'])).toContain(
+      '/raw/profile=${profile}/year=${year}/month=${month}/day=${day}/hour=${hour}/',
+    );
+    // With Parquet, Firehose converts these records with the archive schema: the table reads its types.
+    const parquetInput = tableNamed(parquet, 'untyped_raw');
+    expect(parquetInput.StorageDescriptor.Columns.map((c: { Type: string }) => c.Type)).toContain('double');
   });
 
   test.each([

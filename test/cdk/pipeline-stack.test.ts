@@ -1,6 +1,15 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AGGREGATOR_ENTRY } from '../../lib/constructs/aggregator';
-import { ARCHIVE_ERROR_PREFIX, ARCHIVE_RAW_PREFIX } from '../../lib/constructs/archive-delivery';
+import {
+  ARCHIVE_ERROR_PREFIX,
+  ARCHIVE_RAW_PREFIX,
+  ArchiveDelivery,
+  MAX_PROCESSOR_PARAMETER_LENGTH,
+} from '../../lib/constructs/archive-delivery';
 import { profilePartitionJq } from '../../lib/core/profiles';
 import { type Cfn, only, type Synthesized, synthesize } from './helpers';
 
@@ -188,6 +197,29 @@ describe('Firehose archive delivery', () => {
     expect(d.CompressionFormat).toBe('GZIP');
     expect(d.BufferingHints).toEqual({ IntervalInSeconds: 60, SizeInMBs: 64 });
     expect(d.DataFormatConversionConfiguration).toBeUndefined();
+  });
+
+  test('the partition JQ routes untyped records apart and fits Firehose’s parameter limit', () => {
+    const jq = profilePartitionJq();
+    expect(jq).toContain('"unicorn_untyped"');
+    expect(jq).toContain('"solar_untyped"');
+    expect(jq).toContain('(.HealthPoints | . == null or (type == "number" and . == floor');
+    expect(jq.length).toBeLessThanOrEqual(MAX_PROCESSOR_PARAMETER_LENGTH);
+    const app = new App();
+    const stack = new Stack(app, 'S');
+    const bucket = new s3.Bucket(stack, 'B');
+    const stream = new kinesis.Stream(stack, 'K');
+    expect(
+      () =>
+        new ArchiveDelivery(stack, 'D', {
+          stream,
+          bucket,
+          bufferInterval: Duration.seconds(60),
+          bufferSizeMiB: 64,
+          partitionQuery: `{profile: ("${'x'.repeat(MAX_PROCESSOR_PARAMETER_LENGTH)}")}`,
+          logRetention: logs.RetentionDays.ONE_WEEK,
+        }),
+    ).toThrow(/Firehose accepts at most 5120/);
   });
 
   test('Parquet: format conversion with the Glue archive schema, no extra compression or delimiter', () => {

@@ -1,4 +1,4 @@
-import { priceStack } from '../../lib/cost/model';
+import { JQ_MICROSECONDS_PER_RECORD, priceStack } from '../../lib/cost/model';
 import { designCounts } from '../../lib/cost/path-counts';
 import { pricesFor } from '../../lib/cost/prices';
 import type { StackFacts } from '../../lib/cost/stack';
@@ -93,7 +93,7 @@ describe('the cost model, line by line', () => {
     expect(usd('Firehose', /ingestion/)).toBeCloseTo(((SENDS * 5120) / GiB) * 0.029, 10);
     expect(usd('Firehose', /data processed/)).toBeCloseTo(((SENDS * 200) / GiB) * 0.02, 10);
     expect(usd('Firehose', /objects delivered/)).toBeCloseTo((MONTH / 60 / 1000) * 0.005, 10);
-    expect(usd('Firehose', /JQ/)).toBeCloseTo(((SENDS * 5e-6) / 3600) * 0.07, 10);
+    expect(usd('Firehose', /JQ/)).toBeCloseTo(((SENDS * JQ_MICROSECONDS_PER_RECORD * 1e-6) / 3600) * 0.07, 10);
   });
 
   test('S3 and Athena: GZIP JSON at 8:1, queries of one day with the 10 MB minimum', () => {

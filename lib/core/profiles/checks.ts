@@ -59,3 +59,28 @@ export const checkInteger = (obj: Record<string, unknown>, field: string, min: n
 
 /** Fixed-point scale of `sum` metrics: sums are integers of 1e-6 units, exact in any order up to 9e9 units. */
 export const SUM_SCALE = 1_000_000;
+
+/**
+ * One field's check as data: what the profile's validator runs (`validateFields`), what the archive's
+ * Firehose routing checks for types (`profilePartitionJq`) and what the per-minute named queries check
+ * in SQL (`lib/catalog/validation-sql.ts`). One definition, three readers, so they cannot disagree.
+ */
+export type FieldCheck =
+  | { readonly field: string; readonly kind: 'string'; readonly maxLength: number; readonly values?: readonly string[] }
+  | { readonly field: string; readonly kind: 'number' | 'integer'; readonly min: number; readonly max: number };
+
+/**
+ * The first failing check's reason, in order, or undefined. A loop over a handful of checks: the same
+ * work the hand-written chains of `??` did, with no per-record interpretation beyond a switch.
+ */
+export function validateFields(obj: Record<string, unknown>, checks: readonly FieldCheck[]): InvalidReason | undefined {
+  for (const c of checks) {
+    const reason =
+      c.kind === 'string'
+        ? checkString(obj, c.field, c.maxLength)
+        : checkNumber(obj, c.field, c.min, c.max, c.kind === 'integer');
+    if (reason) return reason;
+    if (c.kind === 'string' && c.values && !c.values.includes(obj[c.field] as string)) return outOfRange(c.field);
+  }
+  return undefined;
+}

@@ -1,9 +1,12 @@
+import { profilePartitionJq as routingJq } from './routing';
 import { solarProfile } from './solar';
 import type { DeviceProfile } from './types';
 import { unicornProfile } from './unicorn';
 
+export type { FieldCheck } from './checks';
 export type { SolarRecord, SolarStatus, UnicornRecord } from './records';
 export { SOLAR_STATUS_CODES } from './records';
+export { archivePartition, UNKNOWN_PROFILE_PARTITION, untypedPartition } from './routing';
 export type { ArchiveColumn, DeviceProfile, MetricSpec, ValidationResult } from './types';
 export { solarProfile, unicornProfile };
 
@@ -27,15 +30,7 @@ export function detectProfile(obj: Record<string, unknown>): DeviceProfile | und
   return undefined;
 }
 
-/** Name of the archive partition for records no profile claims (they still reach the archive). */
-export const UNKNOWN_PROFILE_PARTITION = 'unknown';
-
-/**
- * The Firehose dynamic-partitioning JQ query that puts each record under `profile=<name>/`, by the
- * identity field (records without one are invalid anyway and land under `profile=unknown/`). The embedded runtime evaluates exactly this shape
- * (`if has("F") then "P" elif ... else "unknown" end`).
- */
+/** The Firehose routing JQ over the registered profiles (see `routing.ts`). */
 export function profilePartitionJq(): string {
-  const branches = PROFILES.map((p, i) => `${i === 0 ? 'if' : 'elif'} has("${p.identityField}") then "${p.name}"`);
-  return `{profile: (${branches.join(' ')} else "${UNKNOWN_PROFILE_PARTITION}" end)}`;
+  return routingJq(PROFILES);
 }

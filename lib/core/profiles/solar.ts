@@ -1,30 +1,30 @@
-import { outOfRange } from '../reasons';
 import { parseTimestamp } from '../time';
-import { checkInteger, checkNumber, checkString } from './checks';
+import { type FieldCheck, validateFields } from './checks';
 import { SOLAR_STATUS_CODES, type SolarRecord } from './records';
 import type { DeviceProfile } from './types';
 
-const STATUS = new Set<string>(SOLAR_STATUS_CODES);
+const SOLAR_FIELDS: readonly FieldCheck[] = [
+  { field: 'panelId', kind: 'string', maxLength: 64 },
+  { field: 'ts', kind: 'string', maxLength: 35 },
+  { field: 'seq', kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER },
+  { field: 'acPowerW', kind: 'number', min: 0, max: 100_000 },
+  { field: 'dcVoltageV', kind: 'number', min: 0, max: 1_500 },
+  { field: 'dcCurrentA', kind: 'number', min: 0, max: 100 },
+  { field: 'energyWh', kind: 'number', min: 0, max: 1_000_000 },
+  { field: 'panelTempC', kind: 'number', min: -60, max: 120 },
+  { field: 'irradianceWm2', kind: 'number', min: 0, max: 2_000 },
+  { field: 'status', kind: 'string', maxLength: 32, values: SOLAR_STATUS_CODES },
+];
 
 /** Solar panels as a service: one inverter reading per panel every few minutes; retried 10x by buggy firmware. */
 export const solarProfile: DeviceProfile<SolarRecord> = {
   name: 'solar',
   description: 'Solar panels (30,000 devices): inverter readings with a per-device sequence number.',
   identityField: 'panelId',
+  fields: SOLAR_FIELDS,
   validate(obj) {
-    const reason =
-      checkString(obj, 'panelId', 64) ??
-      checkString(obj, 'ts', 35) ??
-      checkInteger(obj, 'seq', 0, Number.MAX_SAFE_INTEGER) ??
-      checkNumber(obj, 'acPowerW', 0, 100_000) ??
-      checkNumber(obj, 'dcVoltageV', 0, 1_500) ??
-      checkNumber(obj, 'dcCurrentA', 0, 100) ??
-      checkNumber(obj, 'energyWh', 0, 1_000_000) ??
-      checkNumber(obj, 'panelTempC', -60, 120) ??
-      checkNumber(obj, 'irradianceWm2', 0, 2_000) ??
-      checkString(obj, 'status', 32);
+    const reason = validateFields(obj, SOLAR_FIELDS);
     if (reason) return { ok: false, reason };
-    if (!STATUS.has(obj.status as string)) return { ok: false, reason: outOfRange('status') };
     return { ok: true, record: obj as unknown as SolarRecord };
   },
   deviceId: (r) => r.panelId,

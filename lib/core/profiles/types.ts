@@ -1,4 +1,5 @@
 import type { InvalidReason } from '../reasons';
+import type { FieldCheck } from './checks';
 
 /** How a per-minute metric folds its events. `sum` is kept in fixed point so it is exact in any order. */
 export type MetricOp = 'sum' | 'min' | 'max';
@@ -42,7 +43,12 @@ export interface DeviceProfile<R = unknown> {
    * keys in registry order; the archive's Firehose partitions by the same rule (see `profilePartitionJq`).
    */
   readonly identityField: string;
-  /** Exact, hand-written checks of every field but the event time's format (checked once, by `eventTime`). */
+  /**
+   * Every field's check, in the order reasons are given (the event time's format is checked once, by
+   * `eventTime`). `validate` runs them; the archive routing JQ and the per-minute SQL are generated from them.
+   */
+  readonly fields: readonly FieldCheck[];
+  /** Runs `fields` (`validateFields`) and narrows the record's type. */
   readonly validate: (obj: Record<string, unknown>) => ValidationResult<R>;
   /** The device's identity (the DynamoDB partition key `Name`). */
   readonly deviceId: (record: R) => string;

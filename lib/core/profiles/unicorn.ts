@@ -1,5 +1,5 @@
 import { parseTimestamp } from '../time';
-import { checkInteger, checkNumber, checkString } from './checks';
+import { type FieldCheck, validateFields } from './checks';
 import type { UnicornRecord } from './records';
 import type { DeviceProfile } from './types';
 
@@ -7,21 +7,25 @@ import type { DeviceProfile } from './types';
 const LOW_HEALTH = 50;
 const LOW_MAGIC = 50;
 
+const UNICORN_FIELDS: readonly FieldCheck[] = [
+  { field: 'Name', kind: 'string', maxLength: 64 },
+  { field: 'StatusTime', kind: 'string', maxLength: 35 },
+  { field: 'Latitude', kind: 'number', min: -90, max: 90 },
+  { field: 'Longitude', kind: 'number', min: -180, max: 180 },
+  { field: 'Distance', kind: 'number', min: 0, max: 1_000_000 },
+  // The workshop's KDA stream typed these SMALLINT.
+  { field: 'HealthPoints', kind: 'integer', min: -32768, max: 32767 },
+  { field: 'MagicPoints', kind: 'integer', min: -32768, max: 32767 },
+];
+
 /** The Wild Rydes workshop's unicorns, wire format unchanged. */
 export const unicornProfile: DeviceProfile<UnicornRecord> = {
   name: 'unicorn',
   description: 'Wild Rydes unicorns (AWS real-time data processing workshop): one status per second per unicorn.',
   identityField: 'Name',
+  fields: UNICORN_FIELDS,
   validate(obj) {
-    const reason =
-      checkString(obj, 'Name', 64) ??
-      checkString(obj, 'StatusTime', 35) ??
-      checkNumber(obj, 'Latitude', -90, 90) ??
-      checkNumber(obj, 'Longitude', -180, 180) ??
-      checkNumber(obj, 'Distance', 0, 1_000_000) ??
-      // The workshop's KDA stream typed these SMALLINT.
-      checkInteger(obj, 'HealthPoints', -32768, 32767) ??
-      checkInteger(obj, 'MagicPoints', -32768, 32767);
+    const reason = validateFields(obj, UNICORN_FIELDS);
     if (reason) return { ok: false, reason };
     return { ok: true, record: obj as unknown as UnicornRecord };
   },

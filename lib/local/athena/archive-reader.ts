@@ -148,6 +148,8 @@ export class ArchiveReader {
                 : undefined;
             const int = isIntType(table, seg.variable);
             ok = raw !== undefined && (!int || /^-?\d+$/.test(raw));
+            // As in Athena, a prefix outside the projection (an enum's other values) is not a partition.
+            ok &&= projectedValues(table, seg.variable)?.some((v) => v.text === raw) ?? true;
             if (ok) values[seg.variable] = int ? Number.parseInt(raw!, 10) : raw!;
           }
           if (!ok) break;
@@ -274,6 +276,9 @@ export function templateSegments(table: GlueTableDef): Segment[] {
     });
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const wellFormed = (s: string) => s.replace(LONE_SURROGATE, '\uFFFD');
+
 /**
  * NDJSON (optionally gzip, possibly several gzip members) to NDJSON with lower-cased top-level keys:
  * the OpenX JSON SerDe matches keys case-insensitively, DuckDB's read_json does not.
@@ -306,7 +311,8 @@ export function normalizeJsonLines(body: Buffer, ignoreMalformed: boolean, sourc
       const key = k.toLowerCase();
       if (!(key in lower)) lower[key] = v;
     }
-    out.push(JSON.stringify(lower));
+    // DuckDB refuses a lone surrogate (`"\ud83e"`), which Java strings (Athena) hold: U+FFFD here.
+    out.push(JSON.stringify(lower, (_k, v) => (typeof v === 'string' ? wellFormed(v) : v)));
   }
   return out.length === 0 ? '' : `${out.join('\n')}\n`;
 }

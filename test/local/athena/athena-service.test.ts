@@ -207,7 +207,7 @@ describe('Athena API over HTTP with the real SDK', () => {
       expect(t.PartitionKeys?.map((k) => k.Name)).toEqual(['year', 'month', 'day', 'hour']);
       expect(t.Parameters?.['projection.enabled']).toBe('true');
       const list = (await glue.send(new GetTablesCommand({ DatabaseName: DB, Expression: '*_raw' }))).TableList!;
-      expect(list.map((x) => x.Name).sort()).toEqual(['solar_raw', 'unicorn_raw']);
+      expect(list.map((x) => x.Name).sort()).toEqual(['solar_raw', 'unicorn_raw', 'untyped_raw']);
       await expect(glue.send(new GetTableCommand({ DatabaseName: DB, Name: 'x' }))).rejects.toMatchObject({
         name: 'EntityNotFoundException',
       });

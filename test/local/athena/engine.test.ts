@@ -223,6 +223,7 @@ describe('embedded engine over the S3 API', () => {
       'solar_raw',
       'solar_registry',
       'unicorn_raw',
+      'untyped_raw',
     ]);
     const d = await q('DESCRIBE solar_raw');
     expect(d.rows[0]).toEqual(['panelid', 'string', 'Panel id (device id)']);
