@@ -62,17 +62,37 @@ export function decodeBase64Record(data: string, arrivalMs: number, options: Dec
 
 let scratch = Buffer.allocUnsafe(DEFAULT_MAX_RECORD_BYTES + 16);
 
+/**
+ * Base64 data → its bytes in a buffer reused across calls (valid until the next call of this module):
+ * a KPL aggregate is decoded once, and its sub-records are read in place with `decodeRange`.
+ */
+export function base64Bytes(data: string): { readonly buffer: Buffer; readonly length: number } {
+  if (data.length > scratch.length) scratch = Buffer.allocUnsafe(data.length);
+  return { buffer: scratch, length: scratch.write(data, 'base64') };
+}
+
 /** Raw record bytes → a validated event or the reason. */
 export function decodeBytes(bytes: Uint8Array, arrivalMs: number, options: DecodeOptions = {}): DecodedEvent {
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return decodeUtf8(buffer, buffer.length, arrivalMs, options);
+  return decodeRange(buffer, 0, buffer.length, arrivalMs, options);
 }
 
 function decodeUtf8(buffer: Buffer, length: number, arrivalMs: number, options: DecodeOptions): DecodedEvent {
-  if (length > (options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES)) return TOO_LARGE;
-  const text = buffer.toString('utf8', 0, length);
+  return decodeRange(buffer, 0, length, arrivalMs, options);
+}
+
+/** `buffer[start, end)` (one record, or one sub-record of an aggregate) → a validated event or the reason. */
+export function decodeRange(
+  buffer: Buffer,
+  start: number,
+  end: number,
+  arrivalMs: number,
+  options: DecodeOptions = {},
+): DecodedEvent {
+  if (end - start > (options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES)) return TOO_LARGE;
+  const text = buffer.toString('utf8', start, end);
   // Decoding replaces invalid UTF-8 with U+FFFD; only then pay for the exact check (a real U+FFFD is valid).
-  if (text.indexOf('\uFFFD') >= 0 && !isUtf8(buffer.subarray(0, length))) return INVALID_UTF8;
+  if (text.indexOf('\uFFFD') >= 0 && !isUtf8(buffer.subarray(start, end))) return INVALID_UTF8;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
