@@ -1,10 +1,11 @@
 import { compileProfile } from './compiled-profile';
 import {
-  base64Bytes,
+  ByteScratch,
   DEFAULT_MAX_FUTURE_SKEW_MS,
+  DEFAULT_MAX_RECORD_BYTES,
   type DecodeOptions,
-  decodeBase64Record,
   decodeRange,
+  maxBase64Length,
   type ValidEvent,
 } from './decode';
 import {
@@ -14,7 +15,7 @@ import {
   type MinuteRef,
   minuteRefKey,
 } from './flush';
-import { type AggregateView, isAggregate, isAggregateBase64, KINESIS_MAX_RECORD_BYTES, readAggregate } from './kpl';
+import { type AggregateView, isAggregateBase64, KINESIS_MAX_RECORD_BYTES, readAggregate } from './kpl';
 import { type InvalidReason, reasonFamily } from './reasons';
 import { minuteStart } from './time';
 import type { EventWindow } from './window';
@@ -118,7 +119,7 @@ export async function ingestScreened(
   const held: Held[] = [];
   const rejected = ingest(records, window, counts, options, {
     mayBeLate: (event, arrivalMs) => minuteStart(event.eventTimeMs) + horizon <= arrivalMs,
-    hold: (event, record, index) => held.push({ event, record, index }),
+    hold: (event, record, index, fingerprint) => held.push({ event, record, index, fingerprint }),
   });
   if (held.length === 0) return rejected.map((r) => r.rejected);
 
@@ -127,8 +128,8 @@ export async function ingestScreened(
   for (const h of held) {
     const { deviceId, eventTimeMs } = h.event;
     if (isMinuteClosed(minuteStart(eventTimeMs), watermarks.get(deviceId), lateness)) closed.push(h);
-    else if (addOrReject(h.event, h.record, h.index, window, counts, rejected) && h.record.subSequenceNumber === undefined) {
-      window.rememberPayload(h.record.data);
+    else if (addOrReject(h.event, h.record, h.index, window, counts, rejected) && h.fingerprint !== undefined) {
+      window.rememberPayload(h.fingerprint, h.record.data);
     }
   }
   if (closed.length > 0) {
@@ -153,6 +154,8 @@ interface Held {
   readonly event: ValidEvent;
   readonly record: RawRecord;
   readonly index: number;
+  /** A plain record's fingerprint, to remember it as a known copy once it is in (none for user records). */
+  readonly fingerprint: number | undefined;
 }
 
 interface IndexedReject {
@@ -164,8 +167,11 @@ interface IndexedReject {
 interface Screen {
   /** True when the event must be held back: called for every valid event, so no allocation. */
   mayBeLate(event: ValidEvent, arrivalMs: number): boolean;
-  hold(event: ValidEvent, record: RawRecord, index: number): void;
+  hold(event: ValidEvent, record: RawRecord, index: number, fingerprint: number | undefined): void;
 }
+
+/** The ingest loop's reused decode buffer: records are decoded one at a time, synchronously. */
+const scratch = new ByteScratch();
 
 /**
  * Position of a user record in the batch for ordering the quarantine: a sub-record sorts within its
@@ -182,24 +188,33 @@ function ingest(
   screen?: Screen,
 ): IndexedReject[] {
   const rejected: IndexedReject[] = [];
+  const maxPlain = maxBase64Length(options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
   for (let index = 0; index < records.length; index++) {
     const record = records[index];
-    const known = window.knownPayload(record.data);
-    if (known > 0) {
-      counts.recordsIn += known;
-      counts.duplicatesInWindow += known;
-      continue;
-    }
-    if (isAggregateBase64(record.data)) {
-      ingestAggregate(record, index * SUB_RECORD_SPAN, window, counts, options, rejected, screen);
+    const data = record.data;
+    const position = index * SUB_RECORD_SPAN;
+    if (typeof data === 'string' && isAggregateBase64(data)) {
+      ingestAggregate(record, position, window, counts, options, rejected, screen);
       continue;
     }
     counts.recordsIn++;
-    const position = index * SUB_RECORD_SPAN;
-    const decoded = decodeBase64Record(record.data, record.arrivalMs, options);
+    // Rejected on the encoded length first, so a 1 MB record is never decoded.
+    if (typeof data !== 'string' || data.length > maxPlain) {
+      reject(record, position, 'too_large', counts, rejected);
+      continue;
+    }
+    const length = scratch.decode(data);
+    const fingerprint = scratch.fingerprint(0, length);
+    if (window.knownPayload(fingerprint, data) > 0) {
+      counts.duplicatesInWindow++;
+      continue;
+    }
+    const decoded = decodeRange(scratch.buffer, 0, length, record.arrivalMs, options);
     if (!decoded.ok) reject(record, position, decoded.reason, counts, rejected);
-    else if (screen?.mayBeLate(decoded, record.arrivalMs)) screen.hold(decoded, record, position);
-    else if (addOrReject(decoded, record, position, window, counts, rejected)) window.rememberPayload(record.data);
+    else if (screen?.mayBeLate(decoded, record.arrivalMs)) screen.hold(decoded, record, position, fingerprint);
+    else if (addOrReject(decoded, record, position, window, counts, rejected)) {
+      window.rememberPayload(fingerprint, data);
+    }
   }
   return rejected;
 }
@@ -221,14 +236,24 @@ function ingestAggregate(
   screen: Screen | undefined,
 ): void {
   counts.aggregatesIn++;
-  if (record.data.length > Math.ceil(KINESIS_MAX_RECORD_BYTES / 3) * 4 + 4) {
+  const data = record.data;
+  if (data.length > maxBase64Length(KINESIS_MAX_RECORD_BYTES)) {
     counts.recordsIn++;
     reject(record, position, 'too_large', counts, rejected);
     return;
   }
-  const { buffer, length } = base64Bytes(record.data);
-  const view = isAggregate(buffer, 0, length) ? readAggregate(buffer, 0, length) : undefined;
-  if (view === undefined || !view.ok) {
+  const length = scratch.decode(data);
+  const buffer = scratch.buffer;
+  // The MD5 trailer and the length identify an aggregate: no need to hash its 25 KB.
+  const fingerprint = Math.imul(scratch.fingerprint(Math.max(0, length - 16), length) ^ length, 0x9e3779b1);
+  const known = window.knownPayload(fingerprint, data);
+  if (known > 0) {
+    counts.recordsIn += known;
+    counts.duplicatesInWindow += known;
+    return;
+  }
+  const view = readAggregate(buffer, 0, length);
+  if (!view.ok) {
     counts.recordsIn++;
     reject(record, position, 'bad_aggregate', counts, rejected);
     return;
@@ -242,7 +267,7 @@ function ingestAggregate(
       reject(userRecord(record, view, i), position + i, decoded.reason, counts, rejected);
       whole = false;
     } else if (screen?.mayBeLate(decoded, record.arrivalMs)) {
-      screen.hold(decoded, userRecord(record, view, i), position + i);
+      screen.hold(decoded, userRecord(record, view, i), position + i, undefined);
       whole = false;
     } else {
       const outcome = window.add(decoded);
@@ -253,7 +278,7 @@ function ingestAggregate(
       else counts.duplicatesInWindow++;
     }
   }
-  if (whole) window.rememberPayload(record.data, count);
+  if (whole) window.rememberPayload(fingerprint, data, count);
 }
 
 /** A user record of an aggregate as a record of its own, for the quarantine (only built for rejects). */
