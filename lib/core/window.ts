@@ -107,6 +107,8 @@ export class EventWindow {
    * means the copy takes the normal path.
    */
   private readonly acceptedPayloads = new FingerprintTable();
+  private lastProfile: DeviceProfile | undefined;
+  private lastAccumulator: ProfileAccumulator | undefined;
 
   constructor(private readonly maxEventsPerMinute = DEFAULT_MAX_EVENTS_PER_MINUTE) {}
 
@@ -142,7 +144,11 @@ export class EventWindow {
   }
 
   add(event: ValidEvent): AddOutcome {
-    const acc = this.profileAccumulator(event.profile);
+    // Batches are mostly one fleet: skip the profile lookup when it is the previous event's.
+    const acc =
+      this.lastProfile === event.profile && this.lastAccumulator !== undefined
+        ? this.lastAccumulator
+        : this.profileAccumulator(event.profile);
     const compiled = acc.compiled;
     const device = this.deviceOf(acc, event.deviceId);
     const t = event.eventTimeMs;
@@ -291,6 +297,8 @@ export class EventWindow {
       acc = { compiled: compileProfile(profile), devices: new Map() };
       this.byProfile.set(profile, acc);
     }
+    this.lastProfile = profile;
+    this.lastAccumulator = acc;
     return acc;
   }
 }
@@ -309,31 +317,35 @@ interface KnownAggregate {
  * The first payload stored under a fingerprint keeps it.
  */
 class FingerprintTable {
+  /** 0 marks an empty slot (fingerprint 0 is stored as 1): a probe reads only this array. */
   private keys = new Int32Array(64);
   private values: (string | KnownAggregate | undefined)[] = new Array(64);
   private mask = 63;
   size = 0;
 
   get(fingerprint: number): string | KnownAggregate | undefined {
+    const key = fingerprint === 0 ? 1 : fingerprint;
     const keys = this.keys;
-    for (let i = fingerprint & this.mask; ; i = (i + 1) & this.mask) {
-      const v = this.values[i];
-      if (v === undefined) return undefined;
-      if (keys[i] === fingerprint) return v;
+    for (let i = key & this.mask; ; i = (i + 1) & this.mask) {
+      const k = keys[i];
+      if (k === 0) return undefined;
+      if (k === key) return this.values[i];
     }
   }
 
   add(fingerprint: number, value: string | KnownAggregate): void {
     if (this.size * 2 >= this.keys.length) this.grow();
+    const key = fingerprint === 0 ? 1 : fingerprint;
     const keys = this.keys;
-    for (let i = fingerprint & this.mask; ; i = (i + 1) & this.mask) {
-      if (this.values[i] === undefined) {
-        keys[i] = fingerprint;
+    for (let i = key & this.mask; ; i = (i + 1) & this.mask) {
+      const k = keys[i];
+      if (k === 0) {
+        keys[i] = key;
         this.values[i] = value;
         this.size++;
         return;
       }
-      if (keys[i] === fingerprint) return;
+      if (k === key) return;
     }
   }
 
@@ -345,7 +357,7 @@ class FingerprintTable {
     this.size = 0;
     for (let i = 0; i < keys.length; i++) {
       const v = values[i];
-      if (v !== undefined) this.add(keys[i], v);
+      if (keys[i] !== 0 && v !== undefined) this.add(keys[i], v);
     }
   }
 }
