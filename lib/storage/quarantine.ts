@@ -15,6 +15,8 @@ export interface QuarantineLine {
   readonly arrivalTime: string;
   readonly shardId: string;
   readonly sequenceNumber: string;
+  /** The user record's index in its KPL aggregate (Kinesis's sub-sequence number); 0 for a plain record. */
+  readonly subSequenceNumber: number;
   readonly partitionKey: string;
   /** The record as UTF-8 text, or base64 when it is not valid UTF-8 (`encoding` says which). */
   readonly data: string;
@@ -31,6 +33,7 @@ export const QUARANTINE_COLUMNS: readonly {
   { name: 'arrivaltime', type: 'string', comment: 'Kinesis approximate arrival time, ISO-8601' },
   { name: 'shardid', type: 'string', comment: 'Source shard' },
   { name: 'sequencenumber', type: 'string', comment: 'Kinesis sequence number' },
+  { name: 'subsequencenumber', type: 'string', comment: 'Index of the user record in its KPL aggregate (0: plain)' },
   { name: 'partitionkey', type: 'string', comment: 'Kinesis partition key' },
   { name: 'data', type: 'string', comment: 'The raw record: UTF-8 text, or base64 when not UTF-8' },
   { name: 'encoding', type: 'string', comment: 'utf8 or base64: how `data` holds the record' },
@@ -45,6 +48,7 @@ export function quarantineLines(rejected: readonly RejectedRecord[], shardId: st
       arrivalTime: new Date(record.arrivalMs).toISOString(),
       shardId,
       sequenceNumber: record.sequenceNumber,
+      subSequenceNumber: record.subSequenceNumber ?? 0,
       partitionKey: record.partitionKey,
       data: utf8 ? bytes.toString('utf8') : record.data,
       encoding: utf8 ? 'utf8' : 'base64',
@@ -61,7 +65,14 @@ export function quarantineKey(prefix: string, shardId: string, rejected: readonl
   const first = rejected[0].record;
   const last = rejected[rejected.length - 1].record;
   const day = new Date(first.arrivalMs).toISOString();
-  return `${prefix}year=${day.slice(0, 4)}/month=${day.slice(5, 7)}/day=${day.slice(8, 10)}/${shardId}-${first.sequenceNumber}-${last.sequenceNumber}.json`;
+  return `${prefix}year=${day.slice(0, 4)}/month=${day.slice(5, 7)}/day=${day.slice(8, 10)}/${shardId}-${position(first)}-${position(last)}.json`;
+}
+
+/** A record's place in the shard: its sequence number, and its index when it came out of a KPL aggregate. */
+function position(record: RejectedRecord['record']): string {
+  return record.subSequenceNumber === undefined
+    ? record.sequenceNumber
+    : `${record.sequenceNumber}.${record.subSequenceNumber}`;
 }
 
 export async function writeQuarantine(
