@@ -1,5 +1,6 @@
 #!/usr/bin/env -S npx tsx
 import { Command, InvalidArgumentError } from 'commander';
+import { estimate, oneLine } from '../lib/cost';
 import { formatDemoSummary, runDemo } from '../lib/local/demo';
 import { LocalRuntimeError } from '../lib/local/errors';
 import { startRuntime } from '../lib/local/runtime';
@@ -27,12 +28,21 @@ program
   .option('--data-dir <dir>', 'where the emulators keep their data', '.local/data')
   .option('--tumbling-window <seconds>', "override the mappings' tumbling window (template: 60 s)", Number)
   .option('--firehose-buffer <seconds>', 'override the Firehose buffering interval', Number)
+  .option('--no-limits', "turn off AWS's Kinesis shard limits and provisioned DynamoDB capacity (benchmarks)")
   .action(
-    async (o: { port: number; fresh: boolean; dataDir: string; tumblingWindow?: number; firehoseBuffer?: number }) => {
+    async (o: {
+      port: number;
+      fresh: boolean;
+      dataDir: string;
+      tumblingWindow?: number;
+      firehoseBuffer?: number;
+      limits: boolean;
+    }) => {
       const runtime = await startRuntime({
         port: o.port,
         fresh: o.fresh,
         dataDir: o.dataDir,
+        limits: o.limits,
         overrides: { tumblingWindowSeconds: o.tumblingWindow, firehoseBufferSeconds: o.firehoseBuffer },
         log: say,
       });
@@ -54,6 +64,8 @@ program
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
+        // A component that kept dying: the runtime stopped itself and said what failed.
+        runtime.supervision.failed.then(() => runtime.stop().then(() => process.exit(1)));
       });
       say('Stopped.');
     },
@@ -66,7 +78,13 @@ program
   .option('--duration <seconds>', 'how long the fleets produce', Number, 40)
   .option('--seed <n>', 'simulation seed', Number, 42)
   .action(async (o: { port?: number; duration: number; seed: number }) => {
-    const options = { durationMs: o.duration * 1000, seed: o.seed, log: say };
+    const options = {
+      durationMs: o.duration * 1000,
+      seed: o.seed,
+      log: say,
+      priceRun: (run: Parameters<typeof estimate>[0]['fromRun']) =>
+        oneLine(estimate({ workload: 'solar-fleet', fromRun: run }).report),
+    };
     let summary: Awaited<ReturnType<typeof runDemo>>;
     try {
       summary = await runDemo({ ...options, port: o.port ?? 4566 });

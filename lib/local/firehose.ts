@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { userRecords } from '../core/kpl';
+import { listShardIds, ShardReader, type StreamRecord } from '../shared/kinesis-shards';
 import { sleep } from '../shared/sleep';
 import type { CheckpointStore } from './checkpoints';
 import {
@@ -12,7 +13,6 @@ import {
   validatePrefix,
 } from './firehose-format';
 import { ParquetWriter } from './parquet';
-import { listShardIds, ShardReader, type StreamRecord } from './shard-reader';
 import type { DeliveryPlan } from './stack-plan';
 
 /**
@@ -32,10 +32,12 @@ export interface FirehoseOptions {
 }
 
 export interface FirehoseStats {
-  /** User records delivered or failed: plain Kinesis records plus the user records of KPL aggregates. */
+  /** Kinesis records read (what Firehose's per-record 5 KB rounding applies to; the cost model prices these). */
   recordsIn: number;
-  /** Kinesis records that were KPL aggregates (de-aggregated, as Firehose does for a Kinesis source). */
+  /** Of those, KPL aggregates (de-aggregated, as Firehose does for a Kinesis source). */
   aggregatesIn: number;
+  /** User records delivered or failed: the plain records plus the user records of the aggregates. */
+  userRecords: number;
   objectsWritten: number;
   bytesWritten: number;
   recordsFailed: number;
@@ -48,6 +50,7 @@ export class FirehoseDelivery {
   readonly stats: FirehoseStats = {
     recordsIn: 0,
     aggregatesIn: 0,
+    userRecords: 0,
     objectsWritten: 0,
     bytesWritten: 0,
     recordsFailed: 0,
@@ -130,8 +133,9 @@ export class FirehoseDelivery {
                 this.buffer.push({ ...rec, data: u.data, subSequenceNumber: u.subSequenceNumber });
                 this.bufferBytes += u.data.length;
               }
-              this.stats.recordsIn += users.length;
+              this.stats.userRecords += users.length;
             }
+            this.stats.recordsIn += r.records.length;
             got += r.records.length;
             this.tipCheckedAt.set(reader.shardId, 0);
           } else if (r.atTip) {

@@ -1,11 +1,12 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { baseClientConfig, s3ClientConfig } from '../shared/aws-clients';
 import { sleep } from '../shared/sleep';
 import { OUTPUT_KEYS, type StackTarget } from '../shared/stack-target';
+import { EmbeddedAnalytics, tablesFromAssembly } from './athena/services';
 import { CheckpointStore } from './checkpoints';
 import { type EdgeRouter, startEdgeRouter } from './edge-router';
 import { type Emulators, startEmulators } from './emulators';
@@ -13,10 +14,12 @@ import { LocalRuntimeError } from './errors';
 import { FirehoseDelivery } from './firehose';
 import { KinesisEventSourceMapping } from './kinesis-esm';
 import { LambdaFunctionHost } from './lambda-host';
+import { AwsLimits, type LimitedStream } from './limits';
+import { Metering } from './metering';
 import { provision } from './provision';
-import type { JsonProtocolService } from './service';
 import { LocalSqs, SQS_ACCOUNT } from './sqs';
 import { planStack, type StackPlan } from './stack-plan';
+import { Supervisor } from './supervisor';
 import { synthesize, synthIsStale } from './synth';
 import { type Assembly, loadAssembly } from './template';
 
@@ -34,6 +37,8 @@ export interface RuntimeOverrides {
   readonly pollIntervalMs?: number;
   /** Grace after a window's end before it is closed at the tip of a shard (default 1000 ms). */
   readonly windowCloseGraceMs?: number;
+  /** Replaces every function's Timeout (the soak's Lambda-timeout fault; the template says 60 s). */
+  readonly lambdaTimeoutSeconds?: number;
 }
 
 export interface RuntimeOptions {
@@ -55,8 +60,17 @@ export interface RuntimeOptions {
   readonly overrides?: RuntimeOverrides;
   /** Extra environment for every local Lambda (e.g. LOCAL_FAULT_EVERY=5 for fault injection). */
   readonly lambdaEnv?: Readonly<Record<string, string>>;
-  /** Host the Athena/Glue services on the endpoint when lib/analytics provides them; default true. */
+  /** AWS's per-shard Kinesis limits and provisioned DynamoDB capacity (limits.ts); default true. */
+  readonly limits?: boolean;
+  /** Browser origins the endpoint accepts (e.g. a dashboard served on 127.0.0.1); default none. */
+  readonly allowedOrigins?: readonly string[];
+  /** Host the Athena/Glue services on the endpoint; default true. */
   readonly analytics?: boolean;
+  /**
+   * Where the billable counts of the run go at stop (`npm run cost -- --from-run`); default
+   * `<cwd>/.local/metering.json` when a stack file is written, else none.
+   */
+  readonly meteringFile?: string | null;
   readonly log?: (line: string) => void;
 }
 
@@ -87,7 +101,20 @@ export class LocalRuntime {
     readonly functions: readonly LambdaFunctionHost[],
     private readonly closers: (() => Promise<void>)[],
     private readonly stackFile: string | null,
+    readonly supervision: RuntimeSupervision,
+    /** Billable counts so far (lib/local/metering.ts). */
+    readonly metering: Metering,
   ) {}
+
+  /** Each component's state (what `GET /_local/health` reports). */
+  health(): Record<string, unknown> {
+    return runtimeHealth(this.supervision.supervisor, this.functions);
+  }
+
+  /** What the run consumed so far, counted as AWS bills it. */
+  meteringSnapshot(traffic?: string) {
+    return this.metering.snapshot(this.functions, this.deliveries, traffic);
+  }
 
   get endpoint(): string {
     return this.info.endpoint;
@@ -143,6 +170,60 @@ export class LocalRuntime {
   }
 }
 
+/** The supervisor, the emulators it watches, and how a runtime that gave up reports it. */
+export interface RuntimeSupervision {
+  readonly supervisor: Supervisor;
+  readonly emulators: Emulators;
+  /** Resolves with one line when a component failed for good and the runtime stopped itself. */
+  readonly failed: Promise<string>;
+}
+
+/** The limiter, set once the streams' shard ranges are known (the endpoint is not ready before). */
+class LimiterSlot {
+  private inner?: AwsLimits;
+  set(limits: AwsLimits): void {
+    this.inner = limits;
+  }
+  get throttled(): Readonly<Record<string, number>> {
+    return this.inner?.throttled ?? {};
+  }
+  admit(service: string, operation: string, body: Buffer) {
+    return this.inner?.admit(service, operation, body) ?? { kind: 'forward' as const };
+  }
+}
+
+async function awsLimits(plan: StackPlan, kinesisUrl: string, region: string): Promise<AwsLimits> {
+  const kinesis = new KinesisClient(baseClientConfig({ endpoint: kinesisUrl, region }));
+  try {
+    const streams: LimitedStream[] = [];
+    for (const s of plan.streams) {
+      const out = await kinesis.send(new ListShardsCommand({ StreamName: s.name }));
+      const shards = (out.Shards ?? []).map((sh) => ({
+        shardId: sh.ShardId!,
+        startingHashKey: BigInt(sh.HashKeyRange!.StartingHashKey!),
+        endingHashKey: BigInt(sh.HashKeyRange!.EndingHashKey!),
+      }));
+      streams.push({ name: s.name, arn: s.arn, onDemand: s.onDemand, shards });
+    }
+    const tables = plan.tables.flatMap((t) => (t.provisioned ? [{ name: t.name, ...t.provisioned }] : []));
+    return new AwsLimits(streams, tables);
+  } finally {
+    kinesis.destroy();
+  }
+}
+
+function runtimeHealth(supervisor: Supervisor, functions: readonly LambdaFunctionHost[]): Record<string, unknown> {
+  const components: Record<string, unknown> = { ...supervisor.health() };
+  for (const f of functions) {
+    components[`lambda:${f.fn.name}`] = {
+      state: 'running',
+      restarts: f.crashes,
+      environments: f.environments.length,
+    };
+  }
+  return { status: supervisor.status(), components };
+}
+
 export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalRuntime> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const log = options.log ?? (() => undefined);
@@ -163,23 +244,64 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
     if (options.fresh && !temp) rmSync(dataDir, { recursive: true, force: true });
     mkdirSync(dataDir, { recursive: true });
 
-    // The endpoint first: a port in use fails in milliseconds, before any emulator starts.
-    const router = await startEdgeRouter({ upstreams: {}, services: [], port: options.port ?? 4566 });
+    const limiter = options.limits === false ? undefined : new LimiterSlot();
+    // The endpoint first: a port in use fails in milliseconds, before any emulator starts. It answers
+    // 503 + Retry-After until everything behind it is up and provisioned.
+    const router = await startEdgeRouter({
+      upstreams: {},
+      services: [],
+      port: options.port ?? 4566,
+      startNotReady: true,
+      allowedOrigins: options.allowedOrigins,
+      limiter,
+    });
     closers.push(() => router.close());
     const endpoint = router.url;
     const plan = planStack(assembly, { region, accountId: SQS_ACCOUNT, endpoint });
 
-    const emulators: Emulators = await startEmulators({ dataDir });
+    let runtime: LocalRuntime | undefined;
+    let reportFailure: (line: string) => void = () => undefined;
+    const failed = new Promise<string>((r) => {
+      reportFailure = r;
+    });
+    const supervisor = new Supervisor(undefined, (line) => {
+      log(line);
+      reportFailure(line);
+      void runtime?.stop();
+    });
+    const emulators: Emulators = await startEmulators({
+      dataDir,
+      supervisor,
+      onDown: (kind, reason) => {
+        log(`${kind} emulator died (${reason}): restarting it on ${join(dataDir, kind)}`);
+        router.setUnavailable(kind, `${kind} emulator restarting after it ${reason}`);
+      },
+      // A restarted emulator keeps its port (emulator-process.js), so the metering proxy in front of
+      // it still reaches it: only the router's 503s end here.
+      onUp: (kind) => router.setUnavailable(kind, undefined),
+    });
     closers.push(() => emulators.stop());
-    router.setUpstream('kinesis', emulators.kinesis.url);
-    router.setUpstream('dynamodb', emulators.dynamodb.url);
-    router.setUpstream('s3', emulators.s3.url);
+    const metering = new Metering();
+    closers.push(() => metering.close());
+    const metered = await metering.proxy({
+      kinesis: emulators.kinesis.url,
+      dynamodb: emulators.dynamodb.url,
+      s3: emulators.s3.url,
+    });
+    router.setUpstream('kinesis', metered.kinesis);
+    router.setUpstream('dynamodb', metered.dynamodb);
+    router.setUpstream('s3', metered.s3);
     const sqs = new LocalSqs({ endpoint: () => endpoint, region, file: join(dataDir, 'sqs.json') });
     router.addService(sqs);
     closers.push(() => sqs.close());
 
     const target = { endpoint, region };
-    await provision(plan, target, sqs);
+    await provision(
+      plan,
+      { region, kinesis: emulators.kinesis.url, dynamodb: emulators.dynamodb.url, s3: emulators.s3.url },
+      sqs,
+    );
+    if (limiter) limiter.set(await awsLimits(plan, emulators.kinesis.url, region));
 
     const kinesis = new KinesisClient(baseClientConfig(target));
     const s3 = new S3Client(s3ClientConfig(target));
@@ -190,7 +312,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
 
     const logDir = temp ? join(temp, 'logs') : join(dataDir, '..', 'logs');
     const hosts = plan.functions.map(
-      (fn) => new LambdaFunctionHost(fn, { endpoint, region, logDir, extraEnv: options.lambdaEnv }),
+      (fn) =>
+        new LambdaFunctionHost(
+          { ...fn, timeoutSeconds: overrides.lambdaTimeoutSeconds ?? fn.timeoutSeconds },
+          { endpoint, region, logDir, extraEnv: options.lambdaEnv },
+        ),
     );
     closers.push(async () => {
       await Promise.all(hosts.map((h) => h.close()));
@@ -207,7 +333,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
       return new KinesisEventSourceMapping({
         mapping,
         kinesis,
-        invoke: (event) => host.invoke(event),
+        invoke: (event) => metering.invoke(host, event),
         functionArn: host.fn.arn,
         context: { streamArn: m.streamArn, region, accountId: SQS_ACCOUNT },
         checkpoints: new CheckpointStore(join(dataDir, 'checkpoints', `esm-${m.logicalId}.json`)),
@@ -243,12 +369,22 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
 
     const info = describe(plan, endpoint, region, dataDir, sqs);
     if (options.analytics !== false) {
-      for (const service of await analyticsServices({ endpoint, region, assembly, plan, info, dataDir, log })) {
-        router.addService(service);
-        closers.push(() => service.close());
-      }
+      const analytics = new EmbeddedAnalytics({
+        s3: { endpoint, region },
+        tables: tablesFromAssembly(assembly, plan.resolver),
+        workgroups: info.athenaWorkgroup
+          ? [{ name: info.athenaWorkgroup, resultsBucket: info.athenaResultsBucket }]
+          : [],
+        defaultDatabase: info.glueDatabase,
+        cacheDir: join(dataDir, 'athena-cache'),
+        log,
+      });
+      for (const service of analytics.services) router.addService(service);
+      closers.push(() => analytics.close());
     }
 
+    router.setHealth(() => runtimeHealth(supervisor, hosts));
+    router.markReady();
     for (const m of mappings) await m.start();
     for (const d of deliveries) await d.start();
 
@@ -258,7 +394,29 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
       mkdirSync(dirname(stackFile), { recursive: true });
       writeFileSync(stackFile, `${JSON.stringify(info, null, 2)}\n`);
     }
-    return new LocalRuntime(info, plan, assembly, router, sqs, mappings, deliveries, hosts, closers, stackFile);
+    const meteringFile =
+      options.meteringFile === undefined
+        ? stackFile && join(dirname(stackFile), 'metering.json')
+        : options.meteringFile && resolve(cwd, options.meteringFile);
+    if (meteringFile) {
+      // runs after pollers and deliveries have stopped (counts complete), before a temp dir's logs go
+      closers.splice(temp ? 1 : 0, 0, async () => Metering.write(meteringFile, metering.snapshot(hosts, deliveries)));
+    }
+    runtime = new LocalRuntime(
+      info,
+      plan,
+      assembly,
+      router,
+      sqs,
+      mappings,
+      deliveries,
+      hosts,
+      closers,
+      stackFile,
+      { supervisor, emulators, failed },
+      metering,
+    );
+    return runtime;
   } catch (err) {
     await closeAll();
     throw err;
@@ -292,42 +450,4 @@ function describe(plan: StackPlan, endpoint: string, region: string, dataDir: st
     startedAt: new Date().toISOString(),
     notRunLocally: plan.notRunLocally,
   };
-}
-
-/** What lib/analytics/local-services.ts receives to serve Athena and Glue from the same template. */
-export interface AnalyticsHostContext {
-  readonly endpoint: string;
-  readonly region: string;
-  readonly assembly: Assembly;
-  readonly plan: StackPlan;
-  readonly info: LocalStackInfo;
-  readonly dataDir: string;
-  readonly log: (line: string) => void;
-}
-
-/**
- * Loads the Athena/Glue services when the analytics module exists (it is built separately); the
- * runtime works without it and says so in the demo summary.
- */
-async function analyticsServices(ctx: AnalyticsHostContext): Promise<JsonProtocolService[]> {
-  let mod: { createAnalyticsServices?: (o: unknown) => JsonProtocolService[] | Promise<JsonProtocolService[]> };
-  try {
-    mod = require('../analytics/local-services');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'MODULE_NOT_FOUND' && e.message.includes('local-services')) return [];
-    throw err;
-  }
-  if (typeof mod.createAnalyticsServices !== 'function') return [];
-  const tables = ctx.info;
-  return await mod.createAnalyticsServices({
-    ...ctx,
-    resolver: ctx.plan.resolver,
-    s3Endpoint: ctx.endpoint,
-    archiveBucket: tables.archiveBucket,
-    glueDatabase: tables.glueDatabase,
-    athenaWorkgroup: tables.athenaWorkgroup,
-    resultsBucket: tables.athenaResultsBucket,
-    cacheDir: join(ctx.dataDir, 'athena-cache'),
-  });
 }

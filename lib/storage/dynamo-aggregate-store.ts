@@ -10,7 +10,7 @@ import {
   type StoredMinute,
   toFixed,
 } from '../core';
-import { sleep } from '../shared/sleep';
+import { backoff } from '../shared/backoff';
 import { packIds, unpackIds } from './id-codec';
 
 export interface DynamoAggregateStoreProps {
@@ -25,6 +25,8 @@ export interface DynamoAggregateStoreProps {
 
 const BATCH_GET_LIMIT = 100;
 const MAX_UNPROCESSED_ROUNDS = 8;
+/** Unprocessed keys mean the table is throttling: wait 25 ms, 50 ms, ... up to 1 s, jittered. */
+const UNPROCESSED_BACKOFF = { baseMs: 25, maxMs: 1_000, jitter: 'full' } as const;
 
 /**
  * The flush's storage port on DynamoDB. Costs, per device-minute and flush: one eventually consistent
@@ -122,7 +124,7 @@ export class DynamoAggregateStore implements AggregateStore {
       let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + BATCH_GET_LIMIT);
       for (let round = 0; pending && pending.length > 0; round++) {
         if (round > MAX_UNPROCESSED_ROUNDS) throw new Error(`BatchGetItem on ${table} kept returning unprocessed keys`);
-        if (round > 0) await sleep(Math.min(1000, 25 * 2 ** round) * Math.random());
+        if (round > 0) await backoff(UNPROCESSED_BACKOFF, round + 1);
         const result = await this.props.client.send(
           new BatchGetCommand({
             RequestItems: {

@@ -143,7 +143,7 @@ describe('local Firehose delivery from Kinesis to S3', () => {
     expect(errors.map((e) => [Buffer.from(e.rawData, 'base64').toString(), e.subSequenceNumber])).toEqual([
       ['not json {', 2],
     ]);
-    expect(delivery.stats).toMatchObject({ recordsIn: 4, aggregatesIn: 1, recordsFailed: 1 });
+    expect(delivery.stats).toMatchObject({ recordsIn: 2, aggregatesIn: 1, userRecords: 4, recordsFailed: 1 });
   });
 
   it('converts to Parquet with the Glue schema columns', async () => {
