@@ -82,7 +82,7 @@ const program = new Command('simulate')
     'the edge gateway (implies --dedupe) also packs readings into KPL aggregated records (see docs/simulator.md)',
   )
   .option('--aggregate-bytes <n>', 'largest aggregated record, bytes (one 25 KB Kinesis PUT unit)', '25600')
-  .option('--aggregate-linger <dur>', 'longest a reading waits in an open aggregate (simulated time)', '1s')
+  .option('--aggregate-linger <dur>', 'longest a reading waits in an open aggregate (simulated time)', '1m')
   .option('--stream <name>', "Kinesis stream name (the workshop's -stream)")
   .option('--endpoint <url>', 'Kinesis endpoint: the embedded runtime, LocalStack (http://127.0.0.1:4566), ...')
   .option('--region <region>', "AWS region (default: the target file's, AWS_REGION, or us-east-1)")
