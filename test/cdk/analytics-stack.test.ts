@@ -127,6 +127,7 @@ describe('Glue catalog', () => {
       'arrivaltime',
       'shardid',
       'sequencenumber',
+      'subsequencenumber',
       'partitionkey',
       'data',
       'encoding',
