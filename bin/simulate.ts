@@ -77,6 +77,12 @@ const program = new Command('simulate')
   .option('--dedupe', 'edge gateway that drops the copies before Kinesis (bounded memory, see docs/simulator.md)')
   .option('--dedupe-window <dur>', 'how long the gateway remembers a message', '10m')
   .option('--dedupe-max-keys <n>', 'most messages the gateway remembers at once', '500000')
+  .option(
+    '--aggregate',
+    'the edge gateway (implies --dedupe) also packs readings into KPL aggregated records (see docs/simulator.md)',
+  )
+  .option('--aggregate-bytes <n>', 'largest aggregated record, bytes (one 25 KB Kinesis PUT unit)', '25600')
+  .option('--aggregate-linger <dur>', 'longest a reading waits in an open aggregate (simulated time)', '1m')
   .option('--stream <name>', "Kinesis stream name (the workshop's -stream)")
   .option('--endpoint <url>', 'Kinesis endpoint: the embedded runtime, LocalStack (http://127.0.0.1:4566), ...')
   .option('--region <region>', "AWS region (default: the target file's, AWS_REGION, or us-east-1)")
@@ -129,10 +135,17 @@ function buildOptions(f: Flags): SimulationOptions {
     duplicates: parsePositiveInt('--duplicates', f.duplicates as string, true),
     delay: parseDelayFlag(f.delay as string),
     reorderMs: reorder,
-    dedupe: f.dedupe
+    dedupe:
+      f.dedupe || f.aggregate
+        ? {
+            windowMs: parseDurationFlag('--dedupe-window', f.dedupeWindow as string),
+            maxKeys: parsePositiveInt('--dedupe-max-keys', f.dedupeMaxKeys as string),
+          }
+        : false,
+    aggregate: f.aggregate
       ? {
-          windowMs: parseDurationFlag('--dedupe-window', f.dedupeWindow as string),
-          maxKeys: parsePositiveInt('--dedupe-max-keys', f.dedupeMaxKeys as string),
+          maxBytes: parsePositiveInt('--aggregate-bytes', f.aggregateBytes as string),
+          lingerMs: parseDurationFlag('--aggregate-linger', f.aggregateLinger as string),
         }
       : false,
     maxInFlight: parsePositiveInt('--max-in-flight', f.maxInFlight as string),

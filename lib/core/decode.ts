@@ -46,6 +46,59 @@ const NOT_AN_OBJECT = invalid('wrong_type:record');
 const IN_FUTURE = invalid('timestamp_in_future');
 const TOO_OLD = invalid('timestamp_too_old');
 
+/** The encoded length past which base64 data cannot decode to at most `maxBytes`. */
+export function maxBase64Length(maxBytes: number): number {
+  return Math.ceil(maxBytes / 3) * 4 + 4;
+}
+
+/**
+ * A reused buffer that base64 records are decoded into (one allocation less per record on the hot
+ * path), with a 32-bit word view for fingerprints. Its bytes are valid until the next `decode`.
+ */
+export class ByteScratch {
+  buffer: Buffer = Buffer.allocUnsafeSlow(DEFAULT_MAX_RECORD_BYTES + 16);
+  private words = new Int32Array(this.buffer.buffer, 0, this.buffer.length >>> 2);
+
+  /** Decodes base64 into the buffer; returns the byte length. */
+  decode(data: string): number {
+    if (data.length > this.buffer.length) {
+      // Owned (not pooled) memory, so the word view starts aligned at offset 0.
+      this.buffer = Buffer.allocUnsafeSlow(data.length + 16);
+      this.words = new Int32Array(this.buffer.buffer, 0, this.buffer.length >>> 2);
+    }
+    return this.buffer.write(data, 'base64');
+  }
+
+  /**
+   * A well-mixed 32-bit fingerprint of `buffer[start, end)` and its length: the copy cache's key.
+   * The benchmark's 100,000 distinct records give 99,999 distinct values; a shared value only sends
+   * a copy down the normal path. Word at a time: hashing the base64 string into a Set cost ~12% of
+   * the path for records that are no copy.
+   */
+  fingerprint(start: number, end: number): number {
+    const words = this.words;
+    const bytes = this.buffer;
+    let h = end - start;
+    for (; start < end && (start & 3) !== 0; start++) {
+      h = Math.imul(h ^ bytes[start], 0x85ebca6b);
+      h ^= h >>> 13;
+    }
+    let i = start >>> 2;
+    const whole = end >>> 2;
+    for (; i < whole; i++) {
+      h = Math.imul(h ^ words[i], 0x9e3779b1);
+      h ^= h >>> 15;
+    }
+    for (let b = Math.max(start, whole << 2); b < end; b++) {
+      h = Math.imul(h ^ bytes[b], 0x85ebca6b);
+      h ^= h >>> 13;
+    }
+    return h;
+  }
+}
+
+const shared = new ByteScratch();
+
 /**
  * Base64 Kinesis data (as Lambda delivers it) → a validated event or the exact reason it is not one.
  * Never throws: every input, however malformed, maps to a result.
@@ -53,26 +106,29 @@ const TOO_OLD = invalid('timestamp_too_old');
 export function decodeBase64Record(data: string, arrivalMs: number, options: DecodeOptions = {}): DecodedEvent {
   const max = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   // Reject on the encoded length first so a 1 MB record is never decoded.
-  if (typeof data !== 'string' || data.length > Math.ceil(max / 3) * 4 + 4) return TOO_LARGE;
-  // Decode into a reused buffer: one allocation less per record on the hot path.
-  if (data.length > scratch.length) scratch = Buffer.allocUnsafe(data.length);
-  const length = scratch.write(data, 'base64');
-  return decodeUtf8(scratch, length, arrivalMs, options);
+  if (typeof data !== 'string' || data.length > maxBase64Length(max)) return TOO_LARGE;
+  const length = shared.decode(data);
+  return decodeRange(shared.buffer, 0, length, arrivalMs, options);
 }
-
-let scratch = Buffer.allocUnsafe(DEFAULT_MAX_RECORD_BYTES + 16);
 
 /** Raw record bytes → a validated event or the reason. */
 export function decodeBytes(bytes: Uint8Array, arrivalMs: number, options: DecodeOptions = {}): DecodedEvent {
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return decodeUtf8(buffer, buffer.length, arrivalMs, options);
+  return decodeRange(buffer, 0, buffer.length, arrivalMs, options);
 }
 
-function decodeUtf8(buffer: Buffer, length: number, arrivalMs: number, options: DecodeOptions): DecodedEvent {
-  if (length > (options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES)) return TOO_LARGE;
-  const text = buffer.toString('utf8', 0, length);
+/** `buffer[start, end)` (one record, or one sub-record of an aggregate) → a validated event or the reason. */
+export function decodeRange(
+  buffer: Buffer,
+  start: number,
+  end: number,
+  arrivalMs: number,
+  options: DecodeOptions = {},
+): DecodedEvent {
+  if (end - start > (options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES)) return TOO_LARGE;
+  const text = buffer.toString('utf8', start, end);
   // Decoding replaces invalid UTF-8 with U+FFFD; only then pay for the exact check (a real U+FFFD is valid).
-  if (text.indexOf('\uFFFD') >= 0 && !isUtf8(buffer.subarray(0, length))) return INVALID_UTF8;
+  if (text.indexOf('\uFFFD') >= 0 && !isUtf8(buffer.subarray(start, end))) return INVALID_UTF8;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -4,6 +4,7 @@ export { type CompiledProfile, compileProfile, fromFixed, toFixed } from './comp
 export * from './decode';
 export * from './flush';
 export * from './ingest';
+export * from './kpl';
 export * from './minute-aggregate';
 export * from './profiles';
 export * from './reasons';

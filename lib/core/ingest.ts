@@ -1,5 +1,13 @@
 import { compileProfile } from './compiled-profile';
-import { DEFAULT_MAX_FUTURE_SKEW_MS, type DecodeOptions, decodeBase64Record, type ValidEvent } from './decode';
+import {
+  ByteScratch,
+  DEFAULT_MAX_FUTURE_SKEW_MS,
+  DEFAULT_MAX_RECORD_BYTES,
+  type DecodeOptions,
+  decodeRange,
+  maxBase64Length,
+  type ValidEvent,
+} from './decode';
 import {
   type AggregateStore,
   DEFAULT_ALLOWED_LATENESS_MS,
@@ -7,6 +15,7 @@ import {
   type MinuteRef,
   minuteRefKey,
 } from './flush';
+import { type AggregateView, isAggregateBase64, KINESIS_MAX_RECORD_BYTES, readAggregate } from './kpl';
 import { type InvalidReason, reasonFamily } from './reasons';
 import { minuteStart } from './time';
 import type { EventWindow } from './window';
@@ -18,6 +27,11 @@ export interface RawRecord {
   readonly arrivalMs: number;
   readonly sequenceNumber: string;
   readonly partitionKey: string;
+  /**
+   * Set on a user record taken out of a KPL aggregate: its index there (Kinesis's sub-sequence number).
+   * `data` is then the user record's bytes, `partitionKey` its own from the aggregate's table.
+   */
+  readonly subSequenceNumber?: number;
 }
 
 export interface RejectedRecord {
@@ -26,7 +40,10 @@ export interface RejectedRecord {
 }
 
 export interface IngestCounts {
+  /** Readings in: plain records, the user records of KPL aggregates, and 1 per damaged aggregate. */
   recordsIn: number;
+  /** Kinesis records that were KPL aggregates (damaged ones included). */
+  aggregatesIn: number;
   added: number;
   /** Copies dropped inside the window (same device, minute and event id). */
   duplicatesInWindow: number;
@@ -39,7 +56,15 @@ export interface IngestCounts {
 }
 
 export function emptyCounts(): IngestCounts {
-  return { recordsIn: 0, added: 0, duplicatesInWindow: 0, invalid: 0, invalidByReason: {}, lateCopies: 0 };
+  return {
+    recordsIn: 0,
+    aggregatesIn: 0,
+    added: 0,
+    duplicatesInWindow: 0,
+    invalid: 0,
+    invalidByReason: {},
+    lateCopies: 0,
+  };
 }
 
 /**
@@ -92,10 +117,9 @@ export async function ingestScreened(
   const lateness = options.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS;
   const horizon = lateness + 60_000 - (options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS) - ARRIVAL_SLACK_MS;
   const held: Held[] = [];
-  const rejected = ingest(records, window, counts, options, (event, record, index) => {
-    if (minuteStart(event.eventTimeMs) + horizon > record.arrivalMs) return false;
-    held.push({ event, record, index });
-    return true;
+  const rejected = ingest(records, window, counts, options, {
+    mayBeLate: (event, arrivalMs) => minuteStart(event.eventTimeMs) + horizon <= arrivalMs,
+    hold: (event, record, index, fingerprint) => held.push({ event, record, index, fingerprint }),
   });
   if (held.length === 0) return rejected.map((r) => r.rejected);
 
@@ -104,7 +128,9 @@ export async function ingestScreened(
   for (const h of held) {
     const { deviceId, eventTimeMs } = h.event;
     if (isMinuteClosed(minuteStart(eventTimeMs), watermarks.get(deviceId), lateness)) closed.push(h);
-    else addOrReject(h.event, h.record, h.index, window, counts, rejected);
+    else if (addOrReject(h.event, h.record, h.index, window, counts, rejected) && h.fingerprint !== undefined) {
+      window.rememberPayload(h.fingerprint, h.record.data);
+    }
   }
   if (closed.length > 0) {
     const refs = new Map<string, MinuteRef>();
@@ -128,6 +154,8 @@ interface Held {
   readonly event: ValidEvent;
   readonly record: RawRecord;
   readonly index: number;
+  /** A plain record's fingerprint, to remember it as a known copy once it is in (none for user records). */
+  readonly fingerprint: number | undefined;
 }
 
 interface IndexedReject {
@@ -135,27 +163,134 @@ interface IndexedReject {
   readonly index: number;
 }
 
-/** The per-record loop; `hold` may keep a valid event out of the window for the caller to decide on. */
+/** Events the caller screens before they may enter the window (see `ingestScreened`). */
+interface Screen {
+  /** True when the event must be held back: called for every valid event, so no allocation. */
+  mayBeLate(event: ValidEvent, arrivalMs: number): boolean;
+  hold(event: ValidEvent, record: RawRecord, index: number, fingerprint: number | undefined): void;
+}
+
+/** The ingest loop's reused decode buffer: records are decoded one at a time, synchronously. */
+const scratch = new ByteScratch();
+
+/**
+ * Position of a user record in the batch for ordering the quarantine: a sub-record sorts within its
+ * aggregate (an aggregate of 1 MiB holds fewer than 2^18 user records).
+ */
+const SUB_RECORD_SPAN = 2 ** 18;
+
+/** The per-record loop; `screen` may keep valid events out of the window for the caller to decide on. */
 function ingest(
   records: readonly RawRecord[],
   window: EventWindow,
   counts: IngestCounts,
   options: DecodeOptions,
-  hold?: (event: ValidEvent, record: RawRecord, index: number) => boolean,
+  screen?: Screen,
 ): IndexedReject[] {
   const rejected: IndexedReject[] = [];
+  const maxPlain = maxBase64Length(options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
   for (let index = 0; index < records.length; index++) {
     const record = records[index];
+    const data = record.data;
+    const position = index * SUB_RECORD_SPAN;
+    if (typeof data === 'string' && isAggregateBase64(data)) {
+      ingestAggregate(record, position, window, counts, options, rejected, screen);
+      continue;
+    }
     counts.recordsIn++;
-    if (window.isKnownPayload(record.data)) {
+    // Rejected on the encoded length first, so a 1 MB record is never decoded.
+    if (typeof data !== 'string' || data.length > maxPlain) {
+      reject(record, position, 'too_large', counts, rejected);
+      continue;
+    }
+    const length = scratch.decode(data);
+    const fingerprint = scratch.fingerprint(0, length);
+    if (window.knownPayload(fingerprint, data) > 0) {
       counts.duplicatesInWindow++;
       continue;
     }
-    const decoded = decodeBase64Record(record.data, record.arrivalMs, options);
-    if (!decoded.ok) reject(record, index, decoded.reason, counts, rejected);
-    else if (!hold?.(decoded, record, index)) addOrReject(decoded, record, index, window, counts, rejected);
+    const decoded = decodeRange(scratch.buffer, 0, length, record.arrivalMs, options);
+    if (!decoded.ok) reject(record, position, decoded.reason, counts, rejected);
+    else if (screen?.mayBeLate(decoded, record.arrivalMs)) screen.hold(decoded, record, position, fingerprint);
+    else if (addOrReject(decoded, record, position, window, counts, rejected)) {
+      window.rememberPayload(fingerprint, data);
+    }
   }
   return rejected;
+}
+
+/**
+ * One KPL aggregate: decoded once, MD5 checked, its user records validated in place. A damaged
+ * aggregate is one `bad_aggregate` reject (its bytes quarantined whole, nothing of it counted: its
+ * readings cannot be trusted); a bad user record is quarantined alone, under its own partition key and
+ * sub-sequence number, and the other readings count. The aggregate is remembered as a known copy (a
+ * retried PutRecords repeats it byte for byte) only when every reading of it entered the window.
+ */
+function ingestAggregate(
+  record: RawRecord,
+  position: number,
+  window: EventWindow,
+  counts: IngestCounts,
+  options: DecodeOptions,
+  rejected: IndexedReject[],
+  screen: Screen | undefined,
+): void {
+  counts.aggregatesIn++;
+  const data = record.data;
+  if (data.length > maxBase64Length(KINESIS_MAX_RECORD_BYTES)) {
+    counts.recordsIn++;
+    reject(record, position, 'too_large', counts, rejected);
+    return;
+  }
+  const length = scratch.decode(data);
+  const buffer = scratch.buffer;
+  // The MD5 trailer and the length identify an aggregate: no need to hash its 25 KB.
+  const fingerprint = Math.imul(scratch.fingerprint(Math.max(0, length - 16), length) ^ length, 0x9e3779b1);
+  const known = window.knownPayload(fingerprint, data);
+  if (known > 0) {
+    counts.recordsIn += known;
+    counts.duplicatesInWindow += known;
+    return;
+  }
+  const view = readAggregate(buffer, 0, length);
+  if (!view.ok) {
+    counts.recordsIn++;
+    reject(record, position, 'bad_aggregate', counts, rejected);
+    return;
+  }
+  const { count, dataStart, dataEnd } = view;
+  counts.recordsIn += count;
+  let whole = true;
+  for (let i = 0; i < count; i++) {
+    const decoded = decodeRange(buffer, dataStart[i], dataEnd[i], record.arrivalMs, options);
+    if (!decoded.ok) {
+      reject(userRecord(record, view, i), position + i, decoded.reason, counts, rejected);
+      whole = false;
+    } else if (screen?.mayBeLate(decoded, record.arrivalMs)) {
+      screen.hold(decoded, userRecord(record, view, i), position + i, undefined);
+      whole = false;
+    } else {
+      const outcome = window.add(decoded);
+      if (outcome === 'overflow') {
+        reject(userRecord(record, view, i), position + i, 'rate_exceeded', counts, rejected);
+        whole = false;
+      } else if (outcome === 'added') counts.added++;
+      else counts.duplicatesInWindow++;
+    }
+  }
+  if (whole) window.rememberPayload(fingerprint, data, count);
+}
+
+/** A user record of an aggregate as a record of its own, for the quarantine (only built for rejects). */
+function userRecord(parent: RawRecord, view: AggregateView, i: number): RawRecord {
+  const bytes = view.buffer.subarray(view.dataStart[i], view.dataEnd[i]);
+  return {
+    data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+    arrivalMs: parent.arrivalMs,
+    sequenceNumber: parent.sequenceNumber,
+    partitionKey: view.partitionKeys[view.pkIndex[i]],
+    subSequenceNumber: i,
+  };
 }
 
 /** Arguments spread rather than an object: this runs once per record, on the hot path. */
@@ -166,15 +301,15 @@ function addOrReject(
   window: EventWindow,
   counts: IngestCounts,
   rejected: IndexedReject[],
-): void {
+): boolean {
   const outcome = window.add(event);
   if (outcome === 'overflow') {
     reject(record, index, 'rate_exceeded', counts, rejected);
-    return;
+    return false;
   }
   if (outcome === 'added') counts.added++;
   else counts.duplicatesInWindow++;
-  window.rememberPayload(record.data);
+  return true;
 }
 
 function reject(

@@ -12,6 +12,8 @@ export type InvalidReason =
   | 'timestamp_too_old'
   | 'too_late'
   | 'rate_exceeded'
+  /** A KPL aggregate whose MD5 or protobuf is damaged: the whole Kinesis record is quarantined. */
+  | 'bad_aggregate'
   | `missing_field:${string}`
   | `wrong_type:${string}`
   | `out_of_range:${string}`;

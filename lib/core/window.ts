@@ -100,10 +100,15 @@ export class EventWindow {
   private stateBytes = 64;
   /**
    * Payloads already accepted in this window, byte for byte. The firmware's retries are identical
-   * copies, so most copies are recognised here without being decoded or parsed again. Not part of the
-   * serialised state (copies after a restore take the normal path) and capped to bound memory.
+   * copies (and a retried PutRecords repeats a whole KPL aggregate), so most copies are recognised here
+   * without being parsed again. Not part of the serialised state (copies after a restore take the
+   * normal path) and capped to bound memory. Keyed by the caller's fingerprint of the bytes (an
+   * integer key; a hit is confirmed on the whole string). A fingerprint held by another payload only
+   * means the copy takes the normal path.
    */
-  private readonly acceptedPayloads = new Set<string>();
+  private readonly acceptedPayloads = new FingerprintTable();
+  private lastProfile: DeviceProfile | undefined;
+  private lastAccumulator: ProfileAccumulator | undefined;
 
   constructor(private readonly maxEventsPerMinute = DEFAULT_MAX_EVENTS_PER_MINUTE) {}
 
@@ -120,18 +125,30 @@ export class EventWindow {
     return this.stateBytes;
   }
 
-  /** True when exactly these bytes (base64) were accepted before in this window: a copy, already counted. */
-  isKnownPayload(data: string): boolean {
-    return this.acceptedPayloads.has(data);
+  /**
+   * How many readings exactly these bytes (base64, with their fingerprint) carried when they were
+   * accepted before in this window (1 for a plain record, the user-record count of an aggregate), or
+   * 0: not a known copy.
+   */
+  knownPayload(fingerprint: number, data: string): number {
+    const entry = this.acceptedPayloads.get(fingerprint);
+    if (entry === undefined) return 0;
+    if (typeof entry === 'string') return entry === data ? 1 : 0;
+    return entry.data === data ? entry.readings : 0;
   }
 
-  /** Remembers accepted bytes for `isKnownPayload` (the hash computed by the lookup is reused here). */
-  rememberPayload(data: string): void {
-    if (this.acceptedPayloads.size < MAX_REMEMBERED_PAYLOADS) this.acceptedPayloads.add(data);
+  /** Remembers accepted bytes for `knownPayload`; `readings` is how many readings they carry. */
+  rememberPayload(fingerprint: number, data: string, readings = 1): void {
+    if (this.acceptedPayloads.size >= MAX_REMEMBERED_PAYLOADS) return;
+    this.acceptedPayloads.add(fingerprint, readings === 1 ? data : { data, readings });
   }
 
   add(event: ValidEvent): AddOutcome {
-    const acc = this.profileAccumulator(event.profile);
+    // Batches are mostly one fleet: skip the profile lookup when it is the previous event's.
+    const acc =
+      this.lastProfile === event.profile && this.lastAccumulator !== undefined
+        ? this.lastAccumulator
+        : this.profileAccumulator(event.profile);
     const compiled = acc.compiled;
     const device = this.deviceOf(acc, event.deviceId);
     const t = event.eventTimeMs;
@@ -280,11 +297,70 @@ export class EventWindow {
       acc = { compiled: compileProfile(profile), devices: new Map() };
       this.byProfile.set(profile, acc);
     }
+    this.lastProfile = profile;
+    this.lastAccumulator = acc;
     return acc;
   }
 }
 
 export class WindowStateError extends Error {}
+
+interface KnownAggregate {
+  readonly data: string;
+  readonly readings: number;
+}
+
+/**
+ * Fingerprint → payload, open addressing over an Int32Array with linear probing, doubling at half
+ * load. Hand-written because a Map of 100,000 integer keys spent ~7% of the path growing and probing;
+ * here a probe is one typed-array read, and a window of one batch starts small (64 slots).
+ * The first payload stored under a fingerprint keeps it.
+ */
+class FingerprintTable {
+  /** 0 marks an empty slot (fingerprint 0 is stored as 1): a probe reads only this array. */
+  private keys = new Int32Array(64);
+  private values: (string | KnownAggregate | undefined)[] = new Array(64);
+  private mask = 63;
+  size = 0;
+
+  get(fingerprint: number): string | KnownAggregate | undefined {
+    const key = fingerprint === 0 ? 1 : fingerprint;
+    const keys = this.keys;
+    for (let i = key & this.mask; ; i = (i + 1) & this.mask) {
+      const k = keys[i];
+      if (k === 0) return undefined;
+      if (k === key) return this.values[i];
+    }
+  }
+
+  add(fingerprint: number, value: string | KnownAggregate): void {
+    if (this.size * 2 >= this.keys.length) this.grow();
+    const key = fingerprint === 0 ? 1 : fingerprint;
+    const keys = this.keys;
+    for (let i = key & this.mask; ; i = (i + 1) & this.mask) {
+      const k = keys[i];
+      if (k === 0) {
+        keys[i] = key;
+        this.values[i] = value;
+        this.size++;
+        return;
+      }
+      if (k === key) return;
+    }
+  }
+
+  private grow(): void {
+    const { keys, values } = this;
+    this.keys = new Int32Array(keys.length * 2);
+    this.values = new Array(keys.length * 2);
+    this.mask = keys.length * 2 - 1;
+    this.size = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const v = values[i];
+      if (keys[i] !== 0 && v !== undefined) this.add(keys[i], v);
+    }
+  }
+}
 
 const STATE_VERSION = 1;
 

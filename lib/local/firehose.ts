@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { userRecords } from '../core/kpl';
 import { listShardIds, ShardReader, type StreamRecord } from '../shared/kinesis-shards';
 import { sleep } from '../shared/sleep';
 import type { CheckpointStore } from './checkpoints';
@@ -31,16 +32,29 @@ export interface FirehoseOptions {
 }
 
 export interface FirehoseStats {
+  /** Kinesis records read (what Firehose's per-record 5 KB rounding applies to; the cost model prices these). */
   recordsIn: number;
+  /** Of those, KPL aggregates (de-aggregated, as Firehose does for a Kinesis source). */
+  aggregatesIn: number;
+  /** User records delivered or failed: the plain records plus the user records of the aggregates. */
+  userRecords: number;
   objectsWritten: number;
   bytesWritten: number;
   recordsFailed: number;
 }
 
-type Buffered = StreamRecord;
+/** A user record: a plain Kinesis record, or one taken out of a KPL aggregate (`subSequenceNumber`). */
+type Buffered = StreamRecord & { readonly subSequenceNumber: number };
 
 export class FirehoseDelivery {
-  readonly stats: FirehoseStats = { recordsIn: 0, objectsWritten: 0, bytesWritten: 0, recordsFailed: 0 };
+  readonly stats: FirehoseStats = {
+    recordsIn: 0,
+    aggregatesIn: 0,
+    userRecords: 0,
+    objectsWritten: 0,
+    bytesWritten: 0,
+    recordsFailed: 0,
+  };
   private readonly query?: PartitionQuery;
   private readonly parquet?: ParquetWriter;
   private readers: ShardReader[] = [];
@@ -111,8 +125,16 @@ export class FirehoseDelivery {
           const r = await reader.read(10_000);
           if (r.records.length > 0) {
             if (this.buffer.length === 0) this.bufferedSince = Date.now();
-            for (const rec of r.records) this.bufferBytes += rec.data.length;
-            this.buffer.push(...r.records);
+            for (const rec of r.records) {
+              // Firehose de-aggregates KPL records read from a Kinesis stream: one line per user record.
+              const users = userRecords(rec.data);
+              if (users.length !== 1 || users[0].data !== rec.data) this.stats.aggregatesIn++;
+              for (const u of users) {
+                this.buffer.push({ ...rec, data: u.data, subSequenceNumber: u.subSequenceNumber });
+                this.bufferBytes += u.data.length;
+              }
+              this.stats.userRecords += users.length;
+            }
             this.stats.recordsIn += r.records.length;
             got += r.records.length;
             this.tipCheckedAt.set(reader.shardId, 0);
@@ -200,7 +222,7 @@ export class FirehoseDelivery {
           attemptEndingTimestamp: Date.now(),
           rawData: Buffer.from(r.data).toString('base64'),
           sequenceNumber: r.sequenceNumber,
-          subSequenceNumber: 0,
+          subSequenceNumber: r.subSequenceNumber,
           dataCatalogTable: undefined,
         }),
       );

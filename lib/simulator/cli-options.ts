@@ -132,6 +132,13 @@ export function summaryText(s: SimulationSummary, reproduce?: string): string {
       `  edge dedupe: ${s.dedupe.keys} keys held, ${s.dedupe.expiredByAge} expired, ${s.dedupe.evictedBySize} evicted by size`,
     );
   }
+  if (s.aggregation && s.aggregation.readings > 0) {
+    const a = s.aggregation;
+    lines.push(
+      `  KPL aggregation: ${a.readings} readings in ${a.records} Kinesis records (${(a.readings / Math.max(1, a.records)).toFixed(1)} per record), ` +
+        `${(a.bytes / a.readings).toFixed(0)} bytes and ${(a.putUnits / a.readings).toFixed(4)} PUT units per reading`,
+    );
+  }
   const errors = Object.entries(s.errors);
   if (errors.length > 0) lines.push(`  errors: ${errors.map(([k, v]) => `${k} ×${v}`).join(', ')}`);
   if (s.anomaliesFile) lines.push(`  anomalies written to ${s.anomaliesFile}`);

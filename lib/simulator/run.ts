@@ -40,8 +40,11 @@ export async function runSimulation(
   const simulatedStart = new Date(startMs).toISOString();
   hooks.onStart?.({ seed, seedGiven: options.seed !== undefined, simulatedStart, startFrom });
 
-  const dedupe = options.dedupe ? new EdgeDedupe(options.dedupe === true ? {} : options.dedupe) : undefined;
-  const opened = await openSink(options);
+  const aggregate = options.aggregate ? (options.aggregate === true ? {} : options.aggregate) : undefined;
+  // Packing is a gateway feature: the gateway drops copies unless told not to.
+  const dedupeOption = options.dedupe ?? (aggregate ? true : undefined);
+  const dedupe = dedupeOption ? new EdgeDedupe(dedupeOption === true ? {} : dedupeOption) : undefined;
+  const opened = await openSink({ ...options, aggregate });
   const registry = await publishRegistryFor(fleets, options.target, options.out);
   const sink = dedupe ? edgeGateway(opened.sink, dedupe) : opened.sink;
   const signal = hooks.signal;
@@ -143,6 +146,7 @@ export async function runSimulation(
     interrupted: signal?.aborted ?? false,
     copiesNotSent: scheduler.pending,
     dedupe,
+    aggregation: opened.aggregation?.() ?? null,
     fleets,
     producedPerFleet,
     anomaliesPerFleet,

@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { AggregatePacker, KINESIS_MAX_RECORD_BYTES } from '../core/kpl';
 import { baseClientConfig } from '../shared/aws-clients';
 import { dedupeKey, type EdgeDedupe } from './edge-dedupe';
 import { SimulationError } from './errors';
@@ -85,22 +86,119 @@ export function edgeGateway(inner: Sink, dedupe: EdgeDedupe): Sink {
   };
 }
 
+/** How the edge gateway packs readings into KPL aggregates (`--aggregate`). */
+export interface AggregationOptions {
+  /**
+   * Largest aggregate, bytes (data plus partition key). 25 KB is one Kinesis PUT payload unit (25 KB
+   * chunks), so a fuller record costs a second unit for no saving; it is five of Firehose's 5 KB billing
+   * steps, and it keeps a Lambda batch of 100 records near 3 MB of the 6 MB payload limit.
+   * @default 25600
+   */
+  readonly maxBytes?: number;
+  /**
+   * Longest a reading waits in an open aggregate, simulated ms (checked as readings arrive; close flushes).
+   * A minute, the aggregator's tumbling window: 300 panels (1 reading/s) then fill ~60 readings a record,
+   * 30,000 panels fill 25 KB in about a second. @default 60000
+   */
+  readonly lingerMs?: number;
+}
+
+export const DEFAULT_AGGREGATE_BYTES = 25 * 1024;
+export const DEFAULT_AGGREGATE_LINGER_MS = 60_000;
+/** Kinesis bills PUT payload units of 25 KB per record. */
+export const PUT_UNIT_BYTES = 25 * 1024;
+
+/** What packing did: per reading, how many records, bytes and PUT units reached Kinesis. */
+export interface AggregationStats {
+  readonly readings: number;
+  readonly records: number;
+  readonly bytes: number;
+  readonly putUnits: number;
+}
+
+/** Readings in, aggregates out, with the counts the cost model prices per reading. */
+export interface AggregatingSink extends Sink {
+  aggregation(): AggregationStats;
+}
+
+/**
+ * Packs readings into KPL aggregates (lib/core/kpl.ts) before the sender: one Kinesis record carries
+ * ~100 solar readings, so PUT units and Firehose's per-record rounding stop scaling with readings. An
+ * aggregate goes when the next reading would not fit, when its oldest reading has waited `lingerMs`,
+ * and at close. The outer partition key is the first reading's device, as the KPL does: on a stream of
+ * several shards a device's readings may then land on more than one shard (the aggregator's per-device,
+ * per-minute merge is order-free; its lateness bound still holds because readings are never held back
+ * past the linger).
+ */
+export function aggregatingSink(sender: KinesisSender, options: AggregationOptions = {}): AggregatingSink {
+  const maxBytes = options.maxBytes ?? DEFAULT_AGGREGATE_BYTES;
+  const lingerMs = options.lingerMs ?? DEFAULT_AGGREGATE_LINGER_MS;
+  if (!(maxBytes >= 256 && maxBytes <= KINESIS_MAX_RECORD_BYTES)) {
+    throw new SimulationError(`--aggregate-bytes must be 256 to ${KINESIS_MAX_RECORD_BYTES} (got ${maxBytes})`);
+  }
+  // The partition key counts against the record limit too: keep room for the longest (256 bytes).
+  const packer = new AggregatePacker(Math.min(maxBytes, KINESIS_MAX_RECORD_BYTES - 256));
+  let openedAtMs = Number.NaN;
+  const stats = { readings: 0, records: 0, bytes: 0, putUnits: 0 };
+  const flush = (): Promise<void> | undefined => {
+    const partitionKey = packer.partitionKey;
+    const data = packer.take();
+    openedAtMs = Number.NaN;
+    if (data === undefined || partitionKey === undefined) return undefined;
+    const size = data.length + Buffer.byteLength(partitionKey);
+    stats.records++;
+    stats.bytes += size;
+    stats.putUnits += Math.ceil(size / PUT_UNIT_BYTES);
+    return sender.put({ partitionKey, data });
+  };
+  return {
+    put(r, arrivalMs) {
+      const data = Buffer.from(r.json);
+      let waited: Promise<void> | undefined;
+      if (packer.count > 0 && (!packer.wouldFit(r.deviceId, data.length) || arrivalMs - openedAtMs >= lingerMs)) {
+        waited = flush();
+      }
+      if (packer.count === 0) openedAtMs = arrivalMs;
+      packer.add(r.deviceId, data);
+      stats.readings++;
+      return waited;
+    },
+    async close() {
+      await flush();
+      await sender.close();
+    },
+    stats: () => sender.stats(),
+    aggregation: () => ({ ...stats }),
+  };
+}
+
 export interface SinkTarget {
   readonly target?: StreamTarget;
   readonly out?: string | Writable;
   readonly client?: Pick<KinesisClient, 'send'>;
   readonly skipStreamCheck?: boolean;
   readonly maxInFlight?: number;
+  /** Pack readings into KPL aggregates (stream targets only). */
+  readonly aggregate?: AggregationOptions;
 }
 
 /** Opens the run's sink: the stream (checked first, unless told not to) or the output file. */
-export async function openSink(options: SinkTarget): Promise<{ sink: Sink; description: string }> {
+export async function openSink(
+  options: SinkTarget,
+): Promise<{ sink: Sink; description: string; aggregation?: () => AggregationStats }> {
   if (options.target) {
     const target = options.target;
     const client = options.client ?? new KinesisClient(baseClientConfig(target));
     if (!options.skipStreamCheck) await checkStream(client, target);
     const sender = new KinesisSender({ client, streamName: target.streamName, maxInFlight: options.maxInFlight });
+    if (options.aggregate) {
+      const sink = aggregatingSink(sender, options.aggregate);
+      return { sink, description: describeTarget(target), aggregation: () => sink.aggregation() };
+    }
     return { sink: streamSink(sender), description: describeTarget(target) };
+  }
+  if (options.aggregate) {
+    throw new SimulationError('--aggregate packs records for a stream; --out writes one JSON line per reading.');
   }
   const out = options.out;
   if (out === undefined) throw new SimulationError('Give exactly one of a target stream or an output file.');

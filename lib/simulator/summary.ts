@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { EdgeDedupe } from './edge-dedupe';
 import type { Anomaly, GeneratedFleet } from './generate';
-import type { SinkStats } from './sinks';
+import type { AggregationStats, SinkStats } from './sinks';
 import type { ProfileSummary, SimulationCounts, SimulationSummary } from './types';
 
 /**
@@ -32,6 +32,7 @@ export interface SummaryInput {
   readonly interrupted: boolean;
   readonly copiesNotSent: number;
   readonly dedupe: EdgeDedupe | undefined;
+  readonly aggregation: AggregationStats | null;
   readonly fleets: readonly GeneratedFleet[];
   readonly producedPerFleet: readonly number[];
   readonly anomaliesPerFleet: readonly Anomaly[][];
@@ -63,6 +64,7 @@ export function buildSummary(input: SummaryInput): SimulationSummary {
     copiesNotSent: input.copiesNotSent,
     errors: { ...sink.errors },
     dedupe: input.dedupe ? input.dedupe.stats() : null,
+    aggregation: input.aggregation,
     anomalies: input.anomaliesPerFleet.reduce((s, a) => s + a.length, 0),
     perProfile,
   };

@@ -8,6 +8,7 @@ import type { Clock } from './clock';
 import type { EdgeDedupeOptions, EdgeDedupeStats } from './edge-dedupe';
 import type { AnomalyOptions, SimProfile, SolarWeather } from './generate';
 import type { DelayDistribution } from './retry-bug';
+import type { AggregationOptions, AggregationStats } from './sinks';
 import type { StreamTarget } from './target';
 
 /** The `start` option, the seed (a seeded run without a start), or the clock (no seed). */
@@ -51,8 +52,13 @@ export interface SimulationOptions {
   readonly delay?: DelayDistribution;
   /** Hold each message back by up to this much (simulated ms) so messages overtake each other. @default 0 */
   readonly reorderMs?: number;
-  /** Edge gateway that drops the copies before Kinesis. @default false */
+  /** Edge gateway that drops the copies before Kinesis. @default false (true when `aggregate` is set) */
   readonly dedupe?: boolean | EdgeDedupeOptions;
+  /**
+   * The edge gateway also packs readings into KPL aggregates (implies the gateway's dedupe unless
+   * `dedupe` is false). Stream targets only. @default false
+   */
+  readonly aggregate?: boolean | AggregationOptions;
   /** Kinesis stream to send to (one of target or out). */
   readonly target?: StreamTarget;
   /** NDJSON output instead of Kinesis: a path, or a stream such as process.stdout. */
@@ -120,6 +126,8 @@ export interface SimulationSummary extends SimulationCounts {
   readonly copiesNotSent: number;
   readonly errors: Record<string, number>;
   readonly dedupe: EdgeDedupeStats | null;
+  /** KPL packing at the edge: readings, Kinesis records, bytes and PUT units (null without `aggregate`). */
+  readonly aggregation: AggregationStats | null;
   readonly anomalies: number;
   readonly anomaliesFile: string | null;
   readonly perProfile: Partial<Record<SimProfile, ProfileSummary>>;

@@ -10,6 +10,7 @@ export const QUARANTINE_COLUMNS: readonly {
   { name: 'arrivaltime', type: 'string', comment: 'Kinesis approximate arrival time, ISO-8601' },
   { name: 'shardid', type: 'string', comment: 'Source shard' },
   { name: 'sequencenumber', type: 'string', comment: 'Kinesis sequence number' },
+  { name: 'subsequencenumber', type: 'string', comment: 'Index of the user record in its KPL aggregate (0: plain)' },
   { name: 'partitionkey', type: 'string', comment: 'Kinesis partition key' },
   { name: 'data', type: 'string', comment: 'The raw record: UTF-8 text, or base64 when not UTF-8' },
   { name: 'encoding', type: 'string', comment: 'utf8 or base64: how `data` holds the record' },

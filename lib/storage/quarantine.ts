@@ -17,6 +17,8 @@ export interface QuarantineLine {
   readonly arrivalTime: string;
   readonly shardId: string;
   readonly sequenceNumber: string;
+  /** The user record's index in its KPL aggregate (Kinesis's sub-sequence number); 0 for a plain record. */
+  readonly subSequenceNumber: number;
   readonly partitionKey: string;
   /** The record as UTF-8 text, or base64 when it is not valid UTF-8 (`encoding` says which). */
   readonly data: string;
@@ -32,6 +34,7 @@ export function quarantineLines(rejected: readonly RejectedRecord[], shardId: st
       arrivalTime: new Date(record.arrivalMs).toISOString(),
       shardId,
       sequenceNumber: record.sequenceNumber,
+      subSequenceNumber: record.subSequenceNumber ?? 0,
       partitionKey: record.partitionKey,
       data: utf8 ? bytes.toString('utf8') : record.data,
       encoding: utf8 ? 'utf8' : 'base64',
@@ -48,7 +51,14 @@ export function quarantineKey(prefix: string, shardId: string, rejected: readonl
   const first = rejected[0].record;
   const last = rejected[rejected.length - 1].record;
   const day = new Date(first.arrivalMs).toISOString();
-  return `${prefix}year=${day.slice(0, 4)}/month=${day.slice(5, 7)}/day=${day.slice(8, 10)}/${shardId}-${first.sequenceNumber}-${last.sequenceNumber}.json`;
+  return `${prefix}year=${day.slice(0, 4)}/month=${day.slice(5, 7)}/day=${day.slice(8, 10)}/${shardId}-${position(first)}-${position(last)}.json`;
+}
+
+/** A record's place in the shard: its sequence number, and its index when it came out of a KPL aggregate. */
+function position(record: RejectedRecord['record']): string {
+  return record.subSequenceNumber === undefined
+    ? record.sequenceNumber
+    : `${record.sequenceNumber}.${record.subSequenceNumber}`;
 }
 
 export async function writeQuarantine(

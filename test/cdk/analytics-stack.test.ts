@@ -144,6 +144,7 @@ describe('Glue catalog', () => {
       'arrivaltime',
       'shardid',
       'sequencenumber',
+      'subsequencenumber',
       'partitionkey',
       'data',
       'encoding',

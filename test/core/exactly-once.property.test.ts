@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import {
   EventWindow,
   emptyCounts,
+  encodeAggregate,
   flushWindow,
   type IngestOptions,
   ingestScreened,
@@ -119,6 +120,13 @@ const deliveryArb = fc.record({
   earlyFlush: fc.array(fc.boolean(), { minLength: 30, maxLength: 30 }),
   /** Records arrive this far apart, in delivery order (Kinesis arrival times grow along a shard). */
   arrivalStepMs: fc.integer({ min: 0, max: 3_000 }),
+  /**
+   * KPL packing, cycled over the shuffled payloads: 0 or 1 sends the next payload as a plain record, k > 1
+   * packs the next k into one aggregate (copies then sit inside and across aggregates, mixed with plain
+   * records in one batch); `resend` repeats an aggregate byte for byte a record later (a retried PutRecords).
+   */
+  packing: fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 1, maxLength: 12 }),
+  resend: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
   /** Readings from a clock that was never set (1970), each sent 1–3 times: always timestamp_too_old. */
   unsetClock: fc.array(fc.record({ device: fc.integer({ min: 0, max: 3 }), offsetMs: fc.nat(86_400_000) }), {
     maxLength: 4,
@@ -140,7 +148,23 @@ async function deliver(d: Delivery, store: MemoryStore, options: IngestOptions =
   const keyed = payloads.map((p, i) => ({ p, k: d.order[i % d.order.length] * 1000 + i }));
   keyed.sort((x, y) => x.k - y.k);
   const start = BASE + 4 * 60_000; // no reading is then more than 5 minutes ahead of its arrival
-  const shuffled = keyed.map((x, i) => rawRecord(x.p, start + i * d.arrivalStepMs));
+  const shuffled: RawRecord[] = [];
+  const arrival = () => start + shuffled.length * d.arrivalStepMs;
+  for (let i = 0, n = 0; i < keyed.length; n++) {
+    const size = d.packing[n % d.packing.length];
+    if (size <= 1) {
+      shuffled.push(rawRecord(keyed[i++].p, arrival()));
+      continue;
+    }
+    const users = keyed.slice(i, i + size).map((x) => {
+      const data = Buffer.from(JSON.stringify(x.p));
+      return { partitionKey: 'Name' in (x.p as object) ? 'unicorn' : 'panel', data };
+    });
+    i += size;
+    const aggregate = rawRecord(encodeAggregate(users), arrival());
+    shuffled.push(aggregate);
+    if (d.resend[n % d.resend.length]) shuffled.push({ ...aggregate, sequenceNumber: `${aggregate.sequenceNumber}r` });
+  }
   const batches: RawRecord[][] = [];
   for (let i = 0, b = 0; i < shuffled.length; b++) {
     const size = d.batchSizes[b % d.batchSizes.length];

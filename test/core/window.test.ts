@@ -172,6 +172,7 @@ describe('ingestBatch', () => {
     );
     expect(counts).toEqual({
       recordsIn: 5,
+      aggregatesIn: 0,
       added: 1,
       duplicatesInWindow: 1,
       invalid: 3,

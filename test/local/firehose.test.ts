@@ -5,6 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { CreateStreamCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { encodeAggregate } from '../../lib/core/kpl';
 import { profilePartitionJq } from '../../lib/core/profiles';
 import { CheckpointStore } from '../../lib/local/checkpoints';
 import { type Emulators, startEmulators } from '../../lib/local/emulators';
@@ -64,7 +65,7 @@ describe('local Firehose delivery from Kinesis to S3', () => {
   const unicorn = { Name: 'Shadowfax', StatusTime: '2017-06-02 18:43:04.123', Distance: 29.7 };
   const solar = { panelId: 'p-1', ts: '2024-01-01T10:00:00Z', seq: 7, acPowerW: 120.5 };
 
-  async function setup(name: string, over: Partial<DeliveryPlan>) {
+  async function setup(name: string, over: Partial<DeliveryPlan>, data?: Buffer[]) {
     await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 2 }));
     await s3.send(new CreateBucketCommand({ Bucket: `bucket-${name}` }));
     await waitForStreamActive(kinesis, name);
@@ -72,7 +73,7 @@ describe('local Firehose delivery from Kinesis to S3', () => {
     await kinesis.send(
       new PutRecordsCommand({
         StreamName: name,
-        Records: records.map((r, i) => ({ Data: Buffer.from(r), PartitionKey: `pk${i}` })),
+        Records: (data ?? records.map((r) => Buffer.from(r))).map((d, i) => ({ Data: d, PartitionKey: `pk${i}` })),
       }),
     );
     const plan: DeliveryPlan = {
@@ -130,6 +131,24 @@ describe('local Firehose delivery from Kinesis to S3', () => {
       expect(key).toMatch(/\/ds-gz-1-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d-[0-9a-f-]{36}\.gz$/);
     }
     expect(delivery.stats).toMatchObject({ recordsIn: 5, recordsFailed: 1 });
+  });
+
+  it('de-aggregates KPL records like Firehose for a Kinesis source: one line per user record', async () => {
+    const aggregate = encodeAggregate([
+      { partitionKey: 'Shadowfax', data: Buffer.from(JSON.stringify(unicorn)) },
+      { partitionKey: 'p-1', data: Buffer.from(JSON.stringify(solar)) },
+      { partitionKey: 'p-1', data: Buffer.from('not json {') },
+    ]);
+    const { objects, delivery } = await setup('kpl', {}, [aggregate, Buffer.from(JSON.stringify(unicorn))]);
+    const byPrefix = (p: string) => [...objects.entries()].filter(([k]) => k.startsWith(p));
+    const lines = (p: string) => byPrefix(p).flatMap(([, b]) => gunzipSync(b).toString().split('\n').filter(Boolean));
+    expect(lines('raw/profile=unicorn/').map((l) => JSON.parse(l))).toEqual([unicorn, unicorn]);
+    expect(lines('raw/profile=solar/').map((l) => JSON.parse(l))).toEqual([solar]);
+    const errors = lines('errors/processing-failed/').map((l) => JSON.parse(l));
+    expect(errors.map((e) => [Buffer.from(e.rawData, 'base64').toString(), e.subSequenceNumber])).toEqual([
+      ['not json {', 2],
+    ]);
+    expect(delivery.stats).toMatchObject({ recordsIn: 2, aggregatesIn: 1, userRecords: 4, recordsFailed: 1 });
   });
 
   it('converts to Parquet with the Glue schema columns', async () => {

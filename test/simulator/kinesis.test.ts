@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { readAggregate } from '../../lib/core/kpl';
 import { baseClientConfig } from '../../lib/shared/aws-clients';
 import { consumeStream } from '../../lib/simulator/consumer';
 import { SimulationError } from '../../lib/simulator/errors';
@@ -35,7 +36,12 @@ async function readBack(stream: string, count: number): Promise<{ key: string; t
     count,
     idleTimeoutMs: 10_000, // it stops at `count`; the timeout only ends a read that came up short (slow under a full test run)
     pollMs: 50,
-    onRecord: (r) => out.push({ key: r.partitionKey, text: Buffer.from(r.data).toString('utf8') }),
+    onRecord: (r) =>
+      out.push({
+        key: r.partitionKey,
+        // Aggregates are binary: kept byte for byte (latin1), plain records as text.
+        text: Buffer.from(r.data).toString(Buffer.from(r.data)[0] === 0xf3 ? 'latin1' : 'utf8'),
+      }),
   });
   expect(summary.records).toBe(out.length);
   return out;
@@ -191,6 +197,37 @@ describe('runSimulation against kinesalite', () => {
     expect(s.dedupe).toMatchObject({ forwarded: 300, dropped: 3000 });
     const got = await readBack('deduped', 300);
     expect(new Set(got.map((r) => r.text)).size).toBe(300);
+  });
+
+  it('--aggregate packs the deduplicated readings into KPL records of at most 25 KB', async () => {
+    await k.createStream('packed', 1);
+    const s = await runSimulation({
+      ...base,
+      profiles: ['solar'],
+      devices: 30,
+      count: 600,
+      duplicates: 10,
+      delay: 'seconds',
+      aggregate: { maxBytes: 25_600, lingerMs: 86_400_000 },
+      target: { endpoint: k.endpoint, region: 'us-east-1', streamName: 'packed' },
+    });
+    expect(s).toMatchObject({ produced: 600, droppedAtEdge: 6000 });
+    const a = s.aggregation!;
+    expect(a.readings).toBe(600);
+    expect(a.records).toBe(s.sent);
+    expect(a.records).toBeLessThan(10); // ~100 readings a record
+    expect(a.putUnits).toBe(a.records);
+    const got = await readBack('packed', a.records);
+    const readings = got.flatMap((r) => {
+      const view = readAggregate(Buffer.from(r.text, 'latin1'));
+      if (!view.ok) throw new Error(view.problem);
+      return view.dataStart.map((start, i) => Buffer.from(r.text, 'latin1').toString('utf8', start, view.dataEnd[i]));
+    });
+    expect(new Set(readings).size).toBe(600);
+    for (const r of got) expect(Buffer.byteLength(r.text, 'latin1') + r.key.length).toBeLessThanOrEqual(25_600);
+    await expect(
+      runSimulation({ ...base, profiles: ['solar'], count: 1, aggregate: true, out: join(tmp, 'x.ndjson') }),
+    ).rejects.toThrow(/--aggregate/);
   });
 
   it('an abort mid-run flushes what was produced and reports it', async () => {
