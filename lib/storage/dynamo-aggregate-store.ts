@@ -1,14 +1,17 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type AggregateStore,
   type CompiledProfile,
+  forEachConcurrently,
   type LatestReading,
   type MinuteRef,
   minuteKey,
   minuteRefKey,
+  type NewestMinute,
   type StoredMinute,
   toFixed,
+  watermarkOf,
 } from '../core';
 import { sleep } from '../shared/sleep';
 import { packIds, unpackIds } from './id-codec';
@@ -25,11 +28,24 @@ export interface DynamoAggregateStoreProps {
 
 const BATCH_GET_LIMIT = 100;
 const MAX_UNPROCESSED_ROUNDS = 8;
+/** Parallel newest-item queries (a Query reads one partition; it cannot be batched). */
+const QUERY_CONCURRENCY = 16;
 
 /**
- * The flush's storage port on DynamoDB. Costs, per device-minute and flush: one eventually consistent
- * read (0.5 RRU for items under 4 KB) and, only when the minute gained events, one conditional put
- * (1 WRU per KB); per device and flush, one 0.5 RRU watermark read and one conditional put.
+ * Attributes of an aggregates item beyond the profile's metrics: bookkeeping (`Profile`, `EventIds`,
+ * `Version`, `ExpiresAt`) and, on the minute that held its device's newest reading when it was written,
+ * that reading: `LastEventTime` (epoch ms, the watermark), `LastEventId`, `Status`, `Reading` (the
+ * profile's reading fields) and `StateAt` (the `LastEventTime` the device-state table last received).
+ * A device's latest state is its newest item: Query `Name = :device`, descending, `Limit 1`.
+ */
+export const AGGREGATE_LATEST_ATTRIBUTES = ['LastEventTime', 'LastEventId', 'Status', 'Reading', 'StateAt'] as const;
+
+/**
+ * The flush's storage port on DynamoDB. Costs per device and flush: one newest-item Query (0.5 RRU, an
+ * item under 4 KB); per device-minute that gained events, one conditional put (1 WRU per KB: a solar
+ * minute with its latest reading is ~0.4 KB); per minute not newer than the device's newest item (a
+ * replay, a crowded minute), one 0.5 RRU read; per device-state rewrite (status change or refresh),
+ * one conditional put.
  */
 export class DynamoAggregateStore implements AggregateStore {
   constructor(private readonly props: DynamoAggregateStoreProps) {}
@@ -46,14 +62,38 @@ export class DynamoAggregateStore implements AggregateStore {
     return out;
   }
 
+  async getNewest(deviceIds: readonly string[]): Promise<Map<string, NewestMinute>> {
+    const out = new Map<string, NewestMinute>();
+    await forEachConcurrently(deviceIds, QUERY_CONCURRENCY, async (deviceId) => {
+      const result = await this.props.client.send(
+        new QueryCommand({
+          TableName: this.props.aggregatesTable,
+          KeyConditionExpression: '#n = :d',
+          ExpressionAttributeNames: { '#n': 'Name', '#s': 'Status' },
+          ExpressionAttributeValues: { ':d': deviceId },
+          ProjectionExpression: 'StatusTime, LastEventTime, LastEventId, #s, StateAt',
+          ScanIndexForward: false,
+          Limit: 1,
+        }),
+      );
+      const item = result.Items?.[0];
+      if (item === undefined) return;
+      out.set(deviceId, {
+        minuteStartMs: Date.parse(item.StatusTime as string),
+        latest:
+          typeof item.LastEventTime === 'number'
+            ? { eventTimeMs: item.LastEventTime, eventId: item.LastEventId as number, status: item.Status as string }
+            : undefined,
+        stateAt: typeof item.StateAt === 'number' ? item.StateAt : undefined,
+      });
+    });
+    return out;
+  }
+
   async getWatermarks(deviceIds: readonly string[]): Promise<Map<string, number>> {
-    const items = await this.batchGet(
-      this.props.deviceStateTable,
-      deviceIds.map((Name) => ({ Name })),
-      false,
-      'Name, LastEventTime',
-    );
-    return new Map(items.map((i) => [i.Name as string, i.LastEventTime as number]));
+    const out = new Map<string, number>();
+    for (const [id, newest] of await this.getNewest(deviceIds)) out.set(id, watermarkOf(newest) as number);
+    return out;
   }
 
   async putMinute(ref: MinuteRef, minute: StoredMinute, attributes: Record<string, number>): Promise<boolean> {
@@ -66,6 +106,15 @@ export class DynamoAggregateStore implements AggregateStore {
       // Sums are recovered from their attributes (exact for sums under 1e9 units); mins/maxs likewise.
       EventIds: packIds(minute.ids),
       Version: minute.version,
+      ...(minute.latest
+        ? {
+            LastEventTime: minute.latest.eventTimeMs,
+            LastEventId: minute.latest.eventId,
+            Status: minute.latest.status,
+            Reading: minute.latest.reading,
+            StateAt: minute.stateAt,
+          }
+        : {}),
       ...(ttlDays ? { ExpiresAt: Math.floor(ref.minuteStartMs / 1000) + ttlDays * 86_400 } : {}),
     };
     try {
@@ -156,5 +205,15 @@ function itemToMinute(compiled: CompiledProfile, item: Record<string, unknown>):
     mins: compiled.minNames.map(num),
     maxs: compiled.maxNames.map(num),
     version: num('Version'),
+    latest:
+      typeof item.LastEventTime === 'number'
+        ? {
+            eventTimeMs: item.LastEventTime,
+            eventId: num('LastEventId'),
+            status: item.Status as string,
+            reading: (item.Reading ?? {}) as LatestReading['reading'],
+          }
+        : undefined,
+    stateAt: typeof item.StateAt === 'number' ? item.StateAt : undefined,
   };
 }
