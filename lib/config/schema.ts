@@ -122,7 +122,7 @@ export const CONFIG_KEYS = {
     ...integer(1, 40_000),
     default: 1,
     description:
-      'Autoscaling floor of the aggregates table\'s read capacity units (PROVISIONED only; the device-state table\'s floor is 1)',
+      "Autoscaling floor of the aggregates table's read capacity units (PROVISIONED only; the device-state table's floor is 1)",
   }),
   readCapacityMax: key({
     ...integer(1, 40_000),
@@ -134,7 +134,7 @@ export const CONFIG_KEYS = {
     ...integer(1, 40_000),
     default: 5,
     description:
-      'Autoscaling floor of the aggregates table\'s write capacity units (PROVISIONED only; the device-state table\'s floor is 1)',
+      "Autoscaling floor of the aggregates table's write capacity units (PROVISIONED only; the device-state table's floor is 1)",
   }),
   writeCapacityMax: key({
     ...integer(1, 40_000),
@@ -146,7 +146,7 @@ export const CONFIG_KEYS = {
     ...integer(20, 90),
     default: 70,
     description:
-      'Target utilisation of the autoscaling (PROVISIONED only). At most 300 / (300 + iot:tumblingWindowSeconds) (83% for 60 s): the burst capacity DynamoDB keeps (300 s of unused capacity) must absorb a window\'s writes, which the flush sends at once',
+      "Target utilisation of the autoscaling (PROVISIONED only). At most 300 / (300 + iot:tumblingWindowSeconds) (83% for 60 s): the burst capacity DynamoDB keeps (300 s of unused capacity) must absorb a window's writes, which the flush sends at once",
   }),
   firehoseBufferSeconds: key({
     ...integer(60, 900, ' (dynamic partitioning allows no zero buffering)'),

@@ -110,9 +110,7 @@ export class Aggregator extends Construct {
           ARCHIVE_BUCKET: props.archiveBucket.bucketName,
           QUARANTINE_PREFIX,
           ALLOWED_LATENESS_MINUTES: String(props.allowedLatenessMinutes),
-          DEVICE_STATE_REFRESH_MINUTES: String(
-            props.deviceStateRefreshMinutes ?? DEVICE_STATE_REFRESH_MINUTES.default,
-          ),
+          DEVICE_STATE_REFRESH_MINUTES: String(props.deviceStateRefreshMinutes ?? DEVICE_STATE_REFRESH_MINUTES.default),
           EARLIEST_EVENT_TIME: props.earliestEventTime ?? EARLIEST_EVENT_TIME_DEFAULT,
           POWERTOOLS_SERVICE_NAME: props.serviceName,
           POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
@@ -123,11 +121,11 @@ export class Aggregator extends Construct {
       },
     });
 
-    // Exactly what lib/storage/dynamo-aggregate-store.ts calls: BatchGetItem and conditional PutItem. Both
-    // tables use the AWS-managed key, so there is no key grant to add (`grant` would not add one).
-    for (const table of [props.aggregatesTable, props.deviceStateTable]) {
-      table.grant(this.function, 'dynamodb:BatchGetItem', 'dynamodb:PutItem');
-    }
+    // Exactly what lib/storage/dynamo-aggregate-store.ts calls: on the aggregates table the newest-item
+    // Query, BatchGetItem and conditional PutItem; on the device-state table (the listing) conditional
+    // PutItem only. Both tables use the AWS-managed key, so there is no key grant to add.
+    props.aggregatesTable.grant(this.function, 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem');
+    props.deviceStateTable.grant(this.function, 'dynamodb:PutItem');
     props.archiveBucket.grantPut(this.function, `${QUARANTINE_PREFIX}*`);
 
     this.failureQueue = new sqs.Queue(this, 'FailureQueue', {

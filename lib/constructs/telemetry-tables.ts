@@ -46,7 +46,9 @@ export class TelemetryTables extends Construct {
     const provisioned = props.billingMode === 'PROVISIONED';
     const targetUtilizationPercent = props.targetUtilizationPercent ?? 70;
     if (provisioned && (targetUtilizationPercent < 20 || targetUtilizationPercent > 90)) {
-      throw new Error(`targetUtilizationPercent ${targetUtilizationPercent}: set 20 to 90 (Application Auto Scaling's range)`);
+      throw new Error(
+        `targetUtilizationPercent ${targetUtilizationPercent}: set 20 to 90 (Application Auto Scaling's range)`,
+      );
     }
     const common = (floor: { read: number; write: number }): Omit<dynamodb.TableProps, 'partitionKey'> => ({
       billingMode: provisioned ? dynamodb.BillingMode.PROVISIONED : dynamodb.BillingMode.PAY_PER_REQUEST,

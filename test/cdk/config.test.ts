@@ -97,7 +97,11 @@ describe('configFromContext', () => {
       "iot:capacityTargetPercent: got 85; set at most 83: with a 60 s tumbling window the burst capacity (300 s of unused capacity) cannot absorb a window's writes above that",
     );
     expect(() =>
-      withCdkJson({ 'iot:billingMode': 'PROVISIONED', 'iot:capacityTargetPercent': 90, 'iot:tumblingWindowSeconds': 30 }),
+      withCdkJson({
+        'iot:billingMode': 'PROVISIONED',
+        'iot:capacityTargetPercent': 90,
+        'iot:tumblingWindowSeconds': 30,
+      }),
     ).not.toThrow();
     expect(() => withCdkJson({ 'iot:capacityTargetPercent': 90 })).not.toThrow();
   });

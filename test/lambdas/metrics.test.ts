@@ -1,13 +1,15 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { emptyCounts } from '../../lib/core';
 import { recordMetrics } from '../../lambdas/aggregator/metrics';
+import { emptyCounts } from '../../lib/core';
 
 /** The metric names of the EMF document the invocation would publish (the per-Reason ones go separately). */
 function emitted(summary: Parameters<typeof recordMetrics>[1]): string[] {
   const metrics = new Metrics({ namespace: 'Test', serviceName: 'svc' });
   const single = jest.spyOn(metrics, 'singleMetric');
   recordMetrics(metrics, summary);
-  const doc = metrics.serializeMetrics() as unknown as { _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] } };
+  const doc = metrics.serializeMetrics() as unknown as {
+    _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] };
+  };
   const names = doc._aws.CloudWatchMetrics[0].Metrics.map((m) => m.Name).sort();
   return single.mock.calls.length > 0 ? [...names, `+${single.mock.calls.length} by Reason`] : names;
 }
