@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { type GlueTableDef, tablesFromProfiles } from '../lib/analytics/catalog';
-import { AnalyticsEngine } from '../lib/analytics/engine';
-import { ndjsonToParquet } from '../lib/analytics/parquet';
-import { formatBytes } from '../lib/analytics/query-client';
-import { fillParams, findNamedQuery } from '../lib/analytics/query-params';
+import { archiveTables, fillParams, findNamedQuery, type GlueTableDef } from '../lib/catalog';
+import { PROFILES } from '../lib/core/profiles';
+import { AnalyticsEngine } from '../lib/local/athena/engine';
+import { ParquetWriter } from '../lib/local/parquet';
+import { formatBytes } from '../lib/query/client';
 import { s3ClientConfig } from '../lib/shared/aws-clients';
 import { generateFleet } from '../lib/simulator/generate';
 
@@ -35,7 +35,7 @@ export async function runAthenaBench(): Promise<{ title: string; lines: string[]
   let engine: AnalyticsEngine | undefined;
   try {
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-    const tables = tablesFromProfiles(BUCKET, DB);
+    const tables = archiveTables({ bucketName: BUCKET, databaseName: DB, profiles: PROFILES, parquet: false });
     const solar = tables.find((t) => t.tableName === 'solar_raw')!;
     const parquetTable = (codec: string): GlueTableDef => ({
       ...solar,
@@ -48,8 +48,8 @@ export async function runAthenaBench(): Promise<{ title: string; lines: string[]
       },
       serde: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
     });
-    const codecs = ['snappy', 'gzip'] as const; // Firehose's record format conversion offers both (Snappy is its default)
-    const parquet = codecs.map(parquetTable);
+    const codecs = ['SNAPPY', 'GZIP'] as const; // Firehose's record format conversion offers both (Snappy is its default)
+    const parquet = codecs.map((codec) => parquetTable(codec.toLowerCase()));
 
     // The same records, retry copies included (1-5 per message), in hourly arrival partitions, in both formats.
     const fleet = generateFleet({
@@ -84,12 +84,15 @@ export async function runAthenaBench(): Promise<{ title: string; lines: string[]
       jsonBytes += gz.length;
       await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `raw/profile=solar/${hour}part-0.gz`, Body: gz }));
       for (const [k, codec] of codecs.entries()) {
-        const pq = await ndjsonToParquet(text, parquet[k], codec);
+        // The writer the embedded Firehose uses, so the figures are the runtime's.
+        const writer = new ParquetWriter(parquet[k].columns, codec);
+        const pq = await writer.write(arr.map((line) => JSON.parse(line)));
+        await writer.close();
         parquetBytes[k] += pq.length;
         await s3.send(
           new PutObjectCommand({
             Bucket: BUCKET,
-            Key: `parquet-${codec}/profile=solar/${hour}part-0.parquet`,
+            Key: `parquet-${codec.toLowerCase()}/profile=solar/${hour}part-0.parquet`,
             Body: pq,
           }),
         );

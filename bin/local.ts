@@ -1,5 +1,6 @@
 #!/usr/bin/env -S npx tsx
 import { Command, InvalidArgumentError } from 'commander';
+import { estimate, oneLine } from '../lib/cost';
 import { formatDemoSummary, runDemo } from '../lib/local/demo';
 import { LocalRuntimeError } from '../lib/local/errors';
 import { startRuntime } from '../lib/local/runtime';
@@ -66,7 +67,13 @@ program
   .option('--duration <seconds>', 'how long the fleets produce', Number, 40)
   .option('--seed <n>', 'simulation seed', Number, 42)
   .action(async (o: { port?: number; duration: number; seed: number }) => {
-    const options = { durationMs: o.duration * 1000, seed: o.seed, log: say };
+    const options = {
+      durationMs: o.duration * 1000,
+      seed: o.seed,
+      log: say,
+      priceRun: (run: Parameters<typeof estimate>[0]['fromRun']) =>
+        oneLine(estimate({ workload: 'solar-fleet', fromRun: run }).report),
+    };
     let summary: Awaited<ReturnType<typeof runDemo>>;
     try {
       summary = await runDemo({ ...options, port: o.port ?? 4566 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 import { Command, InvalidArgumentError } from 'commander';
-import { runQueryCli } from '../lib/analytics/cli';
+import { runLocalQuery } from '../lib/local/athena/standalone';
+import { runQueryCli } from '../lib/query/cli';
 
 // The AWS SDK warns on every run that its 2027 releases need Node 22; the tool's output is for answers.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -58,6 +59,7 @@ const program = new Command()
         tty: Boolean(process.stderr.isTTY),
         signal: controller.signal,
       },
+      { local: runLocalQuery },
     );
     process.exitCode = code;
   });

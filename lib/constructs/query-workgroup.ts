@@ -2,7 +2,7 @@ import { Duration, Names } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import type { NamedQuerySpec } from '../analytics/named-queries';
+import type { NamedQuerySpec } from '../catalog';
 import { SecureBucket } from './secure-bucket';
 
 const GIB = 1024 ** 3;

@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { baseClientConfig } from '../shared/aws-clients';
 import { runSimulation, type SimulationSummary } from '../simulator/run';
 import { logSize, readEmf } from './emf';
+import { Metering, type MeteringSnapshot } from './metering';
 import {
   type ArchiveCounts,
   athenaQuery,
@@ -39,6 +41,10 @@ export interface DemoOptions {
   readonly seed?: number;
   readonly log?: (line: string) => void;
   readonly cwd?: string;
+  /** Where the run's billable counts go; default `<cwd>/.local/metering.json`. */
+  readonly meteringFile?: string;
+  /** Prices the run's counts at fleet scale for the summary's last line (bin/local.ts wires lib/cost). */
+  readonly priceRun?: (snapshot: MeteringSnapshot) => string;
 }
 
 export interface DemoSummary {
@@ -57,7 +63,10 @@ export interface DemoSummary {
     | { readonly sql: string; readonly error: string };
   readonly drainMs: number;
   readonly overrides: RuntimeOverrides;
+  readonly costLine?: string;
 }
+
+export const DEMO_TRAFFIC = 'npm start: 3 unicorns and 200 panels, 10 copies per message, 10 s tumbling window';
 
 export const DEMO_SQL =
   'SELECT name, count(*) AS copies, count(DISTINCT statustime) AS distinct_events FROM unicorn_raw GROUP BY name ORDER BY name';
@@ -102,6 +111,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     kinesis.destroy();
     log('Waiting for the pipeline to drain (windows closed, Firehose delivered)...');
     const drainMs = await runtime.drain({ timeoutMs: 180_000 });
+    const metering = runtime.meteringSnapshot(DEMO_TRAFFIC);
+    Metering.write(options.meteringFile ?? join(options.cwd ?? process.cwd(), '.local', 'metering.json'), metering);
 
     const pipeline: Record<string, number> = {};
     const invalidByReason: Record<string, number> = {};
@@ -136,6 +147,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       query,
       drainMs,
       overrides: DEMO_OVERRIDES,
+      costLine: options.priceRun?.(metering),
     };
   } finally {
     await runtime.stop();
@@ -178,5 +190,6 @@ export function formatDemoSummary(d: DemoSummary): string[] {
     `Demo overrides (the template keeps its values): tumbling window ${o.tumblingWindowSeconds} s instead of 60 s, ` +
       `Firehose buffer ${o.firehoseBufferSeconds} s instead of the template's interval, batching window ${o.maxBatchingWindowSeconds} s.`,
   );
+  if (d.costLine) lines.push('', d.costLine);
   return lines;
 }

@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listShardIds, ShardReader, type StreamRecord } from '../shared/kinesis-shards';
 import { sleep } from '../shared/sleep';
 import type { CheckpointStore } from './checkpoints';
 import {
@@ -11,7 +12,6 @@ import {
   validatePrefix,
 } from './firehose-format';
 import { ParquetWriter } from './parquet';
-import { listShardIds, ShardReader, type StreamRecord } from './shard-reader';
 import type { DeliveryPlan } from './stack-plan';
 
 /**

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { backoff } from '../shared/backoff';
+import { listShardIds, ShardReader, type StartPosition, type StreamRecord } from '../shared/kinesis-shards';
 import { sleep } from '../shared/sleep';
 import type { CheckpointStore, ShardCheckpoint } from './checkpoints';
 import {
@@ -11,7 +13,6 @@ import {
   tumblingEvent,
 } from './kinesis-events';
 import type { InvokeResult } from './lambda-host';
-import { listShardIds, ShardReader, type StartPosition, type StreamRecord } from './shard-reader';
 import type { MappingPlan } from './stack-plan';
 
 /**
@@ -360,7 +361,6 @@ class ShardPoller {
   }
 
   private backoff(attempt: number): Promise<void> {
-    const base = this.esm.options.retryBaseMs ?? 200;
-    return sleep(Math.min(5_000, base * 2 ** Math.min(attempt - 1, 10)));
+    return backoff({ baseMs: this.esm.options.retryBaseMs ?? 200, maxMs: 5_000 }, attempt);
   }
 }

@@ -1,4 +1,4 @@
-import type { StreamRecord } from './shard-reader';
+import type { StreamRecord } from '../shared/kinesis-shards';
 
 /** The Lambda event and failure-destination shapes for Kinesis sources, exactly as AWS sends them. */
 export interface KinesisWindow {

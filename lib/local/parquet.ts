@@ -2,13 +2,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { duckDbType } from '../analytics/catalog';
-import type { ArchiveColumnPlan, ParquetCompression } from './stack-plan';
+import type { GlueColumn } from '../catalog';
+import { duckDbType } from './athena/duckdb-types';
+import type { ParquetCompression } from './stack-plan';
 
 /**
  * Firehose record format conversion (JSON -> Parquet) with DuckDB: the records go through NDJSON into
  * a Parquet file whose columns are the Glue table's, like Firehose's OpenX JSON deserializer (keys
- * matched case-insensitively, missing keys null, values cast to the column type or null).
+ * matched case-insensitively, missing keys null, values cast to the column type or null). The one Parquet
+ * writer: the embedded Firehose, the benchmark and the tests all use it.
  */
 
 export class ParquetWriter {
@@ -17,7 +19,7 @@ export class ParquetWriter {
   private n = 0;
 
   constructor(
-    private readonly columns: readonly ArchiveColumnPlan[],
+    private readonly columns: readonly Pick<GlueColumn, 'name' | 'type'>[],
     private readonly compression: ParquetCompression = 'SNAPPY',
   ) {}
 

@@ -1,12 +1,8 @@
-import {
-  AthenaClient,
-  GetQueryExecutionCommand,
-  GetQueryResultsCommand,
-  StartQueryExecutionCommand,
-} from '@aws-sdk/client-athena';
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { runQuery } from '../query/client';
 import { baseClientConfig, s3ClientConfig } from '../shared/aws-clients';
 import type { StackTarget } from '../shared/stack-target';
 
@@ -105,36 +101,17 @@ export async function queueDepth(target: StackTarget, queueUrl: string): Promise
   }
 }
 
-/** Runs one SQL query through the Athena API on the endpoint; returns the header and rows. */
+/** Runs one SQL query through the Athena API on the endpoint with the query tool's client; returns the header and rows. */
 export async function athenaQuery(target: StackTarget, sql: string, timeoutMs = 120_000): Promise<string[][]> {
   const athena = new AthenaClient(baseClientConfig(target));
   try {
-    const { QueryExecutionId } = await athena.send(
-      new StartQueryExecutionCommand({
-        QueryString: sql,
-        WorkGroup: target.athenaWorkgroup,
-        QueryExecutionContext: { Database: target.glueDatabase },
-      }),
-    );
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { QueryExecution } = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId }));
-      const state = QueryExecution?.Status?.State;
-      if (state === 'SUCCEEDED') break;
-      if (state === 'FAILED' || state === 'CANCELLED') {
-        throw new Error(`Athena query ${state}: ${QueryExecution?.Status?.StateChangeReason ?? ''}`);
-      }
-      if (Date.now() > deadline) throw new Error('Athena query timed out');
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const rows: string[][] = [];
-    let token: string | undefined;
-    do {
-      const out = await athena.send(new GetQueryResultsCommand({ QueryExecutionId, NextToken: token }));
-      for (const row of out.ResultSet?.Rows ?? []) rows.push((row.Data ?? []).map((d) => d.VarCharValue ?? ''));
-      token = out.NextToken;
-    } while (token);
-    return rows;
+    const run = await runQuery(athena, {
+      sql,
+      workgroup: target.athenaWorkgroup,
+      database: target.glueDatabase,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return [run.columns.map((c) => c.name), ...run.rows.map((r) => r.map((v) => v ?? ''))];
   } finally {
     athena.destroy();
   }

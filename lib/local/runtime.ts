@@ -6,6 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { baseClientConfig, s3ClientConfig } from '../shared/aws-clients';
 import { sleep } from '../shared/sleep';
 import { OUTPUT_KEYS, type StackTarget } from '../shared/stack-target';
+import { EmbeddedAnalytics, tablesFromAssembly } from './athena/services';
 import { CheckpointStore } from './checkpoints';
 import { type EdgeRouter, startEdgeRouter } from './edge-router';
 import { type Emulators, startEmulators } from './emulators';
@@ -13,8 +14,8 @@ import { LocalRuntimeError } from './errors';
 import { FirehoseDelivery } from './firehose';
 import { KinesisEventSourceMapping } from './kinesis-esm';
 import { LambdaFunctionHost } from './lambda-host';
+import { Metering } from './metering';
 import { provision } from './provision';
-import type { JsonProtocolService } from './service';
 import { LocalSqs, SQS_ACCOUNT } from './sqs';
 import { planStack, type StackPlan } from './stack-plan';
 import { synthesize, synthIsStale } from './synth';
@@ -55,8 +56,13 @@ export interface RuntimeOptions {
   readonly overrides?: RuntimeOverrides;
   /** Extra environment for every local Lambda (e.g. LOCAL_FAULT_EVERY=5 for fault injection). */
   readonly lambdaEnv?: Readonly<Record<string, string>>;
-  /** Host the Athena/Glue services on the endpoint when lib/analytics provides them; default true. */
+  /** Host the Athena/Glue services on the endpoint; default true. */
   readonly analytics?: boolean;
+  /**
+   * Where the billable counts of the run go at stop (`npm run cost -- --from-run`); default
+   * `<cwd>/.local/metering.json` when a stack file is written, else none.
+   */
+  readonly meteringFile?: string | null;
   readonly log?: (line: string) => void;
 }
 
@@ -87,7 +93,14 @@ export class LocalRuntime {
     readonly functions: readonly LambdaFunctionHost[],
     private readonly closers: (() => Promise<void>)[],
     private readonly stackFile: string | null,
+    /** Billable counts so far (lib/local/metering.ts). */
+    readonly metering: Metering,
   ) {}
+
+  /** What the run consumed so far, counted as AWS bills it. */
+  meteringSnapshot(traffic?: string) {
+    return this.metering.snapshot(this.functions, this.deliveries, traffic);
+  }
 
   get endpoint(): string {
     return this.info.endpoint;
@@ -171,9 +184,16 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
 
     const emulators: Emulators = await startEmulators({ dataDir });
     closers.push(() => emulators.stop());
-    router.setUpstream('kinesis', emulators.kinesis.url);
-    router.setUpstream('dynamodb', emulators.dynamodb.url);
-    router.setUpstream('s3', emulators.s3.url);
+    const metering = new Metering();
+    closers.push(() => metering.close());
+    const metered = await metering.proxy({
+      kinesis: emulators.kinesis.url,
+      dynamodb: emulators.dynamodb.url,
+      s3: emulators.s3.url,
+    });
+    router.setUpstream('kinesis', metered.kinesis);
+    router.setUpstream('dynamodb', metered.dynamodb);
+    router.setUpstream('s3', metered.s3);
     const sqs = new LocalSqs({ endpoint: () => endpoint, region, file: join(dataDir, 'sqs.json') });
     router.addService(sqs);
     closers.push(() => sqs.close());
@@ -207,7 +227,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
       return new KinesisEventSourceMapping({
         mapping,
         kinesis,
-        invoke: (event) => host.invoke(event),
+        invoke: (event) => metering.invoke(host, event),
         functionArn: host.fn.arn,
         context: { streamArn: m.streamArn, region, accountId: SQS_ACCOUNT },
         checkpoints: new CheckpointStore(join(dataDir, 'checkpoints', `esm-${m.logicalId}.json`)),
@@ -243,10 +263,18 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
 
     const info = describe(plan, endpoint, region, dataDir, sqs);
     if (options.analytics !== false) {
-      for (const service of await analyticsServices({ endpoint, region, assembly, plan, info, dataDir, log })) {
-        router.addService(service);
-        closers.push(() => service.close());
-      }
+      const analytics = new EmbeddedAnalytics({
+        s3: { endpoint, region },
+        tables: tablesFromAssembly(assembly, plan.resolver),
+        workgroups: info.athenaWorkgroup
+          ? [{ name: info.athenaWorkgroup, resultsBucket: info.athenaResultsBucket }]
+          : [],
+        defaultDatabase: info.glueDatabase,
+        cacheDir: join(dataDir, 'athena-cache'),
+        log,
+      });
+      for (const service of analytics.services) router.addService(service);
+      closers.push(() => analytics.close());
     }
 
     for (const m of mappings) await m.start();
@@ -258,7 +286,27 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
       mkdirSync(dirname(stackFile), { recursive: true });
       writeFileSync(stackFile, `${JSON.stringify(info, null, 2)}\n`);
     }
-    return new LocalRuntime(info, plan, assembly, router, sqs, mappings, deliveries, hosts, closers, stackFile);
+    const meteringFile =
+      options.meteringFile === undefined
+        ? stackFile && join(dirname(stackFile), 'metering.json')
+        : options.meteringFile && resolve(cwd, options.meteringFile);
+    if (meteringFile) {
+      // runs after pollers and deliveries have stopped (counts complete), before a temp dir's logs go
+      closers.splice(temp ? 1 : 0, 0, async () => Metering.write(meteringFile, metering.snapshot(hosts, deliveries)));
+    }
+    return new LocalRuntime(
+      info,
+      plan,
+      assembly,
+      router,
+      sqs,
+      mappings,
+      deliveries,
+      hosts,
+      closers,
+      stackFile,
+      metering,
+    );
   } catch (err) {
     await closeAll();
     throw err;
@@ -292,42 +340,4 @@ function describe(plan: StackPlan, endpoint: string, region: string, dataDir: st
     startedAt: new Date().toISOString(),
     notRunLocally: plan.notRunLocally,
   };
-}
-
-/** What lib/analytics/local-services.ts receives to serve Athena and Glue from the same template. */
-export interface AnalyticsHostContext {
-  readonly endpoint: string;
-  readonly region: string;
-  readonly assembly: Assembly;
-  readonly plan: StackPlan;
-  readonly info: LocalStackInfo;
-  readonly dataDir: string;
-  readonly log: (line: string) => void;
-}
-
-/**
- * Loads the Athena/Glue services when the analytics module exists (it is built separately); the
- * runtime works without it and says so in the demo summary.
- */
-async function analyticsServices(ctx: AnalyticsHostContext): Promise<JsonProtocolService[]> {
-  let mod: { createAnalyticsServices?: (o: unknown) => JsonProtocolService[] | Promise<JsonProtocolService[]> };
-  try {
-    mod = require('../analytics/local-services');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'MODULE_NOT_FOUND' && e.message.includes('local-services')) return [];
-    throw err;
-  }
-  if (typeof mod.createAnalyticsServices !== 'function') return [];
-  const tables = ctx.info;
-  return await mod.createAnalyticsServices({
-    ...ctx,
-    resolver: ctx.plan.resolver,
-    s3Endpoint: ctx.endpoint,
-    archiveBucket: tables.archiveBucket,
-    glueDatabase: tables.glueDatabase,
-    athenaWorkgroup: tables.athenaWorkgroup,
-    resultsBucket: tables.athenaResultsBucket,
-    cacheDir: join(ctx.dataDir, 'athena-cache'),
-  });
 }

@@ -246,7 +246,7 @@ export function planStack(assembly: Assembly, options: ResolverOptions): StackPl
     'AWS::SQS::Queue',
     'AWS::Lambda::EventSourceMapping',
     'AWS::KinesisFirehose::DeliveryStream',
-    // Served by the embedded Athena and Glue APIs (lib/analytics) from these same definitions.
+    // Served by the embedded Athena and Glue APIs (lib/local/athena) from these same definitions.
     'AWS::Glue::Database',
     'AWS::Glue::Table',
     'AWS::Athena::WorkGroup',

@@ -104,6 +104,8 @@ export interface ResolverOptions {
   readonly accountId: string;
   /** The runtime's endpoint, for SQS queue URLs. */
   readonly endpoint: string;
+  /** Names known from elsewhere (a deployed stack's outputs), by resource type and logical id; generated otherwise. */
+  readonly physicalNames?: (type: string, logicalId: string) => string | undefined;
 }
 
 const NAME_PROPERTY: Readonly<Record<string, string>> = {
@@ -258,6 +260,8 @@ export class Resolver {
 
   physicalName(stack: StackTemplate, id: string): string {
     const resource = this.resource(stack, id);
+    const known = this.options.physicalNames?.(resource.Type, id);
+    if (known !== undefined) return known;
     const props = resource.Properties ?? {};
     const prop = NAME_PROPERTY[resource.Type];
     let explicit: unknown = prop ? props[prop] : undefined;

@@ -1,11 +1,5 @@
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type KinesisClient,
-  ListShardsCommand,
-  type Shard,
-  type ShardIteratorType,
-} from '@aws-sdk/client-kinesis';
+import type { KinesisClient, Shard, ShardIteratorType } from '@aws-sdk/client-kinesis';
+import { listShards, ShardReader } from '../shared/kinesis-shards';
 import { sleep } from '../shared/sleep';
 
 export interface ConsumedRecord {
@@ -37,18 +31,6 @@ export interface ConsumeSummary {
   readonly stoppedBy: 'count' | 'idle' | 'signal';
 }
 
-async function listShards(client: Pick<KinesisClient, 'send'>, streamName: string): Promise<Shard[]> {
-  const shards: Shard[] = [];
-  let token: string | undefined;
-  do {
-    // kinesalite takes StreamName (not StreamARN), and NextToken without StreamName.
-    const res = await client.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: streamName }));
-    shards.push(...(res.Shards ?? []));
-    token = res.NextToken;
-  } while (token);
-  return shards;
-}
-
 /**
  * Tails every shard of a stream, like the workshop's `./consumer`: one polling loop per shard, children
  * of a closed (split or merged) shard picked up when their parent ends. Stops on count, idle time or signal.
@@ -67,31 +49,27 @@ export async function consumeStream(options: ConsumeOptions): Promise<ConsumeSum
   const all = await listShards(client, streamName);
   const loops: Promise<void>[] = [];
 
-  const startShard = (shard: Shard, type: ShardIteratorType) => {
+  const startShard = (shard: Shard, type: 'TRIM_HORIZON' | 'LATEST') => {
     const shardId = shard.ShardId!;
     if (started.has(shardId)) return;
     started.add(shardId);
     loops.push(pollShard(shardId, type));
   };
 
-  async function pollShard(shardId: string, type: ShardIteratorType): Promise<void> {
-    let iterator = (
-      await client.send(
-        new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: type }),
-      )
-    ).ShardIterator;
-    while (iterator && !stop.signal.aborted) {
-      const res = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-      for (const r of res.Records ?? []) {
+  async function pollShard(shardId: string, type: 'TRIM_HORIZON' | 'LATEST'): Promise<void> {
+    const reader = new ShardReader(client, streamName, shardId, { type });
+    while (!stop.signal.aborted) {
+      const res = await reader.read(10_000);
+      for (const r of res.records) {
         if (stop.signal.aborted) return;
         records++;
         lastRecordAt = Date.now();
         options.onRecord({
           shardId,
-          sequenceNumber: r.SequenceNumber!,
-          partitionKey: r.PartitionKey!,
-          arrivalTime: r.ApproximateArrivalTimestamp,
-          data: r.Data ?? new Uint8Array(),
+          sequenceNumber: r.sequenceNumber,
+          partitionKey: r.partitionKey,
+          arrivalTime: new Date(r.arrival),
+          data: r.data,
         });
         if (options.count !== undefined && records >= options.count) {
           stoppedBy = 'count';
@@ -99,8 +77,7 @@ export async function consumeStream(options: ConsumeOptions): Promise<ConsumeSum
           return;
         }
       }
-      iterator = res.NextShardIterator;
-      if (!iterator) {
+      if (res.closed) {
         // The shard is closed: its children carry on from their start.
         for (const child of await listShards(client, streamName)) {
           if (child.ParentShardId === shardId || child.AdjacentParentShardId === shardId) {
@@ -109,7 +86,7 @@ export async function consumeStream(options: ConsumeOptions): Promise<ConsumeSum
         }
         return;
       }
-      if ((res.Records ?? []).length === 0) await sleep(pollMs, stop.signal);
+      if (res.records.length === 0) await sleep(pollMs, stop.signal);
     }
   }
 

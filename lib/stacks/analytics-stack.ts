@@ -1,7 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import type { NamedQuerySpec } from '../analytics/named-queries';
+import type { NamedQuerySpec } from '../catalog';
 import { glueDatabaseName, type StackConfig } from '../config';
 import { ARCHIVE_SCHEMA_TABLE, ArchiveCatalog } from '../constructs/archive-catalog';
 import { QueryWorkgroup } from '../constructs/query-workgroup';

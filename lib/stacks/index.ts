@@ -1,5 +1,5 @@
 import { Annotations, type App, type StackProps } from 'aws-cdk-lib';
-import { NAMED_QUERIES, type NamedQuerySpec } from '../analytics/named-queries';
+import { NAMED_QUERIES, type NamedQuerySpec } from '../catalog';
 import type { StackConfig } from '../config';
 import { glueDatabaseName } from '../config';
 import { PROFILES } from '../core/profiles';

@@ -13,7 +13,7 @@ import {
   toFixed,
   watermarkOf,
 } from '../core';
-import { sleep } from '../shared/sleep';
+import { backoff } from '../shared/backoff';
 import { packIds, unpackIds } from './id-codec';
 
 export interface DynamoAggregateStoreProps {
@@ -30,6 +30,8 @@ const BATCH_GET_LIMIT = 100;
 const MAX_UNPROCESSED_ROUNDS = 8;
 /** Parallel newest-item queries (a Query reads one partition; it cannot be batched). */
 const QUERY_CONCURRENCY = 16;
+/** Unprocessed keys mean the table is throttling: wait 25 ms, 50 ms, ... up to 1 s, jittered. */
+const UNPROCESSED_BACKOFF = { baseMs: 25, maxMs: 1_000, jitter: 'full' } as const;
 
 /**
  * Attributes of an aggregates item beyond the profile's metrics: bookkeeping (`Profile`, `EventIds`,
@@ -171,7 +173,7 @@ export class DynamoAggregateStore implements AggregateStore {
       let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + BATCH_GET_LIMIT);
       for (let round = 0; pending && pending.length > 0; round++) {
         if (round > MAX_UNPROCESSED_ROUNDS) throw new Error(`BatchGetItem on ${table} kept returning unprocessed keys`);
-        if (round > 0) await sleep(Math.min(1000, 25 * 2 ** round) * Math.random());
+        if (round > 0) await backoff(UNPROCESSED_BACKOFF, round + 1);
         const result = await this.props.client.send(
           new BatchGetCommand({
             RequestItems: {

@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { NAMED_QUERIES, type NamedQuerySpec } from '../../lib/analytics/named-queries';
+import { NAMED_QUERIES, type NamedQuerySpec } from '../../lib/catalog';
 import { unionColumns } from '../../lib/constructs/archive-catalog';
 import { PROFILES, solarProfile, unicornProfile } from '../../lib/core/profiles';
 import { OUTPUT_KEYS } from '../../lib/shared/stack-target';

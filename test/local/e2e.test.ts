@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { detectProfile } from '../../lib/core/profiles';
 import { minuteKey, minuteStart } from '../../lib/core/time';
+import { athenaQuery } from '../../lib/local/pipeline-report';
 import { type LocalRuntime, type RuntimeOptions, startRuntime } from '../../lib/local/runtime';
 import { baseClientConfig } from '../../lib/shared/aws-clients';
 import { sleep } from '../../lib/shared/sleep';
@@ -111,7 +112,6 @@ describe('embedded runtime end to end (real template, real aggregator)', () => {
     dataDir,
     port: 0,
     stackFile: null,
-    analytics: false,
     overrides: {
       tumblingWindowSeconds: 3,
       firehoseBufferSeconds: 1,
@@ -193,5 +193,16 @@ describe('embedded runtime end to end (real template, real aggregator)', () => {
     expect(outside.distinctArchivedEvents).toBe(unique.length);
     expectAggregatesEqual(outside.aggregates, reference(unique));
     expect(outside.quarantine.map((q) => q.data).sort()).toEqual([...INVALID].sort());
+  }, 60_000);
+
+  it('the Athena API on the endpoint answers from the archive, and reads no file outside it', async () => {
+    const [header, ...rows] = await athenaQuery(runtime.target(), 'SELECT count(*) AS n FROM unicorn_raw');
+    expect(header).toEqual(['n']);
+    expect(Number(rows[0][0])).toBeGreaterThan(0);
+    const outside = join(__dirname, '..', '..', 'package.json');
+    await expect(athenaQuery(runtime.target(), `SELECT * FROM '${outside}'`)).rejects.toThrow(/mismatched input/);
+    await expect(athenaQuery(runtime.target(), `SELECT * FROM read_text('${outside}')`)).rejects.toThrow(
+      /NOT_SUPPORTED/,
+    );
   }, 60_000);
 });

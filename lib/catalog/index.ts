@@ -1,0 +1,3 @@
+export * from './named-queries';
+export * from './query-params';
+export * from './tables';

@@ -1,0 +1,120 @@
+import {
+  GetRecordsCommand,
+  type GetRecordsCommandOutput,
+  GetShardIteratorCommand,
+  type GetShardIteratorCommandInput,
+  type KinesisClient,
+  ListShardsCommand,
+  type Shard,
+} from '@aws-sdk/client-kinesis';
+
+/**
+ * The one Kinesis shard reader: the embedded runtime's event source mappings and Firehose, and the
+ * workshop-style consumer (`npm run consume`), all read shards through it.
+ */
+type KinesisSender = Pick<KinesisClient, 'send'>;
+
+/** A record as read from a shard, with what the Lambda event and Firehose need. */
+export interface StreamRecord {
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly partitionKey: string;
+  readonly data: Uint8Array;
+  /** Approximate arrival time, epoch ms (Kinesis assigns it when the record is written). */
+  readonly arrival: number;
+}
+
+export interface ReadResult {
+  readonly records: StreamRecord[];
+  /** True when this read came back empty at the tip of the shard. */
+  readonly atTip: boolean;
+  /** When the GetRecords call that saw the tip started (epoch ms); 0 when not at tip. */
+  readonly tipCheckedAt: number;
+  /** The shard is closed (split or merged) and every record of it has been returned: its children carry on. */
+  readonly closed?: boolean;
+}
+
+export type StartPosition =
+  | { readonly type: 'TRIM_HORIZON' | 'LATEST' }
+  | { readonly type: 'AT_TIMESTAMP'; readonly timestamp: number }
+  | { readonly type: 'AFTER_SEQUENCE_NUMBER'; readonly sequenceNumber: string };
+
+/**
+ * Reads one shard in order with GetShardIterator/GetRecords, re-positioning after the last record it
+ * returned when an iterator expires. Kinesalite wants StreamName (it rejects StreamARN).
+ */
+export class ShardReader {
+  private iterator?: string;
+  private last?: string;
+
+  constructor(
+    private readonly kinesis: KinesisSender,
+    private readonly streamName: string,
+    readonly shardId: string,
+    private readonly start: StartPosition,
+  ) {}
+
+  async read(limit: number): Promise<ReadResult> {
+    const startedAt = Date.now();
+    if (!this.iterator) this.iterator = await this.newIterator();
+    let out: GetRecordsCommandOutput;
+    try {
+      out = await this.kinesis.send(
+        new GetRecordsCommand({ ShardIterator: this.iterator, Limit: Math.min(10_000, limit) }),
+      );
+    } catch (err) {
+      if ((err as Error).name === 'ExpiredIteratorException') {
+        this.iterator = undefined;
+        return { records: [], atTip: false, tipCheckedAt: 0 };
+      }
+      throw err;
+    }
+    this.iterator = out.NextShardIterator;
+    const closed = out.NextShardIterator === undefined || out.NextShardIterator === null;
+    const records = (out.Records ?? []).map(
+      (r): StreamRecord => ({
+        shardId: this.shardId,
+        sequenceNumber: r.SequenceNumber!,
+        partitionKey: r.PartitionKey!,
+        data: r.Data ?? new Uint8Array(),
+        arrival: r.ApproximateArrivalTimestamp?.getTime() ?? Date.now(),
+      }),
+    );
+    if (records.length > 0) this.last = records[records.length - 1].sequenceNumber;
+    const atTip = records.length === 0 && (out.MillisBehindLatest ?? 0) === 0;
+    return { records, atTip, tipCheckedAt: atTip ? startedAt : 0, ...(closed ? { closed } : {}) };
+  }
+
+  private async newIterator(): Promise<string> {
+    const input: GetShardIteratorCommandInput = {
+      StreamName: this.streamName,
+      ShardId: this.shardId,
+      ShardIteratorType: 'LATEST',
+    };
+    const s = this.last ? ({ type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: this.last } as const) : this.start;
+    input.ShardIteratorType = s.type;
+    if (s.type === 'AFTER_SEQUENCE_NUMBER') input.StartingSequenceNumber = s.sequenceNumber;
+    if (s.type === 'AT_TIMESTAMP') input.Timestamp = new Date(s.timestamp);
+    const out = await this.kinesis.send(new GetShardIteratorCommand(input));
+    return out.ShardIterator!;
+  }
+}
+
+/** Every shard of a stream, open and closed. kinesalite takes StreamName (not StreamARN), and NextToken without it. */
+export async function listShards(kinesis: KinesisSender, streamName: string): Promise<Shard[]> {
+  const shards: Shard[] = [];
+  let token: string | undefined;
+  do {
+    const out = await kinesis.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: streamName }));
+    shards.push(...(out.Shards ?? []));
+    token = out.NextToken;
+  } while (token);
+  return shards;
+}
+
+/** The open shards' ids. */
+export async function listShardIds(kinesis: KinesisSender, streamName: string): Promise<string[]> {
+  return (await listShards(kinesis, streamName))
+    .filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber)
+    .map((s) => s.ShardId!);
+}

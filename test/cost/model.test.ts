@@ -1,0 +1,174 @@
+import { priceStack } from '../../lib/cost/model';
+import { designCounts } from '../../lib/cost/path-counts';
+import { pricesFor } from '../../lib/cost/prices';
+import type { StackFacts } from '../../lib/cost/stack';
+import { priceTutorial } from '../../lib/cost/tutorial';
+import { type Workload, workload } from '../../lib/cost/workload';
+
+/**
+ * Every line of the bill against arithmetic done by hand, for a small fleet whose numbers are easy:
+ * 1,000 devices reading every 100 s (26,280,000 readings a 730-hour month), each sent twice, 200 bytes.
+ */
+const GiB = 1024 ** 3;
+const MONTH = 730 * 3600;
+const READINGS = (1000 / 100) * MONTH; // 26,280,000
+const SENDS = 2 * READINGS; // 52,560,000
+
+const stack: StackFacts = {
+  region: 'us-east-1',
+  streams: [{ logicalId: 'Stream', mode: 'PROVISIONED', shards: 1, retentionHours: 24, consumers: 2 }],
+  tables: [
+    { logicalId: 'Aggregates', billingMode: 'PAY_PER_REQUEST', pointInTimeRecovery: true },
+    { logicalId: 'State', billingMode: 'PAY_PER_REQUEST', pointInTimeRecovery: true },
+  ],
+  functions: [
+    {
+      logicalId: 'Aggregator',
+      architecture: 'arm64',
+      memoryMb: 512,
+      mapping: { batchSize: 500, maxBatchingWindowSeconds: 5, tumblingWindowSeconds: 60, parallelizationFactor: 1 },
+    },
+  ],
+  deliveries: [
+    {
+      logicalId: 'Archive',
+      fromKinesis: true,
+      compression: 'GZIP',
+      parquet: false,
+      dynamicPartitioning: true,
+      bufferSeconds: 60,
+      bufferMiB: 64,
+    },
+  ],
+  alarms: 8,
+  dashboards: 1,
+  kmsKeys: 1,
+  queues: 1,
+  logGroups: 2,
+  athenaScanLimitBytes: 10 * GiB,
+};
+
+const small: Workload = {
+  ...workload('solar-fleet'),
+  name: 'small',
+  devices: 1000,
+  intervalSeconds: 100,
+  copies: 1,
+  recordBytes: 200,
+  queriesPerMonth: 100,
+  queryDays: 1,
+};
+
+const prices = pricesFor('us-east-1');
+const bill = priceStack(stack, small, designCounts(stack, small), prices);
+const usd = (service: string, what: RegExp) => {
+  const found = bill.lines.filter((l) => l.service === service && what.test(l.what));
+  expect(found).toHaveLength(1);
+  return found[0].usd;
+};
+
+describe('the cost model, line by line', () => {
+  test('Kinesis: one shard for 730 hours, one 25 KB PUT unit per record sent', () => {
+    expect(usd('Kinesis', /provisioned shard/)).toBeCloseTo(730 * 0.015, 10);
+    expect(usd('Kinesis', /PUT payload units/)).toBeCloseTo((SENDS / 1e6) * 0.014, 10);
+  });
+
+  test('Lambda: a batch per 5 s window (100 of the 20 records/s) plus a final invoke per 60 s window', () => {
+    const invocations = (20 / 100) * MONTH + MONTH / 60; // 525,600 + 43,800
+    expect(usd('Lambda', /requests/)).toBeCloseTo((invocations / 1e6) * 0.2, 10);
+    // 20 ms per invocation, 2 ms per write request (2 per reading), 0.5 GB
+    const gbSeconds = ((invocations * 20 + 2 * READINGS * 2) / 1000) * 0.5;
+    expect(usd('Lambda', /duration/)).toBeCloseTo(gbSeconds * 0.0000133334, 8);
+  });
+
+  test('DynamoDB: readings 100 s apart are alone in their minute: 2 write units and 1 read unit each', () => {
+    expect(usd('DynamoDB', /write request units/)).toBeCloseTo(((2 * READINGS) / 1e6) * 0.625, 10);
+    expect(usd('DynamoDB', /read request units/)).toBeCloseTo((READINGS / 1e6) * 0.125, 10);
+    const storageGb = (READINGS * (200 + 100)) / GiB; // one item per reading, 100 bytes overhead
+    expect(usd('DynamoDB', /^storage/)).toBeCloseTo(storageGb * 0.25, 10);
+    expect(usd('DynamoDB', /point-in-time/)).toBeCloseTo(storageGb * 0.2, 10);
+  });
+
+  test('Firehose: every record billed as 5 KB; partitioning on real bytes; one object a minute', () => {
+    expect(usd('Firehose', /ingestion/)).toBeCloseTo(((SENDS * 5120) / GiB) * 0.029, 10);
+    expect(usd('Firehose', /data processed/)).toBeCloseTo(((SENDS * 200) / GiB) * 0.02, 10);
+    expect(usd('Firehose', /objects delivered/)).toBeCloseTo((MONTH / 60 / 1000) * 0.005, 10);
+    expect(usd('Firehose', /JQ/)).toBeCloseTo(((SENDS * 5e-6) / 3600) * 0.07, 10);
+  });
+
+  test('S3 and Athena: GZIP JSON at 8:1, queries of one day with the 10 MB minimum', () => {
+    const archive = (SENDS * 201) / 8; // bytes a month, newline-delimited
+    expect(usd('S3', /^archive/)).toBeCloseTo((archive / GiB) * 0.023, 10);
+    const perDay = archive / (MONTH / 86_400);
+    expect(perDay).toBeGreaterThan(10 * 1024 ** 2);
+    expect(usd('Athena', /queries/)).toBeCloseTo(((100 * perDay) / 1024 ** 4) * 5, 10);
+    expect(usd('S3', /PUT/)).toBeCloseTo(((MONTH / 60 + 200) / 1000) * 0.005, 10);
+    expect(usd('S3', /GET/)).toBeCloseTo(((100 * 1440) / 1000) * 0.0004, 10);
+  });
+
+  test('CloudWatch, KMS: alarms, dashboard, metric series and logs from the template and the counts', () => {
+    expect(usd('CloudWatch', /alarms/)).toBeCloseTo(0.8, 10);
+    expect(usd('CloudWatch', /dashboard/)).toBeCloseTo(3, 10);
+    expect(usd('CloudWatch', /metric series/)).toBeCloseTo(10 * 0.3, 10);
+    const invocations = (20 / 100) * MONTH + MONTH / 60;
+    expect(usd('CloudWatch', /logs/)).toBeCloseTo(((invocations * 1024) / GiB) * 0.5, 10);
+    expect(usd('KMS', /key/)).toBe(1);
+  });
+
+  test('the total is the sum of the lines and the three dominating lines come first', () => {
+    expect(bill.totalUsd).toBeCloseTo(
+      bill.lines.reduce((s, l) => s + l.usd, 0),
+      10,
+    );
+    const sorted = [...bill.lines].sort((a, b) => b.usd - a.usd);
+    expect(bill.dominant.map((l) => l.what)).toEqual(sorted.slice(0, 3).map((l) => l.what));
+    expect(bill.dominant[0].service).toBe('DynamoDB');
+  });
+
+  test('packing readings into Kinesis records (KPL) divides the per-record lines', () => {
+    const packed = priceStack(
+      stack,
+      { ...small, readingsPerKinesisRecord: 25 },
+      designCounts(stack, { ...small, readingsPerKinesisRecord: 25 }),
+      prices,
+    );
+    const line = (r: typeof bill, what: RegExp) => r.lines.find((l) => what.test(l.what))!.usd;
+    expect(line(packed, /PUT payload units/)).toBeCloseTo(line(bill, /PUT payload units/) / 25, 10);
+    // 25 x 200 bytes = 5,000 bytes: still one 5 KB step per Kinesis record
+    expect(line(packed, /ingestion/)).toBeCloseTo(line(bill, /ingestion/) / 25, 10);
+  });
+
+  test('provisioned tables are priced at the capacity autoscaling settles on, clamped to its range', () => {
+    const provisioned: StackFacts = {
+      ...stack,
+      tables: stack.tables.map((t) => ({
+        ...t,
+        billingMode: 'PROVISIONED' as const,
+        writeScaling: { min: 5, max: 50, targetPercent: 70 },
+        readScaling: { min: 1, max: 10, targetPercent: 70 },
+      })),
+    };
+    const r = priceStack(provisioned, small, designCounts(provisioned, small), prices);
+    // 2 WRU per reading at 10 readings/s = 20 WCU/s, half per table: ceil(10 / 0.7) = 15 WCU each
+    const wcu = r.lines.filter((l) => /WCU/.test(l.what));
+    expect(wcu.map((l) => l.what)).toEqual(['Aggregates provisioned 15 WCU', 'State provisioned 15 WCU']);
+    expect(wcu[0].usd).toBeCloseTo(15 * 730 * 0.00065, 10);
+    // 1 RRU per reading = 10/s, 5 per table: ceil(5 / 0.7) = 8 RCU
+    expect(r.lines.find((l) => /Aggregates provisioned .* RCU/.test(l.what))?.what).toBe(
+      'Aggregates provisioned 8 RCU',
+    );
+  });
+});
+
+describe('the tutorial architecture', () => {
+  test('one DynamoDB write per raw record, 5 KB Firehose records, a year of raw JSON per query, KDA at 1 KPU', () => {
+    const t = priceTutorial(small, prices);
+    const l = (what: RegExp) => t.lines.find((x) => what.test(x.what))!.usd;
+    expect(l(/one per raw record/)).toBeCloseTo((SENDS / 1e6) * 0.625, 10);
+    expect(l(/5 KB per record/)).toBeCloseTo(((SENDS * 5120) / GiB) * 0.029, 10);
+    expect(l(/full scans/)).toBeCloseTo(((100 * SENDS * 201 * 12) / 1024 ** 4) * 5, 10);
+    expect(l(/KPU/)).toBeCloseTo(730 * 0.11, 10);
+    // 20 records/s: one shard at 100 records/s per shard
+    expect(t.lines[0].what).toBe('1 provisioned shard(s)');
+  });
+});

@@ -1,0 +1,70 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CostInputError } from '../../lib/cost/errors';
+import { readStack } from '../../lib/cost/stack';
+
+/** The template reader against real synthesized stacks: the default one and one with `-c` context. */
+const ROOT = join(__dirname, '..', '..');
+
+describe('readStack', () => {
+  test('the default stack (npm test synthesizes cdk.out first)', () => {
+    const s = readStack(join(ROOT, 'cdk.out'), 'us-east-1');
+    expect(s.streams).toEqual([
+      { logicalId: 'TelemetryStream', mode: 'PROVISIONED', shards: 1, retentionHours: 24, consumers: 2 },
+    ]);
+    expect(s.tables.map((t) => [t.logicalId, t.billingMode, t.pointInTimeRecovery])).toEqual([
+      ['AggregatesTable', 'PAY_PER_REQUEST', true],
+      ['DeviceStateTable', 'PAY_PER_REQUEST', true],
+    ]);
+    expect(s.functions).toEqual([
+      {
+        logicalId: 'AggregatorFunction',
+        architecture: 'arm64',
+        memoryMb: 512,
+        mapping: { batchSize: 500, maxBatchingWindowSeconds: 5, tumblingWindowSeconds: 60, parallelizationFactor: 1 },
+      },
+    ]);
+    expect(s.deliveries).toMatchObject([
+      {
+        fromKinesis: true,
+        compression: 'GZIP',
+        parquet: false,
+        dynamicPartitioning: true,
+        bufferSeconds: 60,
+        bufferMiB: 64,
+      },
+    ]);
+    expect([s.alarms, s.dashboards, s.kmsKeys, s.queues]).toEqual([8, 1, 1, 1]);
+    expect(s.athenaScanLimitBytes).toBe(10 * 1024 ** 3);
+  });
+
+  test('context given at synth is what gets priced: provisioned tables with autoscaling, Parquet, retention', () => {
+    const out = mkdtempSync(join(tmpdir(), 'cost-synth-'));
+    try {
+      const context = ['iot:billingMode=PROVISIONED', 'iot:parquet=true', 'iot:retentionHours=48', 'iot:shardCount=2'];
+      const r = spawnSync(
+        join(ROOT, 'node_modules', '.bin', 'cdk'),
+        ['synth', '--quiet', '-o', out, ...context.flatMap((c) => ['-c', c])],
+        { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } },
+      );
+      expect(r.stderr).not.toMatch(/Error/);
+      const s = readStack(out, 'us-east-1');
+      expect(s.streams[0]).toMatchObject({ shards: 2, retentionHours: 48 });
+      expect(s.deliveries[0].parquet).toBe(true);
+      for (const t of s.tables) {
+        expect(t.billingMode).toBe('PROVISIONED');
+        expect(t.writeScaling).toEqual({ min: 5, max: 50, targetPercent: expect.any(Number) });
+        expect(t.readScaling).toEqual({ min: 1, max: 10, targetPercent: expect.any(Number) });
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  test('a directory without a cloud assembly is a clear error', () => {
+    expect(() => readStack(join(ROOT, 'docs'), 'us-east-1')).toThrow(CostInputError);
+    expect(() => readStack(join(ROOT, 'docs'), 'us-east-1')).toThrow(/npm run synth/);
+  });
+});
