@@ -24,7 +24,21 @@ export interface DynamoAggregateStoreProps {
   readonly deviceStateTable: string;
   /** Expire aggregates this many days after their minute (TTL attribute `ExpiresAt`). @default no expiry */
   readonly aggregatesTtlDays?: number;
+  /**
+   * How long a device's newest item, once read, is taken from memory instead of queried again (kept up to
+   * date by this store's own writes); 0 queries every time. @default NEWEST_CACHE_MS (1 hour: longer than a solar panel's ~16 minutes between readings)
+   */
+  readonly newestCacheMs?: number;
 }
+
+/**
+ * A device's newest item seen by this container stays valid while only this container writes the device
+ * (one shard, one invocation at a time). If the shard moved to another container meanwhile, the entry
+ * can only be older than the table, never newer: the watermark is then lower (lateness judged more
+ * leniently; the merge stays exactly once), a minute thought new fails its conditional put and is
+ * re-read, and a listing rewrite may repeat. The age bound caps how long that can last.
+ */
+export const NEWEST_CACHE_MS = 60 * 60_000;
 
 const BATCH_GET_LIMIT = 100;
 const MAX_UNPROCESSED_ROUNDS = 8;
@@ -50,6 +64,11 @@ export const AGGREGATE_LATEST_ATTRIBUTES = ['LastEventTime', 'LastEventId', 'Sta
  * one conditional put.
  */
 export class DynamoAggregateStore implements AggregateStore {
+  /** Device id -> its newest item (null: none) and when it was read from the table. */
+  private readonly newest = new Map<string, { value: NewestMinute | null; readAt: number }>();
+  /** Newest-item Queries sent (the cache's misses), for tests and benchmarks. */
+  newestQueries = 0;
+
   constructor(private readonly props: DynamoAggregateStoreProps) {}
 
   async getMinutes(refs: readonly MinuteRef[], consistent: boolean): Promise<Map<string, StoredMinute>> {
@@ -66,7 +85,16 @@ export class DynamoAggregateStore implements AggregateStore {
 
   async getNewest(deviceIds: readonly string[]): Promise<Map<string, NewestMinute>> {
     const out = new Map<string, NewestMinute>();
-    await forEachConcurrently(deviceIds, QUERY_CONCURRENCY, async (deviceId) => {
+    const maxAge = this.props.newestCacheMs ?? NEWEST_CACHE_MS;
+    const now = Date.now();
+    const misses: string[] = [];
+    for (const deviceId of deviceIds) {
+      const cached = this.newest.get(deviceId);
+      if (cached === undefined || now - cached.readAt >= maxAge) misses.push(deviceId);
+      else if (cached.value !== null) out.set(deviceId, cached.value);
+    }
+    await forEachConcurrently(misses, QUERY_CONCURRENCY, async (deviceId) => {
+      this.newestQueries++;
       const result = await this.props.client.send(
         new QueryCommand({
           TableName: this.props.aggregatesTable,
@@ -79,17 +107,35 @@ export class DynamoAggregateStore implements AggregateStore {
         }),
       );
       const item = result.Items?.[0];
-      if (item === undefined) return;
-      out.set(deviceId, {
+      if (item === undefined) {
+        if (maxAge > 0) this.newest.set(deviceId, { value: null, readAt: now });
+        return;
+      }
+      const value: NewestMinute = {
         minuteStartMs: Date.parse(item.StatusTime as string),
         latest:
           typeof item.LastEventTime === 'number'
             ? { eventTimeMs: item.LastEventTime, eventId: item.LastEventId as number, status: item.Status as string }
             : undefined,
         stateAt: typeof item.StateAt === 'number' ? item.StateAt : undefined,
-      });
+      };
+      out.set(deviceId, value);
+      if (maxAge > 0) this.newest.set(deviceId, { value, readAt: now });
     });
     return out;
+  }
+
+  /** After a successful put: the cached newest item follows what this store wrote. */
+  private wrote(ref: MinuteRef, minute: StoredMinute): void {
+    const cached = this.newest.get(ref.deviceId);
+    if (cached === undefined) return;
+    const current = cached.value;
+    if (current !== null && ref.minuteStartMs < current.minuteStartMs) return;
+    const value: NewestMinute =
+      current !== null && ref.minuteStartMs === current.minuteStartMs && minute.latest === undefined
+        ? current
+        : { minuteStartMs: ref.minuteStartMs, latest: minute.latest, stateAt: minute.stateAt };
+    this.newest.set(ref.deviceId, { value, readAt: cached.readAt });
   }
 
   async getWatermarks(deviceIds: readonly string[]): Promise<Map<string, number>> {
@@ -129,8 +175,11 @@ export class DynamoAggregateStore implements AggregateStore {
           ExpressionAttributeValues: minute.version === 1 ? undefined : { ':previous': minute.version - 1 },
         }),
       );
+      this.wrote(ref, minute);
       return true;
     } catch (err) {
+      // Another writer (or an earlier attempt) got there: forget what we believed about the device.
+      this.newest.delete(ref.deviceId);
       if (err instanceof ConditionalCheckFailedException) return false;
       throw err;
     }
