@@ -85,7 +85,7 @@ describe('the cost model, line by line', () => {
   test('DynamoDB: readings 100 s apart are alone in their minute: 2 write units and 0.5 read unit each', () => {
     expect(usd('DynamoDB', /write request units/)).toBeCloseTo(((2 * READINGS) / 1e6) * 0.625, 10);
     expect(usd('DynamoDB', /read request units/)).toBeCloseTo(((0.5 * READINGS) / 1e6) * 0.125, 10);
-    const storageGb = (READINGS * (200 + 100)) / GiB; // one item per reading, 100 bytes overhead
+    const storageGb = (READINGS * (380 + 100)) / GiB; // one 380-byte item per reading, 100 bytes overhead
     expect(usd('DynamoDB', /^storage/)).toBeCloseTo(storageGb * 0.25, 10);
     expect(usd('DynamoDB', /point-in-time/)).toBeCloseTo(storageGb * 0.2, 10);
   });

@@ -37,7 +37,7 @@ describe('readStack', () => {
         bufferMiB: 64,
       },
     ]);
-    expect([s.alarms, s.dashboards, s.kmsKeys, s.queues]).toEqual([8, 1, 1, 1]);
+    expect([s.alarms, s.dashboards, s.kmsKeys, s.queues]).toEqual([7, 1, 1, 1]);
     expect(s.athenaScanLimitBytes).toBe(10 * 1024 ** 3);
   });
 
