@@ -160,6 +160,7 @@ export async function runEndToEndBench(unique = 3000): Promise<BenchResult> {
     port: 0,
     stackFile: null,
     analytics: false,
+    limits: false, // measures the emulators' ceiling, not AWS's per-shard quotas
     overrides: {
       tumblingWindowSeconds: windowSeconds,
       firehoseBufferSeconds: 1,

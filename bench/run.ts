@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAggregateBench } from './aggregate';
 import { runAthenaBench } from './athena';
+import { runDetectionBench } from './detection';
 import { runEndToEndBench } from './end-to-end';
 import { type BenchReport, machineLine, printReport } from './report';
 import { runSimulatorBench } from './simulator';
@@ -15,6 +16,7 @@ const SECTIONS: Record<string, () => Promise<BenchReport>> = {
   aggregate: runAggregateBench,
   simulator: () => runSimulatorBench(),
   athena: runAthenaBench,
+  detection: runDetectionBench,
   'end-to-end': () => runEndToEndBench(),
 };
 

@@ -28,12 +28,21 @@ program
   .option('--data-dir <dir>', 'where the emulators keep their data', '.local/data')
   .option('--tumbling-window <seconds>', "override the mappings' tumbling window (template: 60 s)", Number)
   .option('--firehose-buffer <seconds>', 'override the Firehose buffering interval', Number)
+  .option('--no-limits', "turn off AWS's Kinesis shard limits and provisioned DynamoDB capacity (benchmarks)")
   .action(
-    async (o: { port: number; fresh: boolean; dataDir: string; tumblingWindow?: number; firehoseBuffer?: number }) => {
+    async (o: {
+      port: number;
+      fresh: boolean;
+      dataDir: string;
+      tumblingWindow?: number;
+      firehoseBuffer?: number;
+      limits: boolean;
+    }) => {
       const runtime = await startRuntime({
         port: o.port,
         fresh: o.fresh,
         dataDir: o.dataDir,
+        limits: o.limits,
         overrides: { tumblingWindowSeconds: o.tumblingWindow, firehoseBufferSeconds: o.firehoseBuffer },
         log: say,
       });
@@ -55,6 +64,8 @@ program
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
+        // A component that kept dying: the runtime stopped itself and said what failed.
+        runtime.supervision.failed.then(() => runtime.stop().then(() => process.exit(1)));
       });
       say('Stopped.');
     },

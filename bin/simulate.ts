@@ -58,6 +58,7 @@ const program = new Command('simulate')
       '(default: random; the summary prints the command that reproduces the run)',
   )
   .option('--no-anomalies', 'no injected spikes, gaps or faults')
+  .option('--clear-sky', 'solar: the sun alone, no clouds, rain or sensor noise (default: per-site weather)')
   .option('--anomalies-file <path>', 'write the injected anomalies (spikes, gaps, faults) as JSON to this file')
   .option(
     '--duplicates <k>',
@@ -123,6 +124,7 @@ function buildOptions(f: Flags): SimulationOptions {
     start: f.start ? parseStart(f.start as string) : undefined,
     seed: f.seed ? parsePositiveInt('--seed', f.seed as string, true) : undefined,
     anomalies: f.anomalies !== false,
+    solarWeather: f.clearSky ? 'clear-sky' : 'cloudy',
     anomaliesFile: f.anomaliesFile as string | undefined,
     duplicates: parsePositiveInt('--duplicates', f.duplicates as string, true),
     delay: parseDelayFlag(f.delay as string),

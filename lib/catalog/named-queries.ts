@@ -1,3 +1,5 @@
+import { REGISTRY_TABLE } from './registry-table';
+
 /**
  * The stack's named queries: the same SQL (Athena/Trino dialect) is created as `AWS::Athena::NamedQuery`
  * by the CDK stacks and served by the embedded runtime's Athena API.
@@ -95,12 +97,16 @@ const UNICORN: Fleet = {
  * field checks (every column): the consistency check needs them; trends, spikes and gaps skip them so
  * that a Parquet archive is read only for the columns they use.
  */
-function dedupCtes(f: Fleet, copyKey: string, validate = false): string {
+function dedupCtes(f: Fleet, copyKey: string, validate = false, filterDevice = true): string {
   return `WITH readings AS (
   SELECT ${f.columns}, ${f.eventTime} AS event_time, year, month, day, hour
   FROM ${f.table}
-  WHERE ${partitionFilter()}
-    AND ('{{device}}' = '' OR ${f.device} = '{{device}}')
+  WHERE ${partitionFilter()}${
+    filterDevice
+      ? `
+    AND ('{{device}}' = '' OR ${f.device} = '{{device}}')`
+      : ''
+  }
 ),
 dedup AS (
   SELECT * FROM (
@@ -158,6 +164,292 @@ FROM dedup
 GROUP BY ${f.device}, date_trunc('minute', event_time)
 ORDER BY 1, 2`,
     params: [...RANGE_PARAMS, DEVICE_PARAM],
+  };
+}
+
+/**
+ * The `device` parameter where a query compares a panel with its site: applied to the output, so the
+ * site's other panels still make the reference (Athena scans the same bytes either way: partitions are
+ * by time, not by device).
+ */
+const ONE_DEVICE = `('{{device}}' = '' OR device = '{{device}}')`;
+
+/** The device registry's Glue table (site, position, rated power per panel): lib/simulator/device-registry.ts. */
+const REGISTRY = REGISTRY_TABLE;
+
+/**
+ * Solar spikes judged against what the panel could produce at that moment, not against the spread of its
+ * own power (which clouds make wide). Each OK reading is checked, in this order, against:
+ * 1. `power_without_irradiance`: power while the irradiance sensor sees no light to convert;
+ * 2. `above_rated_power`: more than the registry's DC nameplate (AC never exceeds it by much);
+ * 3. `above_irradiance_limit`: more than the nameplate could make from the measured irradiance
+ *    (rated x G/1000 x limit_factor: a cold, new, clean panel stays below it);
+ * 4. `ratio_jump`: power per irradiance far above the panel's own recent ratio (its 75th percentile
+ *    over the {{window}} lit readings before and after), or, with too little history, the site's ratio
+ *    in the same hour per rated watt. Weather moves power and irradiance together, so clearings and
+ *    passing clouds keep the ratio; a glitch moves power alone.
+ */
+function solarSpikes(f: Fleet): NamedQuerySpec {
+  const around = `PARTITION BY device ORDER BY event_time ROWS BETWEEN {{window}} PRECEDING AND {{window}} FOLLOWING`;
+  return {
+    name: `${f.profile}-spikes`,
+    description: `Power readings the panel could not have produced: power without irradiance, above the rated power, above what the measured irradiance allows, or a jump of power per irradiance against the panel's own recent ratio (or its site's in the same hour). Each finding has the expected power and the reason. Joins ${REGISTRY} for site and rated power (panels missing from it get the irradiance-ratio checks only). Fault readings (status <> OK) are left out.`,
+    sql: `${dedupCtes(f, byMessage(f), false, false)},
+checked AS (
+  SELECT d.${f.device} AS device, r.site, r.ratedpowerw AS rated_w, d.event_time, d.acpowerw AS value,
+    d.irradiancewm2 AS irradiance,
+    CASE WHEN d.irradiancewm2 >= {{min_irradiance}} THEN d.acpowerw / d.irradiancewm2 END AS ratio
+  FROM dedup d
+  LEFT JOIN ${REGISTRY} r ON r.panelid = d.${f.device}
+  WHERE d.status = 'OK'
+),
+site_hour AS (
+  SELECT site, date_trunc('hour', event_time) AS hour_start,
+    approx_percentile(ratio / rated_w, 0.75) AS ratio_per_rated_w, count(*) AS readings
+  FROM checked
+  WHERE ratio IS NOT NULL AND rated_w > 0
+  GROUP BY site, date_trunc('hour', event_time)
+),
+lit AS (
+  SELECT device, event_time,
+    approx_percentile(ratio, 0.75) OVER (${around}) AS own_ratio,
+    count(*) OVER (${around}) AS history
+  FROM checked
+  WHERE ratio IS NOT NULL
+),
+judged AS (
+  SELECT c.device, c.site, c.rated_w, c.event_time, c.value, c.irradiance,
+    CASE WHEN l.history >= 5 THEN l.own_ratio ELSE s.ratio_per_rated_w * c.rated_w END AS ref_ratio
+  FROM checked c
+  LEFT JOIN lit l ON l.device = c.device AND l.event_time = c.event_time
+  LEFT JOIN site_hour s ON s.site = c.site AND s.hour_start = date_trunc('hour', c.event_time) AND s.readings >= 3
+),
+found AS (
+  SELECT j.*,
+    CASE
+      WHEN irradiance < {{dark_irradiance}} AND value > greatest({{min_excess_w}}, 0.02 * coalesce(rated_w, 0)) THEN 'power_without_irradiance'
+      WHEN value > {{rated_factor}} * rated_w THEN 'above_rated_power'
+      WHEN value > rated_w * irradiance / 1000 * {{limit_factor}} + {{min_excess_w}} THEN 'above_irradiance_limit'
+      WHEN irradiance >= {{min_irradiance}} AND value > {{jump}} * ref_ratio * irradiance + {{min_excess_w}} THEN 'ratio_jump'
+    END AS reason
+  FROM judged j
+)
+SELECT device, site, event_time, value,
+  round(CASE WHEN irradiance < {{dark_irradiance}} THEN 0
+    ELSE least(coalesce(ref_ratio * irradiance, rated_w * irradiance / 1000 * 0.8), coalesce(rated_w, 1e9)) END, 1) AS expected,
+  reason, irradiance, rated_w,
+  round(value - CASE WHEN irradiance < {{dark_irradiance}} THEN 0
+    ELSE least(coalesce(ref_ratio * irradiance, rated_w * irradiance / 1000 * 0.8), coalesce(rated_w, 1e9)) END, 1) AS excess_w
+FROM found
+WHERE reason IS NOT NULL AND ${ONE_DEVICE}
+ORDER BY device, event_time`,
+    params: [
+      ...RANGE_PARAMS,
+      DEVICE_PARAM,
+      {
+        name: 'window',
+        description: "Lit readings before and after each one in the panel's own ratio baseline",
+        default: '12',
+      },
+      {
+        name: 'jump',
+        description: 'Power per irradiance this many times the baseline ratio is a spike',
+        default: '1.5',
+      },
+      {
+        name: 'min_irradiance',
+        description: 'W/m² below which power per irradiance is too noisy to judge (dawn, dusk)',
+        default: '50',
+      },
+      {
+        name: 'dark_irradiance',
+        description: 'W/m² below which a panel makes no power (inverter asleep)',
+        default: '10',
+      },
+      { name: 'min_excess_w', description: 'Smallest excess over the expected power that counts, W', default: '50' },
+      {
+        name: 'rated_factor',
+        description: 'Power above this multiple of the DC nameplate is impossible',
+        default: '1.1',
+      },
+      {
+        name: 'limit_factor',
+        description: 'Most a panel makes per rated W per 1000 W/m² (cold, new, clean cells)',
+        default: '1.2',
+      },
+    ],
+  };
+}
+
+/**
+ * Daily performance ratio per panel (energy / (rated power x insolation)), against its site's reference for
+ * the same day: the {{reference_quantile}} quantile of the site's panels (the fleet's where fewer than 4
+ * site panels report), i.e. what the site's well-kept panels did. Weather, temperature and site-wide dust
+ * cancel, what is left is the panel; a high quantile rather than the median keeps the reference clean
+ * when many of a site's panels are dusty or degrading at once. Days are local solar days (UTC shifted by
+ * longitude), so a day's energy is one daylight period everywhere. Days with downtime (a fault status, an
+ * outage longer than {{max_silence_seconds}}) are left out, as operators' availability filters do: their
+ * loss is already in the fault and gap reports.
+ */
+function dailyPerformanceCtes(f: Fleet): string {
+  return `${dedupCtes(f, byMessage(f), false, false)},
+stepped AS (
+  SELECT ${f.device} AS device, event_time, energywh, irradiancewm2, status,
+    lag(irradiancewm2) OVER (PARTITION BY ${f.device} ORDER BY event_time) AS previous_irradiance,
+    lag(event_time) OVER (PARTITION BY ${f.device} ORDER BY event_time) AS previous_time
+  FROM dedup
+),
+panel_day AS (
+  SELECT s.device, r.site, r.ratedpowerw AS rated_w,
+    date(from_unixtime(to_unixtime(s.event_time) + r.longitude * 240)) AS day,
+    sum(s.energywh) AS energy_wh,
+    sum(CASE WHEN s.previous_time IS NULL THEN 0
+      ELSE (s.irradiancewm2 + s.previous_irradiance) / 2 * date_diff('second', s.previous_time, s.event_time) / 3600 END) / 1000 AS insolation_kwh_m2,
+    count(*) AS readings,
+    count_if(s.status <> 'OK') AS fault_readings,
+    max(date_diff('second', s.previous_time, s.event_time)) AS longest_silence_s
+  FROM stepped s
+  JOIN ${REGISTRY} r ON r.panelid = s.device
+  WHERE r.ratedpowerw > 0
+  GROUP BY s.device, r.site, r.ratedpowerw, date(from_unixtime(to_unixtime(s.event_time) + r.longitude * 240))
+),
+rated_day AS (
+  SELECT p.*, energy_wh / (rated_w * insolation_kwh_m2) AS pr
+  FROM panel_day p
+  WHERE insolation_kwh_m2 >= {{min_insolation}} AND fault_readings = 0 AND longest_silence_s <= {{max_silence_seconds}}
+),
+medians AS (
+  SELECT r.*,
+    approx_percentile(pr, {{reference_quantile}}) OVER (PARTITION BY site, day) AS site_pr,
+    count(*) OVER (PARTITION BY site, day) AS site_panels,
+    approx_percentile(pr, {{reference_quantile}}) OVER (PARTITION BY day) AS fleet_pr
+  FROM rated_day r
+),
+relative AS (
+  SELECT m.*, CASE WHEN site_panels >= 4 THEN site_pr ELSE fleet_pr END AS reference_pr,
+    pr / CASE WHEN site_panels >= 4 THEN site_pr ELSE fleet_pr END AS relative_pr
+  FROM medians m
+)`;
+}
+
+const DAILY_PARAMS: readonly Param[] = [
+  {
+    name: 'max_silence_seconds',
+    description:
+      'Days with a fault reading or an outage longer than this are left out (their loss is downtime, not performance)',
+    default: '7200',
+  },
+  {
+    name: 'min_insolation',
+    description: 'Days with less plane-of-array insolation than this (kWh/m²) are too dark to judge',
+    default: '1',
+  },
+  {
+    name: 'reference_quantile',
+    description: "Quantile of the site's daily performance ratios used as the reference (0.5 = median)",
+    default: '0.8',
+  },
+];
+
+function performanceRatio(f: Fleet): NamedQuerySpec {
+  return {
+    name: `${f.profile}-performance-ratio`,
+    description: `Each panel's daily performance ratio (energy / (rated power x insolation)) next to its site's reference for the same local solar day (a high quantile of the site's panels; the fleet's when fewer than 4 site panels report), and the ratio of the two: the series the underperformance report reads.`,
+    sql: `${dailyPerformanceCtes(f)}
+SELECT device, site, day, round(energy_wh, 1) AS energy_wh, round(insolation_kwh_m2, 3) AS insolation_kwh_m2,
+  round(pr, 4) AS performance_ratio, round(reference_pr, 4) AS reference_pr, round(relative_pr, 4) AS relative_pr, readings
+FROM relative
+WHERE ${ONE_DEVICE}
+ORDER BY device, day`,
+    params: [...RANGE_PARAMS, DEVICE_PARAM, ...DAILY_PARAMS],
+  };
+}
+
+/**
+ * Underperformance trends from the relative daily performance ratio (see dailyPerformanceCtes):
+ * - `step_down`: the median of the 5 days from a day on is at least {{min_step}} below the median of the
+ *   5 days before (a dead or newly shaded string: the loss appears from one day to the next; medians of 5
+ *   ignore a day or two lost to a fault or an outage);
+ * - `soiling`: a rise of at least {{min_reset}} (a cleaning, or rain) after a gradual decline (the median of
+ *   days -16..-10 above the 5 days before the rise by half the rise, or 3 points): dust builds up slowly
+ *   and goes at once.
+ * Each event is dated by the sharpest change between two judged days within 3 of where the 5-day medians
+ * differ: `start_day` is the last day on the old level, `end_day` the first on the new one (days between them
+ * were left out for downtime, or the change fell in the night between them).
+ * - `degradation`: over the whole range (at least 30 days), a least-squares slope of at most
+ *   -{{min_degradation_pct_per_month}} % per 30 days, on a panel with neither of the others.
+ */
+function underperformance(f: Fleet): NamedQuerySpec {
+  const by = (frame: string) => `OVER (PARTITION BY device ORDER BY day ROWS BETWEEN ${frame})`;
+  return {
+    name: `${f.profile}-underperformance`,
+    description: `Underperformance an operator acts on, per panel, from its daily performance ratio relative to its site's well-kept panels: a step down (dead or shaded string), soiling (slow decline, then a reset by a cleaning or rain), degradation (a steady slope over the range). Loss in percent, with the days it applies to.`,
+    sql: `${dailyPerformanceCtes(f)},
+windows AS (
+  SELECT device, site, day, relative_pr,
+    relative_pr - lag(relative_pr) OVER (PARTITION BY device ORDER BY day) AS day_change,
+    lag(day) OVER (PARTITION BY device ORDER BY day) AS previous_day,
+    approx_percentile(relative_pr, 0.5) ${by('5 PRECEDING AND 1 PRECEDING')} AS before_pr,
+    count(*) ${by('5 PRECEDING AND 1 PRECEDING')} AS before_days,
+    approx_percentile(relative_pr, 0.5) ${by('CURRENT ROW AND 4 FOLLOWING')} AS after_pr,
+    count(*) ${by('CURRENT ROW AND 4 FOLLOWING')} AS after_days,
+    approx_percentile(relative_pr, 0.5) ${by('16 PRECEDING AND 10 PRECEDING')} AS earlier_pr
+  FROM relative
+),
+extremes AS (
+  SELECT w.*, after_pr - before_pr AS jump,
+    max(day_change) ${by('3 PRECEDING AND 3 FOLLOWING')} AS sharpest_rise,
+    min(day_change) ${by('3 PRECEDING AND 3 FOLLOWING')} AS sharpest_fall
+  FROM windows w
+),
+jumps AS (
+  SELECT * FROM extremes WHERE before_days = 5 AND after_days = 5
+),
+events AS (
+  SELECT device, site, 'step_down' AS kind, previous_day AS start_day, day AS end_day,
+    -jump * 100 AS loss_pct, before_pr, after_pr
+  FROM jumps
+  WHERE jump <= -{{min_step}} AND day_change = sharpest_fall
+  UNION ALL
+  SELECT device, site, 'soiling' AS kind, previous_day AS start_day, day AS end_day,
+    jump * 100 AS loss_pct, before_pr, after_pr
+  FROM jumps
+  WHERE jump >= {{min_reset}} AND day_change = sharpest_rise AND earlier_pr - before_pr >= least(0.5 * jump, 0.03)
+),
+slopes AS (
+  SELECT device, max(site) AS site, min(day) AS first_day, max(day) AS last_day,
+    regr_slope(relative_pr, date_diff('day', DATE '1970-01-01', day)) AS slope_per_day,
+    count(*) AS days
+  FROM relative
+  GROUP BY device
+)
+SELECT device, site, kind, start_day, end_day, round(loss_pct, 1) AS loss_pct,
+  round(before_pr, 3) AS relative_pr_before, round(after_pr, 3) AS relative_pr_after
+FROM events
+WHERE ${ONE_DEVICE}
+UNION ALL
+SELECT device, site, 'degradation' AS kind, first_day AS start_day, last_day AS end_day,
+  round(-slope_per_day * 30 * 100, 2) AS loss_pct, NULL AS relative_pr_before, NULL AS relative_pr_after
+FROM slopes
+WHERE days >= 30 AND slope_per_day * 30 * 100 <= -{{min_degradation_pct_per_month}}
+  AND device NOT IN (SELECT device FROM events) AND ${ONE_DEVICE}
+ORDER BY device, start_day, kind`,
+    params: [
+      ...RANGE_PARAMS,
+      DEVICE_PARAM,
+      ...DAILY_PARAMS,
+      { name: 'min_step', description: 'Smallest step down of the relative ratio (0.12 = 12 %)', default: '0.12' },
+      {
+        name: 'min_reset',
+        description: 'Smallest rise at a cleaning that counts as soiling (0.05 = 5 %)',
+        default: '0.05',
+      },
+      {
+        name: 'min_degradation_pct_per_month',
+        description: 'Slowest decline reported as degradation, % of the relative ratio per 30 days',
+        default: '1',
+      },
+    ],
   };
 }
 
@@ -342,7 +634,9 @@ export const NAMED_QUERIES: readonly NamedQuerySpec[] = [
   fleetTrends(SOLAR),
   deviceTrends(UNICORN),
   fleetTrends(UNICORN),
-  spikes(SOLAR, 'acpowerw', '150'),
+  solarSpikes(SOLAR),
+  performanceRatio(SOLAR),
+  underperformance(SOLAR),
   spikes(UNICORN, 'distance', '1'),
   gaps(SOLAR, '900'),
   gaps(UNICORN, '5'),

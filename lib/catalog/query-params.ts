@@ -15,9 +15,30 @@ const RULES: Record<string, { test: (v: string) => boolean; hint: string }> = {
   max_silence_seconds: { test: (v) => /^\d{1,9}$/.test(v), hint: 'a whole number of seconds' },
   threshold: { test: (v) => /^\d+(\.\d+)?$/.test(v), hint: 'a non-negative number' },
   min_scale: { test: (v) => /^\d+(\.\d+)?$/.test(v), hint: 'a non-negative number' },
+  // Solar spikes and performance: non-negative numbers (ratios, W, W/m², kWh/m², % per 30 days).
+  ...Object.fromEntries(
+    [
+      'jump',
+      'min_irradiance',
+      'dark_irradiance',
+      'min_excess_w',
+      'rated_factor',
+      'limit_factor',
+      'min_insolation',
+      'reference_quantile',
+      'min_step',
+      'min_reset',
+      'min_degradation_pct_per_month',
+    ].map((name) => [name, { test: (v: string) => /^\d+(\.\d+)?$/.test(v), hint: 'a non-negative number' }]),
+  ),
   granularity: { test: (v) => ['hour', 'day', 'week', 'month'].includes(v), hint: 'hour, day, week or month' },
   device: { test: (v) => v.length <= 128 && !/[\u0000-\u001f]/.test(v), hint: 'a device id' },
 };
+
+/** Whether a placeholder's values are checked before they reach SQL (every named query's must be). */
+export function isCheckedParam(name: string): boolean {
+  return name in RULES;
+}
 
 function isDate(v: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;

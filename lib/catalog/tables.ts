@@ -1,5 +1,6 @@
 import type { ArchiveColumn, DeviceProfile } from '../core/profiles';
 import { QUARANTINE_COLUMNS } from '../storage/quarantine-columns';
+import { REGISTRY_COLUMNS, REGISTRY_PREFIX, REGISTRY_TABLE } from './registry-table';
 
 /**
  * The Glue tables over the archive, as plain data: what `lib/constructs/archive-catalog.ts` deploys, what
@@ -88,8 +89,8 @@ export interface ArchiveCatalogSettings {
 }
 
 /**
- * The Glue tables over the archive: one raw table per profile, the quarantine, and the Parquet schema
- * table when Parquet is on. Partition projection replaces crawlers and MSCK REPAIR: Athena computes
+ * The Glue tables over the archive: one raw table per profile, the quarantine, the solar device registry,
+ * and the Parquet schema table when Parquet is on. Partition projection replaces crawlers and MSCK REPAIR: Athena computes
  * partitions from the table properties, which costs nothing and is never stale.
  */
 export function archiveTables(settings: ArchiveCatalogSettings): GlueTableDef[] {
@@ -160,6 +161,20 @@ export function archiveTables(settings: ArchiveCatalogSettings): GlueTableDef[] 
       parameters: projected(quarantine, daily),
     }),
   );
+
+  if (settings.profiles.some((p) => p.name === 'solar')) {
+    // The device registry (site, rated power per panel): one small NDJSON object the solar queries join.
+    tables.push(
+      table(REGISTRY_TABLE, {
+        description: 'Solar device registry: site, position and rated power per panel (NDJSON)',
+        columns: toColumns(REGISTRY_COLUMNS),
+        partitionKeys: [],
+        location: `${bucketUrl}/${REGISTRY_PREFIX}`,
+        format: JSON_FORMAT,
+        parameters: {},
+      }),
+    );
+  }
 
   if (settings.parquet) {
     tables.push(

@@ -6,11 +6,13 @@
  * DES, which Node 20's OpenSSL 3 only offers through the legacy provider. One process per emulator
  * also spreads their CPU over the machine's cores while the runtime and Lambda run elsewhere.
  *
- * Protocol (IPC): the parent passes `kind dir` as argv; the child replies `{ ready: port }` or
+ * Protocol (IPC): the parent passes `kind dir port` as argv (port 0 = any free one; a restart asks for
+ * its previous port and falls back to a free one when it is taken); the child replies `{ ready: port }` or
  * `{ error }`, stops cleanly on the message `'stop'` (closing LevelDB / finishing writes), and exits
  * by itself when the parent goes away (IPC disconnect), so it can never be orphaned.
  */
-const [kind, dir] = process.argv.slice(2);
+const [kind, dir, wantedPort] = process.argv.slice(2);
+const port = Number(wantedPort || 0);
 
 function start() {
   if (kind === 'kinesis') {
@@ -31,17 +33,22 @@ function start() {
   }
   if (kind === 's3') {
     const S3rver = require('s3rver');
-    const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir });
-    return s3.run().then((addr) => ({ port: addr.port, close: () => s3.close() }));
+    const run = (p) => {
+      const s3 = new S3rver({ address: '127.0.0.1', port: p, silent: true, directory: dir });
+      return s3.run().then((addr) => ({ port: addr.port, close: () => s3.close() }));
+    };
+    return run(port).catch((err) => (port && err.code === 'EADDRINUSE' ? run(0) : Promise.reject(err)));
   }
   return Promise.reject(new Error(`unknown emulator kind ${kind}`));
 }
 
 function listen(server, close) {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve({ port: server.address().port, close }));
-  });
+  const on = (p) =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(p, '127.0.0.1', () => resolve({ port: server.address().port, close }));
+    });
+  return on(port).catch((err) => (port && err.code === 'EADDRINUSE' ? on(0) : Promise.reject(err)));
 }
 
 start().then(

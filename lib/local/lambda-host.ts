@@ -36,6 +36,8 @@ export class LambdaFunctionHost {
   private closed = false;
   invocations = 0;
   errors = 0;
+  /** Environments that died (killed, crashed, timed out) instead of being stopped by the host. */
+  crashes = 0;
 
   constructor(
     readonly fn: FunctionPlan,
@@ -45,7 +47,7 @@ export class LambdaFunctionHost {
   /** Invokes synchronously (RequestResponse); concurrent calls get separate environments. */
   async invoke(event: unknown): Promise<InvokeResult> {
     if (this.closed) return fail('Runtime.Shutdown', 'the embedded runtime is stopping', 0);
-    const worker = this.idle.pop() ?? (await this.spawn());
+    const worker = this.takeIdle() ?? (await this.spawn());
     const started = Date.now();
     this.invocations++;
     const result = await worker.invoke(event, this.fn.timeoutSeconds * 1000, this.fn.arn);
@@ -65,6 +67,24 @@ export class LambdaFunctionHost {
     await Promise.all([...this.all].map((w) => w.stop()));
     this.all.clear();
     this.idle.length = 0;
+  }
+
+  /** Live environments (warm or busy), for health reports and the soak's fault injection. */
+  get environments(): readonly { readonly pid: number | undefined; readonly busy: boolean }[] {
+    return [...this.all].filter((w) => w.alive).map((w) => ({ pid: w.pid, busy: !this.idle.includes(w) }));
+  }
+
+  private takeIdle(): Worker | undefined {
+    for (let w = this.idle.pop(); w; w = this.idle.pop()) if (w.alive) return w;
+    return undefined;
+  }
+
+  /** An environment that died on its own leaves the pool at once: the next invocation gets a fresh one. */
+  private gone(worker: Worker): void {
+    if (!this.closed) this.crashes++;
+    const i = this.idle.indexOf(worker);
+    if (i >= 0) this.idle.splice(i, 1);
+    this.all.delete(worker);
   }
 
   private discard(worker: Worker): void {
@@ -105,7 +125,7 @@ export class LambdaFunctionHost {
       cwd: this.fn.assetDir,
     });
     closeSync(log);
-    const worker = new Worker(child);
+    const worker = new Worker(child, () => this.gone(worker));
     this.all.add(worker);
     await worker.ready;
     return worker;
@@ -140,8 +160,12 @@ class Worker {
   alive = true;
   readonly ready: Promise<void>;
   private pending?: { id: string; resolve: (r: InvokeResult) => void; timer: NodeJS.Timeout };
+  private stopping = false;
 
-  constructor(private readonly child: ChildProcess) {
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly onGone: () => void,
+  ) {
     this.ready = new Promise((resolve, reject) => {
       child.once('message', () => resolve());
       child.once('exit', (code) => reject(new Error(`Lambda environment exited during init (code ${code})`)));
@@ -155,15 +179,14 @@ class Worker {
         m.ok ? { ok: true, value: m.value, durationMs: 0 } : fail(m.error!.errorType, m.error!.errorMessage, 0),
       );
     });
-    child.on('exit', (code, signal) => {
-      this.alive = false;
-      if (this.pending) {
-        const p = this.pending;
-        this.pending = undefined;
-        clearTimeout(p.timer);
-        p.resolve(fail('Runtime.ExitError', `RequestId: ${p.id} Error: Runtime exited (${signal ?? code})`, 0));
-      }
-    });
+    // A send to an environment that died before its exit was processed fails with EPIPE (or
+    // ERR_IPC_CHANNEL_CLOSED) here: without this listener it would be an uncaught exception.
+    child.on('error', (err) => this.die(`Runtime exited (${(err as NodeJS.ErrnoException).code ?? err.message})`));
+    child.on('exit', (code, signal) => this.die(`Runtime exited (${signal ?? code})`));
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   invoke(event: unknown, timeoutMs: number, functionArn: string): Promise<InvokeResult> {
@@ -172,16 +195,37 @@ class Worker {
       const id = randomUUID();
       const timer = setTimeout(() => {
         this.pending = undefined;
-        this.alive = false;
+        this.die('timed out');
         this.child.kill('SIGKILL');
         resolve(fail('Sandbox.Timedout', `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`, timeoutMs));
       }, timeoutMs);
       this.pending = { id, resolve, timer };
-      this.child.send({ type: 'invoke', id, requestId: id, event, deadlineMs: Date.now() + timeoutMs, functionArn });
+      const message = { type: 'invoke', id, requestId: id, event, deadlineMs: Date.now() + timeoutMs, functionArn };
+      try {
+        this.child.send(message, (err) => {
+          if (err) this.die(`Runtime exited (${(err as NodeJS.ErrnoException).code ?? err.message})`);
+        });
+      } catch (err) {
+        this.die(`Runtime exited (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
     });
   }
 
+  /** Marks the environment dead (once), fails its in-flight invocation, and tells the host. */
+  private die(reason: string): void {
+    if (this.pending) {
+      const p = this.pending;
+      this.pending = undefined;
+      clearTimeout(p.timer);
+      p.resolve(fail('Runtime.ExitError', `RequestId: ${p.id} Error: ${reason}`, 0));
+    }
+    if (!this.alive) return;
+    this.alive = false;
+    if (!this.stopping) this.onGone();
+  }
+
   stop(): Promise<void> {
+    this.stopping = true;
     if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
     return new Promise((resolve) => {
       const kill = setTimeout(() => this.child.kill('SIGKILL'), 3_000);

@@ -6,14 +6,27 @@
  *
  * Fault injection for tests and demos (never set by the template): LOCAL_FAULT_EVERY=N makes every
  * Nth invocation fail; LOCAL_FAULT_MODE=before (default) fails before the handler runs, `after` fails
- * after it ran (its side effects happened: the retry must be idempotent).
+ * after it ran (its side effects happened: the retry must be idempotent). LOCAL_FAULT_HANG_FILE=<path>:
+ * when that file exists, the next invocation removes it and never returns (the soak's Lambda timeout).
  */
+const fs = require('node:fs');
 const path = require('node:path');
 
 const taskRoot = process.env.LAMBDA_TASK_ROOT;
 const [file, exportName] = splitHandler(process.env._HANDLER || 'index.handler');
 const faultEvery = Number(process.env.LOCAL_FAULT_EVERY || 0);
 const faultMode = process.env.LOCAL_FAULT_MODE || 'before';
+const hangFile = process.env.LOCAL_FAULT_HANG_FILE;
+
+function hangRequested() {
+  if (!hangFile) return false;
+  try {
+    fs.unlinkSync(hangFile);
+    return true;
+  } catch {
+    return false;
+  }
+}
 let handler;
 let invocations = 0;
 
@@ -63,6 +76,7 @@ process.on('message', async (msg) => {
   };
   invocations++;
   const faulty = faultEvery > 0 && invocations % faultEvery === 0;
+  if (hangRequested()) return; // never answers: the host's Timeout kills this environment
   try {
     if (faulty && faultMode === 'before') throw injectedFault();
     const value = await call(load(), msg.event, context);

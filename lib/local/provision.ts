@@ -5,15 +5,24 @@ import { baseClientConfig, type ClientTarget, s3ClientConfig } from '../shared/a
 import type { LocalSqs } from './sqs';
 import type { StackPlan } from './stack-plan';
 
+/** Where provisioning sends each service's calls: the emulators directly, before the endpoint opens. */
+export interface ProvisionTargets {
+  readonly region: string;
+  readonly kinesis: string;
+  readonly dynamodb: string;
+  readonly s3: string;
+}
+
 /**
  * Creates what the template declares, idempotently (existing resources from a previous run are kept
- * with their data). Tables are always on-demand locally: capacity is a billing setting, not behaviour
- * dynalite models.
+ * with their data). Tables are always on-demand in dynalite (it models no capacity); the limits module
+ * throttles provisioned tables at the endpoint.
  */
-export async function provision(plan: StackPlan, target: ClientTarget, sqs: LocalSqs): Promise<void> {
-  const kinesis = new KinesisClient(baseClientConfig(target));
-  const ddb = new DynamoDBClient(baseClientConfig(target));
-  const s3 = new S3Client(s3ClientConfig(target));
+export async function provision(plan: StackPlan, targets: ProvisionTargets, sqs: LocalSqs): Promise<void> {
+  const at = (endpoint: string): ClientTarget => ({ endpoint, region: targets.region });
+  const kinesis = new KinesisClient(baseClientConfig(at(targets.kinesis)));
+  const ddb = new DynamoDBClient(baseClientConfig(at(targets.dynamodb)));
+  const s3 = new S3Client(s3ClientConfig(at(targets.s3)));
   try {
     for (const s of plan.streams) {
       await ignoreExisting(kinesis.send(new CreateStreamCommand({ StreamName: s.name, ShardCount: s.shardCount })));

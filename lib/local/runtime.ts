@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { baseClientConfig, s3ClientConfig } from '../shared/aws-clients';
 import { sleep } from '../shared/sleep';
@@ -14,10 +14,12 @@ import { LocalRuntimeError } from './errors';
 import { FirehoseDelivery } from './firehose';
 import { KinesisEventSourceMapping } from './kinesis-esm';
 import { LambdaFunctionHost } from './lambda-host';
+import { AwsLimits, type LimitedStream } from './limits';
 import { Metering } from './metering';
 import { provision } from './provision';
 import { LocalSqs, SQS_ACCOUNT } from './sqs';
 import { planStack, type StackPlan } from './stack-plan';
+import { Supervisor } from './supervisor';
 import { synthesize, synthIsStale } from './synth';
 import { type Assembly, loadAssembly } from './template';
 
@@ -35,6 +37,8 @@ export interface RuntimeOverrides {
   readonly pollIntervalMs?: number;
   /** Grace after a window's end before it is closed at the tip of a shard (default 1000 ms). */
   readonly windowCloseGraceMs?: number;
+  /** Replaces every function's Timeout (the soak's Lambda-timeout fault; the template says 60 s). */
+  readonly lambdaTimeoutSeconds?: number;
 }
 
 export interface RuntimeOptions {
@@ -56,6 +60,10 @@ export interface RuntimeOptions {
   readonly overrides?: RuntimeOverrides;
   /** Extra environment for every local Lambda (e.g. LOCAL_FAULT_EVERY=5 for fault injection). */
   readonly lambdaEnv?: Readonly<Record<string, string>>;
+  /** AWS's per-shard Kinesis limits and provisioned DynamoDB capacity (limits.ts); default true. */
+  readonly limits?: boolean;
+  /** Browser origins the endpoint accepts (e.g. a dashboard served on 127.0.0.1); default none. */
+  readonly allowedOrigins?: readonly string[];
   /** Host the Athena/Glue services on the endpoint; default true. */
   readonly analytics?: boolean;
   /**
@@ -93,9 +101,15 @@ export class LocalRuntime {
     readonly functions: readonly LambdaFunctionHost[],
     private readonly closers: (() => Promise<void>)[],
     private readonly stackFile: string | null,
+    readonly supervision: RuntimeSupervision,
     /** Billable counts so far (lib/local/metering.ts). */
     readonly metering: Metering,
   ) {}
+
+  /** Each component's state (what `GET /_local/health` reports). */
+  health(): Record<string, unknown> {
+    return runtimeHealth(this.supervision.supervisor, this.functions);
+  }
 
   /** What the run consumed so far, counted as AWS bills it. */
   meteringSnapshot(traffic?: string) {
@@ -156,6 +170,60 @@ export class LocalRuntime {
   }
 }
 
+/** The supervisor, the emulators it watches, and how a runtime that gave up reports it. */
+export interface RuntimeSupervision {
+  readonly supervisor: Supervisor;
+  readonly emulators: Emulators;
+  /** Resolves with one line when a component failed for good and the runtime stopped itself. */
+  readonly failed: Promise<string>;
+}
+
+/** The limiter, set once the streams' shard ranges are known (the endpoint is not ready before). */
+class LimiterSlot {
+  private inner?: AwsLimits;
+  set(limits: AwsLimits): void {
+    this.inner = limits;
+  }
+  get throttled(): Readonly<Record<string, number>> {
+    return this.inner?.throttled ?? {};
+  }
+  admit(service: string, operation: string, body: Buffer) {
+    return this.inner?.admit(service, operation, body) ?? { kind: 'forward' as const };
+  }
+}
+
+async function awsLimits(plan: StackPlan, kinesisUrl: string, region: string): Promise<AwsLimits> {
+  const kinesis = new KinesisClient(baseClientConfig({ endpoint: kinesisUrl, region }));
+  try {
+    const streams: LimitedStream[] = [];
+    for (const s of plan.streams) {
+      const out = await kinesis.send(new ListShardsCommand({ StreamName: s.name }));
+      const shards = (out.Shards ?? []).map((sh) => ({
+        shardId: sh.ShardId!,
+        startingHashKey: BigInt(sh.HashKeyRange!.StartingHashKey!),
+        endingHashKey: BigInt(sh.HashKeyRange!.EndingHashKey!),
+      }));
+      streams.push({ name: s.name, arn: s.arn, onDemand: s.onDemand, shards });
+    }
+    const tables = plan.tables.flatMap((t) => (t.provisioned ? [{ name: t.name, ...t.provisioned }] : []));
+    return new AwsLimits(streams, tables);
+  } finally {
+    kinesis.destroy();
+  }
+}
+
+function runtimeHealth(supervisor: Supervisor, functions: readonly LambdaFunctionHost[]): Record<string, unknown> {
+  const components: Record<string, unknown> = { ...supervisor.health() };
+  for (const f of functions) {
+    components[`lambda:${f.fn.name}`] = {
+      state: 'running',
+      restarts: f.crashes,
+      environments: f.environments.length,
+    };
+  }
+  return { status: supervisor.status(), components };
+}
+
 export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalRuntime> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const log = options.log ?? (() => undefined);
@@ -176,13 +244,42 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
     if (options.fresh && !temp) rmSync(dataDir, { recursive: true, force: true });
     mkdirSync(dataDir, { recursive: true });
 
-    // The endpoint first: a port in use fails in milliseconds, before any emulator starts.
-    const router = await startEdgeRouter({ upstreams: {}, services: [], port: options.port ?? 4566 });
+    const limiter = options.limits === false ? undefined : new LimiterSlot();
+    // The endpoint first: a port in use fails in milliseconds, before any emulator starts. It answers
+    // 503 + Retry-After until everything behind it is up and provisioned.
+    const router = await startEdgeRouter({
+      upstreams: {},
+      services: [],
+      port: options.port ?? 4566,
+      startNotReady: true,
+      allowedOrigins: options.allowedOrigins,
+      limiter,
+    });
     closers.push(() => router.close());
     const endpoint = router.url;
     const plan = planStack(assembly, { region, accountId: SQS_ACCOUNT, endpoint });
 
-    const emulators: Emulators = await startEmulators({ dataDir });
+    let runtime: LocalRuntime | undefined;
+    let reportFailure: (line: string) => void = () => undefined;
+    const failed = new Promise<string>((r) => {
+      reportFailure = r;
+    });
+    const supervisor = new Supervisor(undefined, (line) => {
+      log(line);
+      reportFailure(line);
+      void runtime?.stop();
+    });
+    const emulators: Emulators = await startEmulators({
+      dataDir,
+      supervisor,
+      onDown: (kind, reason) => {
+        log(`${kind} emulator died (${reason}): restarting it on ${join(dataDir, kind)}`);
+        router.setUnavailable(kind, `${kind} emulator restarting after it ${reason}`);
+      },
+      // A restarted emulator keeps its port (emulator-process.js), so the metering proxy in front of
+      // it still reaches it: only the router's 503s end here.
+      onUp: (kind) => router.setUnavailable(kind, undefined),
+    });
     closers.push(() => emulators.stop());
     const metering = new Metering();
     closers.push(() => metering.close());
@@ -199,7 +296,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
     closers.push(() => sqs.close());
 
     const target = { endpoint, region };
-    await provision(plan, target, sqs);
+    await provision(
+      plan,
+      { region, kinesis: emulators.kinesis.url, dynamodb: emulators.dynamodb.url, s3: emulators.s3.url },
+      sqs,
+    );
+    if (limiter) limiter.set(await awsLimits(plan, emulators.kinesis.url, region));
 
     const kinesis = new KinesisClient(baseClientConfig(target));
     const s3 = new S3Client(s3ClientConfig(target));
@@ -210,7 +312,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
 
     const logDir = temp ? join(temp, 'logs') : join(dataDir, '..', 'logs');
     const hosts = plan.functions.map(
-      (fn) => new LambdaFunctionHost(fn, { endpoint, region, logDir, extraEnv: options.lambdaEnv }),
+      (fn) =>
+        new LambdaFunctionHost(
+          { ...fn, timeoutSeconds: overrides.lambdaTimeoutSeconds ?? fn.timeoutSeconds },
+          { endpoint, region, logDir, extraEnv: options.lambdaEnv },
+        ),
     );
     closers.push(async () => {
       await Promise.all(hosts.map((h) => h.close()));
@@ -277,6 +383,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
       closers.push(() => analytics.close());
     }
 
+    router.setHealth(() => runtimeHealth(supervisor, hosts));
+    router.markReady();
     for (const m of mappings) await m.start();
     for (const d of deliveries) await d.start();
 
@@ -294,7 +402,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
       // runs after pollers and deliveries have stopped (counts complete), before a temp dir's logs go
       closers.splice(temp ? 1 : 0, 0, async () => Metering.write(meteringFile, metering.snapshot(hosts, deliveries)));
     }
-    return new LocalRuntime(
+    runtime = new LocalRuntime(
       info,
       plan,
       assembly,
@@ -305,8 +413,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
       hosts,
       closers,
       stackFile,
+      { supervisor, emulators, failed },
       metering,
     );
+    return runtime;
   } catch (err) {
     await closeAll();
     throw err;

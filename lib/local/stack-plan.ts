@@ -19,6 +19,8 @@ export interface StreamPlan {
   readonly name: string;
   readonly arn: string;
   readonly shardCount: number;
+  /** ON_DEMAND: one local shard with the stream's documented initial capacity (4 MB/s, 4,000 records/s). */
+  readonly onDemand: boolean;
 }
 
 export interface TablePlan {
@@ -28,6 +30,8 @@ export interface TablePlan {
   readonly attributeDefinitions: { AttributeName: string; AttributeType: 'S' | 'N' | 'B' }[];
   readonly globalSecondaryIndexes?: Record<string, unknown>[];
   readonly localSecondaryIndexes?: Record<string, unknown>[];
+  /** The template's provisioned capacity; undefined for on-demand (PAY_PER_REQUEST) tables. */
+  readonly provisioned?: { readonly readCapacityUnits: number; readonly writeCapacityUnits: number };
 }
 
 export interface NamedPlan {
@@ -144,7 +148,8 @@ export function planStack(assembly: Assembly, options: ResolverOptions): StackPl
   const streams = of('AWS::Kinesis::Stream').map((ref): StreamPlan => {
     const mode = (r(ref, props(ref).StreamModeDetails) as { StreamMode?: string } | undefined)?.StreamMode;
     const shards = Number(r(ref, props(ref).ShardCount) ?? 1);
-    return { ...named(ref), shardCount: mode === 'ON_DEMAND' ? 1 : Math.max(1, shards) };
+    const onDemand = mode === 'ON_DEMAND';
+    return { ...named(ref), shardCount: onDemand ? 1 : Math.max(1, shards), onDemand };
   });
 
   const tables = of('AWS::DynamoDB::Table').map((ref): TablePlan => {
@@ -162,6 +167,7 @@ export function planStack(assembly: Assembly, options: ResolverOptions): StackPl
       attributeDefinitions: p.AttributeDefinitions as TablePlan['attributeDefinitions'],
       globalSecondaryIndexes: strip(p.GlobalSecondaryIndexes),
       localSecondaryIndexes: strip(p.LocalSecondaryIndexes),
+      provisioned: provisionedCapacity(p),
     };
   });
 
@@ -201,6 +207,12 @@ export function planStack(assembly: Assembly, options: ResolverOptions): StackPl
     }
     const types = (p.FunctionResponseTypes as string[] | undefined) ?? [];
     const num = (v: unknown, d: number) => (v === undefined || v === null ? d : Number(v));
+    const parallelization = num(p.ParallelizationFactor, 1);
+    if (parallelization !== 1) {
+      throw new LocalRuntimeError(
+        `${where}: ParallelizationFactor ${parallelization} is not honoured by the embedded runtime (it runs one batch per shard at a time); set it to 1 for local runs, or test it on AWS.`,
+      );
+    }
     return {
       logicalId: ref.logicalId,
       functionName: fn.name,
@@ -413,4 +425,12 @@ function glueColumns(
 
 function unescapeDelimiter(s: string): string {
   return s.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\r/g, '\r');
+}
+
+/** ProvisionedThroughput of a PROVISIONED table (BillingMode absent means PROVISIONED in CloudFormation). */
+function provisionedCapacity(p: Record<string, unknown>): TablePlan['provisioned'] {
+  if (p.BillingMode === 'PAY_PER_REQUEST') return undefined;
+  const t = p.ProvisionedThroughput as { ReadCapacityUnits?: unknown; WriteCapacityUnits?: unknown } | undefined;
+  if (!t) return undefined;
+  return { readCapacityUnits: Number(t.ReadCapacityUnits), writeCapacityUnits: Number(t.WriteCapacityUnits) };
 }

@@ -67,6 +67,10 @@ export class ShardReader {
         this.iterator = undefined;
         return { records: [], atTip: false, tipCheckedAt: 0 };
       }
+      // Past the shard's 5 reads/s (shared by every consumer, as on AWS): read again after the poll interval.
+      if ((err as Error).name === 'ProvisionedThroughputExceededException') {
+        return { records: [], atTip: false, tipCheckedAt: 0 };
+      }
       throw err;
     }
     this.iterator = out.NextShardIterator;

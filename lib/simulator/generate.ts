@@ -1,18 +1,33 @@
-import { type Anomaly, type AnomalyOptions, type PlannedAnomaly, planAnomalies } from './anomalies';
+import {
+  type Anomaly,
+  type AnomalyOptions,
+  type PlannedAnomaly,
+  type PlannedCondition,
+  planAnomalies,
+  planConditions,
+} from './anomalies';
 import { SimulationError } from './errors';
 import { deriveSeed, Rng } from './prng';
 import {
+  SITES,
   SOLAR_FAULT_CODES,
   SolarModel,
   type SolarParams,
+  siteOf,
   solarAnomalyDetail,
+  solarConditionDetail,
   solarPanelId,
   solarSetup,
 } from './solar-model';
 import { TimeFormatter } from './timefmt';
 import { UnicornModel, type UnicornParams, unicornAnomalyDetail, unicornName, unicornSetup } from './unicorn-model';
+import { SiteWeather } from './weather';
 
-export type { Anomaly, AnomalyKind, AnomalyOptions } from './anomalies';
+export type { Anomaly, AnomalyKind, AnomalyOptions, ConditionKind } from './anomalies';
+
+/** Solar weather: clouds, rain and sensor noise per site (`cloudy`), or the sun alone (`clear-sky`). */
+export type SolarWeather = 'cloudy' | 'clear-sky';
+export const SOLAR_WEATHERS: readonly SolarWeather[] = ['cloudy', 'clear-sky'];
 
 export type SimProfile = 'unicorn' | 'solar';
 export const SIM_PROFILES: readonly SimProfile[] = ['unicorn', 'solar'];
@@ -31,6 +46,10 @@ export interface FleetOptions {
   readonly anomalies?: boolean | AnomalyOptions;
   /** Device ids of the first devices (e.g. `['Bucephalus']`); the rest get generated ids. */
   readonly names?: readonly string[];
+  /** Solar: the sky. @default 'cloudy' */
+  readonly weather?: SolarWeather;
+  /** Solar: spread the panels round-robin over the first N of the eight sites. @default 8 */
+  readonly sites?: number;
 }
 
 export interface GeneratedRecord {
@@ -44,6 +63,12 @@ export interface FleetDevice {
   readonly deviceId: string;
   readonly latitude: number;
   readonly longitude: number;
+  /** Solar: the site the panel belongs to (it shares the site's sky). */
+  readonly site?: string;
+  /** Solar: DC nameplate at STC, W. */
+  readonly ratedPowerW?: number;
+  /** Solar: inverter AC limit, W. */
+  readonly inverterRatedW?: number;
 }
 
 export interface GeneratedFleet {
@@ -54,7 +79,10 @@ export interface GeneratedFleet {
   readonly expectedRecords: number;
   /** The fleet's readings in event-time order; each call replays the same sequence from the seed. */
   records(): Iterable<GeneratedRecord>;
-  /** Every injected anomaly, ordered by start; nothing else in the data is abnormal by construction. */
+  /**
+   * Every injected anomaly, ordered by start; nothing else in the data is abnormal by construction.
+   * A solar spike's `value` (the reported power) is filled in when `records()` generates its reading.
+   */
   readonly anomalies: Anomaly[];
 }
 
@@ -68,6 +96,9 @@ export const DEFAULT_ANOMALIES: Readonly<Record<SimProfile, Required<AnomalyOpti
     faultsPerDeviceHour: 0.5,
     gapReadings: [5, 60],
     faultReadings: [10, 120],
+    soilingPerDeviceDay: 0,
+    stepDownsPerDeviceDay: 0,
+    degradedShare: 0,
   },
   solar: {
     spikesPerDeviceHour: 0.05,
@@ -75,6 +106,9 @@ export const DEFAULT_ANOMALIES: Readonly<Record<SimProfile, Required<AnomalyOpti
     faultsPerDeviceHour: 0.02,
     gapReadings: [3, 24],
     faultReadings: [2, 12],
+    soilingPerDeviceDay: 1 / 120,
+    stepDownsPerDeviceDay: 1 / 730,
+    degradedShare: 0.01,
   },
 };
 
@@ -88,6 +122,8 @@ interface Device {
   readonly phaseMs: number;
   readonly slots: number;
   readonly plan: PlannedAnomaly[];
+  /** Solar conditions, times as offsets from the start. */
+  readonly conditions: PlannedCondition[];
 }
 
 /** A fleet planned without its start: devices, phases and anomalies depend on the seed, not on when. */
@@ -130,11 +166,26 @@ export function planFleet(options: Omit<FleetOptions, 'start'>): FleetPlan {
   if (new Set(names).size !== names.length) throw new SimulationError('device names must be unique.');
   const anomalyOptions =
     options.anomalies === false
-      ? { ...DEFAULT_ANOMALIES[profile], spikesPerDeviceHour: 0, gapsPerDeviceHour: 0, faultsPerDeviceHour: 0 }
+      ? {
+          ...DEFAULT_ANOMALIES[profile],
+          spikesPerDeviceHour: 0,
+          gapsPerDeviceHour: 0,
+          faultsPerDeviceHour: 0,
+          soilingPerDeviceDay: 0,
+          stepDownsPerDeviceDay: 0,
+          degradedShare: 0,
+        }
       : { ...DEFAULT_ANOMALIES[profile], ...(typeof options.anomalies === 'object' ? options.anomalies : {}) };
 
   const setupRng = new Rng(deriveSeed(seed, `${profile}:setup`));
   const planRng = new Rng(deriveSeed(seed, `${profile}:anomalies`));
+  const conditionRng = new Rng(deriveSeed(seed, `${profile}:conditions`));
+  const weather = options.weather ?? 'cloudy';
+  if (!SOLAR_WEATHERS.includes(weather))
+    throw new SimulationError(`Unknown weather "${weather}": choose ${SOLAR_WEATHERS.join(' or ')}.`);
+  const sites = options.sites ?? SITES.length;
+  if (!Number.isInteger(sites) || sites < 1 || sites > SITES.length)
+    throw new SimulationError(`sites must be a whole number from 1 to ${SITES.length} (got ${sites}).`);
   const faultCodes = profile === 'solar' ? SOLAR_FAULT_CODES : ['HEALTH_DROP'];
   const devices: Device[] = [];
   let expectedRecords = 0;
@@ -150,11 +201,22 @@ export function planFleet(options: Omit<FleetOptions, 'start'>): FleetPlan {
     }
   };
   for (let i = 0; i < count; i++) {
-    const params = profile === 'solar' ? solarSetup(setupRng, idFor(i)) : unicornSetup(setupRng, idFor(i));
+    const params = profile === 'solar' ? solarSetup(setupRng, idFor(i), i, sites) : unicornSetup(setupRng, idFor(i));
     const phaseMs = Math.floor(setupRng.float() * intervalMs);
     const slots = durationMs > phaseMs ? Math.ceil((durationMs - phaseMs) / intervalMs) : 0;
-    const plan = planAnomalies(planRng, slots, intervalMs, anomalyOptions, faultCodes);
-    devices.push({ params, phaseMs, slots, plan });
+    const plan = planAnomalies(
+      planRng,
+      slots,
+      intervalMs,
+      anomalyOptions,
+      faultCodes,
+      profile === 'solar' ? [2, 5] : [3, 5],
+    );
+    const conditions =
+      profile === 'solar' && slots > 0
+        ? planConditions(conditionRng, phaseMs, phaseMs + slots * intervalMs, anomalyOptions)
+        : [];
+    devices.push({ params, phaseMs, slots, plan, conditions });
     expectedRecords += slots;
     for (const a of plan) if (a.kind === 'gap') expectedRecords -= a.to - a.from + 1;
     const last = lastReadingSlot(slots, plan);
@@ -203,21 +265,35 @@ export function planFleet(options: Omit<FleetOptions, 'start'>): FleetPlan {
     const startMs = start.getTime();
     if (Number.isNaN(startMs)) throw new SimulationError('start is not a valid date.');
     const anomalies: { at: number; anomaly: Anomaly }[] = [];
-    for (const { params, phaseMs, plan } of devices) {
+    /** Solar spikes: their reported value is known once the reading is generated. */
+    const spikeEntries = new Map<PlannedAnomaly, Anomaly>();
+    /** Conditions in event time, per device. */
+    const conditionsAt = devices.map((d) =>
+      d.conditions.map((c) => ({ ...c, fromMs: startMs + c.fromMs, toMs: startMs + c.toMs })),
+    );
+    for (const [i, { params, phaseMs, slots, plan }] of devices.entries()) {
       for (const a of plan) {
         const at = startMs + a.from * intervalMs + phaseMs;
-        const detail =
-          profile === 'solar'
-            ? solarAnomalyDetail(params as SolarParams, a)
-            : unicornAnomalyDetail({ ...a, code: undefined });
+        const detail = profile === 'solar' ? solarAnomalyDetail(a) : unicornAnomalyDetail({ ...a, code: undefined });
+        const anomaly: Anomaly = {
+          kind: a.kind,
+          deviceId: params.deviceId,
+          start: new Date(at).toISOString(),
+          end: new Date(startMs + a.to * intervalMs + phaseMs).toISOString(),
+          ...detail,
+        };
+        if (profile === 'solar' && a.kind === 'spike') spikeEntries.set(a, anomaly);
+        anomalies.push({ at, anomaly });
+      }
+      for (const c of conditionsAt[i]) {
         anomalies.push({
-          at,
+          at: c.fromMs,
           anomaly: {
-            kind: a.kind,
+            kind: c.kind,
             deviceId: params.deviceId,
-            start: new Date(at).toISOString(),
-            end: new Date(startMs + a.to * intervalMs + phaseMs).toISOString(),
-            ...detail,
+            start: new Date(c.fromMs).toISOString(),
+            end: new Date(c.kind === 'soiling' ? c.toMs : startMs + phaseMs + (slots - 1) * intervalMs).toISOString(),
+            ...solarConditionDetail(c),
           },
         });
       }
@@ -227,9 +303,22 @@ export function planFleet(options: Omit<FleetOptions, 'start'>): FleetPlan {
     function* records(): Generator<GeneratedRecord> {
       const stepRng = new Rng(deriveSeed(seed, `${profile}:steps`));
       const time = profile === 'solar' ? new TimeFormatter('T', 'Z') : new TimeFormatter(' ', '');
-      const models: Model[] = devices.map((d) =>
+      // One sky per site, shared by its panels; a fresh one per replay, so every replay is the same.
+      const skies = new Map<string, SiteWeather>();
+      const skyOf = (p: SolarParams) => {
+        let sky = skies.get(p.site);
+        if (!sky) {
+          sky = new SiteWeather(seed, p.site, siteOf(p));
+          skies.set(p.site, sky);
+        }
+        return sky;
+      };
+      const models: Model[] = devices.map((d, i) =>
         profile === 'solar'
-          ? new SolarModel(d.params as SolarParams, stepRng, intervalMs, time)
+          ? new SolarModel(d.params as SolarParams, stepRng, intervalMs, time, {
+              weather: weather === 'cloudy' ? skyOf(d.params as SolarParams) : undefined,
+              conditions: conditionsAt[i],
+            })
           : new UnicornModel(d.params as UnicornParams, stepRng, time),
       );
       for (const c = walk(); c.step(); ) {
@@ -240,7 +329,12 @@ export function planFleet(options: Omit<FleetOptions, 'start'>): FleetPlan {
           model.step(t, a, false);
           continue;
         }
-        yield { deviceId: model.deviceId, eventTimeMs: t, json: model.step(t, a, true) };
+        const json = model.step(t, a, true);
+        if (a !== undefined && a.kind === 'spike') {
+          const entry = spikeEntries.get(a);
+          if (entry) entry.value = (model as SolarModel).lastSpikeW;
+        }
+        yield { deviceId: model.deviceId, eventTimeMs: t, json };
       }
     }
 
@@ -254,11 +348,12 @@ export function planFleet(options: Omit<FleetOptions, 'start'>): FleetPlan {
   const summary = {
     profile,
     intervalMs,
-    devices: devices.map((d) => ({
-      deviceId: d.params.deviceId,
-      latitude: d.params.latitude,
-      longitude: d.params.longitude,
-    })),
+    devices: devices.map((d) => {
+      const base = { deviceId: d.params.deviceId, latitude: d.params.latitude, longitude: d.params.longitude };
+      if (profile !== 'solar') return base;
+      const p = d.params as SolarParams;
+      return { ...base, site: p.site, ratedPowerW: p.ratedDcW, inverterRatedW: p.ratedAcW };
+    }),
     expectedRecords,
   };
   return { ...summary, lastOffsetMs, offsets, at };

@@ -161,6 +161,7 @@ function planRun(options: SimulationOptions, clock: Clock) {
       durationMs: pacing.spanMs,
       seed,
       anomalies: options.anomalies ?? true,
+      weather: options.solarWeather,
       names: f.profile === 'unicorn' ? options.names : undefined,
     }),
   );

@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Clock } from './clock';
 import type { EdgeDedupeOptions, EdgeDedupeStats } from './edge-dedupe';
-import type { AnomalyOptions, SimProfile } from './generate';
+import type { AnomalyOptions, SimProfile, SolarWeather } from './generate';
 import type { DelayDistribution } from './retry-bug';
 import type { StreamTarget } from './target';
 
@@ -43,6 +43,8 @@ export interface SimulationOptions {
   /** @default a random seed, reported in the summary */
   readonly seed?: number;
   readonly anomalies?: boolean | AnomalyOptions;
+  /** Solar sky: clouds, rain and sensor noise, or the sun alone. @default 'cloudy' */
+  readonly solarWeather?: SolarWeather;
   /** The retry bug: extra identical copies of every message. @default 0 */
   readonly duplicates?: number;
   /** @default 'immediate' */

@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fillParams, findNamedQuery, NAMED_QUERIES, ParamError } from '../../lib/catalog';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { fillParams, findNamedQuery, isCheckedParam, NAMED_QUERIES, ParamError } from '../../lib/catalog';
 import { type DeviceProfile, solarProfile, unicornProfile } from '../../lib/core/profiles';
 import { minuteKey, minuteStart } from '../../lib/core/time';
 import { AnalyticsEngine, type QueryOutput } from '../../lib/local/athena/engine';
+import { REGISTRY_KEY, registryEntries, registryNdjson } from '../../lib/simulator/device-registry';
 import { type Anomaly, generateFleet } from '../../lib/simulator/generate';
 import { catalogTables, putArchive, type S3Fixture, startS3 } from '../local/athena/fixtures';
 
@@ -37,6 +39,9 @@ beforeAll(async () => {
       lines.push({ arrivalMs: r.eventTimeMs + 2000 + c * 20 * 60_000, json: r.json });
   }
   await putArchive(s3f.s3, BUCKET, 'solar', lines);
+  await s3f.s3.send(
+    new PutObjectCommand({ Bucket: BUCKET, Key: REGISTRY_KEY, Body: registryNdjson(registryEntries(fleet)) }),
+  );
 
   // Unicorns: the workshop's StatusTime layout and ISO with an offset, mixed; each status sent twice.
   const unicorns = generateFleet({ profile: 'unicorn', devices: 10, start: START, durationMs: 30 * 60_000, seed: 7 });
@@ -149,9 +154,22 @@ describe('named queries on simulated data (200 panels, 3 days, retry copies)', (
     }
   }, 240_000); // every named query over 3 days of 200 panels: ~30 s alone, several times that on a loaded 2-core machine
 
-  test('spikes: finds the injected spikes (recall) and little else (precision)', async () => {
+  test('spikes: finds the injected spikes (recall) and little else (precision), with the expected power', async () => {
     const r = await named('solar-spikes');
-    const found = new Set(r.rows.map((x) => `${x[0]}|${utc(x[1]!)}`));
+    expect(r.columns.map((c) => c.name)).toEqual([
+      'device',
+      'site',
+      'event_time',
+      'value',
+      'expected',
+      'reason',
+      'irradiance',
+      'rated_w',
+      'excess_w',
+    ]);
+    const found = new Set(r.rows.map((x) => `${x[0]}|${utc(x[2]!)}`));
+    for (const x of r.rows) expect(Number(x[3])).toBeGreaterThan(Number(x[4]));
+    expect(new Set(r.rows.map((x) => x[1]))).not.toContain(null); // the registry gave every panel its site
     const injected = solarAnomalies
       .filter((a) => a.kind === 'spike')
       .map((a) => `${a.deviceId}|${Date.parse(a.start)}`);
@@ -159,6 +177,16 @@ describe('named queries on simulated data (200 panels, 3 days, retry copies)', (
     const hits = injected.filter((k) => found.has(k)).length;
     expect(hits / injected.length).toBeGreaterThanOrEqual(0.95);
     expect(hits / found.size).toBeGreaterThanOrEqual(0.95);
+  });
+
+  test('performance ratio: one panel against its site, the same rows as in the fleet-wide answer', async () => {
+    const all = await named('solar-performance-ratio');
+    const one = await named('solar-performance-ratio', { device: 'SP-000007' });
+    expect(one.rows.length).toBeGreaterThan(0);
+    expect(one.rows).toEqual(all.rows.filter((x) => x[0] === 'SP-000007'));
+    const relative = all.rows.map((x) => Number(x[7]));
+    // Healthy panels (the simulator's ordinary dust and ageing) stay near their site's well-kept panels.
+    expect(relative.filter((r) => r > 0.9 && r < 1.1).length / relative.length).toBeGreaterThan(0.95);
   });
 
   test('gaps: each injected outage is reported once, from the last reading before it to the first after it', async () => {
@@ -268,6 +296,10 @@ describe('named queries on simulated data (200 panels, 3 days, retry copies)', (
   });
 
   test('parameters are checked before they reach the SQL', () => {
+    const unchecked = NAMED_QUERIES.flatMap((q) => q.params.filter((p) => !isCheckedParam(p.name)).map((p) => p.name));
+    expect(unchecked).toEqual([]);
+    const spikes = findNamedQuery('solar-spikes');
+    expect(() => fillParams(spikes.sql, spikes.params, { jump: '1; DROP TABLE x' })).toThrow(ParamError);
     const q = findNamedQuery('solar-gaps');
     expect(() => fillParams(q.sql, q.params, { from: '2026-13-01' })).toThrow(ParamError);
     expect(() => fillParams(q.sql, q.params, { nope: '1' })).toThrow(/Unknown parameter "nope"/);

@@ -35,11 +35,11 @@ describe('Glue catalog', () => {
     });
   });
 
-  test('JSON: a raw table per profile, the quarantine, no schema table', () => {
+  test('JSON: a raw table per profile, the quarantine, the solar registry, no schema table', () => {
     const names = Object.values(json.analytics.findResources('AWS::Glue::Table')).map(
       (t) => t.Properties.TableInput.Name,
     );
-    expect(names.sort()).toEqual(['quarantine', 'solar_raw', 'unicorn_raw']);
+    expect(names.sort()).toEqual(['quarantine', 'solar_raw', 'solar_registry', 'unicorn_raw']);
     expect(PROFILES.map((p) => p.name).sort()).toEqual(['solar', 'unicorn']);
   });
 
@@ -102,6 +102,22 @@ describe('Glue catalog', () => {
     ]);
     const solar = tableNamed(json, 'solar_raw').StorageDescriptor.Columns.map((c: { Name: string }) => c.Name);
     expect(solar).toEqual(solarProfile.archiveColumns.map((c) => c.name.toLowerCase()));
+  });
+
+  test('the solar registry table reads registry/profile=solar/ as NDJSON, without partitions', () => {
+    const input = tableNamed(json, 'solar_registry');
+    expect(input.PartitionKeys).toEqual([]);
+    expect(input.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name)).toEqual([
+      'panelid',
+      'site',
+      'latitude',
+      'longitude',
+      'ratedpowerw',
+    ]);
+    json.analytics.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: { Name: 'solar_registry', StorageDescriptor: { Location: s3Url('/registry/profile=solar/') } },
+    });
+    expect(input.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
   });
 
   test('the quarantine table reads the aggregator NDJSON lines, projected by day', () => {

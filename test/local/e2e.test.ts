@@ -10,7 +10,7 @@ import { athenaQuery } from '../../lib/local/pipeline-report';
 import { type LocalRuntime, type RuntimeOptions, startRuntime } from '../../lib/local/runtime';
 import { baseClientConfig } from '../../lib/shared/aws-clients';
 import { sleep } from '../../lib/shared/sleep';
-import { generateFleet } from '../../lib/simulator/generate';
+import { COPIES, fleetRecords, INVALID, partitionKey, withDuplicates } from './fixtures/fleet';
 import { type PipelineView, readPipeline } from './fixtures/pipeline-check';
 
 /**
@@ -20,54 +20,6 @@ import { type PipelineView, readPipeline } from './fixtures/pipeline-check';
  * and restarted mid-stream. Then the aggregates must equal a reference computed from the deduplicated
  * events, the archive must hold every event, the quarantine exactly the invalid records.
  */
-const COPIES = 11;
-const INVALID = ['definitely not json', '{"neither":"unicorn nor panel"}', '{"Name":"Ghost","StatusTime":"soon"}'];
-
-function fleetRecords(): string[] {
-  const start = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 40 * 60_000);
-  const unicorns = generateFleet({
-    profile: 'unicorn',
-    devices: 2,
-    start,
-    durationMs: 150_000,
-    seed: 7,
-    anomalies: false,
-  });
-  const panels = generateFleet({
-    profile: 'solar',
-    devices: 15,
-    start,
-    durationMs: 30 * 60_000,
-    seed: 8,
-    anomalies: false,
-  });
-  return [...unicorns.records(), ...panels.records()].sort((a, b) => a.eventTimeMs - b.eventTimeMs).map((r) => r.json);
-}
-
-/** Copies spread over the next ~40 records and shuffled within chunks: delays and reordering, bounded in event time. */
-function withDuplicates(records: readonly string[], seed: number): string[] {
-  let s = seed;
-  const rnd = () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return s / 2 ** 31;
-  };
-  const slots: { at: number; json: string }[] = [];
-  records.forEach((json, i) => {
-    for (let c = 0; c < COPIES; c++) slots.push({ at: i + (c === 0 ? 0 : rnd() * 40), json });
-  });
-  return slots.sort((a, b) => a.at - b.at).map((x) => x.json);
-}
-
-/** The device id, as producers use it for the partition key (invalid records get a fixed one). */
-function partitionKey(json: string): string {
-  try {
-    const obj = JSON.parse(json);
-    return String(obj.Name ?? obj.panelId ?? 'unknown');
-  } catch {
-    return 'invalid';
-  }
-}
-
 function reference(records: readonly string[]): Record<string, Record<string, number>> {
   const events = new Map<string, { key: string; metrics: Record<string, [string, number]> }>();
   for (const json of records) {
@@ -112,6 +64,7 @@ describe('embedded runtime end to end (real template, real aggregator)', () => {
     dataDir,
     port: 0,
     stackFile: null,
+    limits: false, // puts 500-record batches back to back, past a shard's 1,000 records/s
     overrides: {
       tumblingWindowSeconds: 3,
       firehoseBufferSeconds: 1,

@@ -150,6 +150,50 @@ describe('template reading and resolution', () => {
     }
   });
 
+  it('refuses a ParallelizationFactor it does not honour, naming the setting', () => {
+    const mapping = pipelineStack.Resources.Mapping;
+    const bad = {
+      ...pipelineStack,
+      Resources: {
+        ...pipelineStack.Resources,
+        Mapping: { ...mapping, Properties: { ...mapping.Properties, ParallelizationFactor: 4 } },
+      },
+    };
+    write('Pipeline.template.json', bad);
+    try {
+      expect(() => planStack(loadAssembly(dir), opts)).toThrow(
+        /Pipeline\/Mapping: ParallelizationFactor 4 is not honoured by the embedded runtime .* set it to 1/,
+      );
+    } finally {
+      write('Pipeline.template.json', pipelineStack);
+    }
+  });
+
+  it('plans a provisioned table with its capacity and an on-demand stream as such', () => {
+    const provisioned = {
+      ...stateStack,
+      Resources: {
+        ...stateStack.Resources,
+        Stream: { Type: 'AWS::Kinesis::Stream', Properties: { StreamModeDetails: { StreamMode: 'ON_DEMAND' } } },
+        Table: {
+          Type: 'AWS::DynamoDB::Table',
+          Properties: {
+            ...stateStack.Resources.Table.Properties,
+            ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 2 },
+          },
+        },
+      },
+    };
+    write('State.template.json', provisioned);
+    try {
+      const plan = planStack(loadAssembly(dir), opts);
+      expect(plan.tables[0].provisioned).toEqual({ readCapacityUnits: 5, writeCapacityUnits: 2 });
+      expect(plan.streams[0]).toMatchObject({ shardCount: 1, onDemand: true });
+    } finally {
+      write('State.template.json', stateStack);
+    }
+  });
+
   it('says to synthesize when the assembly is missing', () => {
     expect(() => loadAssembly(join(dir, 'nope'))).toThrow(/run `npm run synth` first/);
   });

@@ -206,7 +206,13 @@ describe('injected anomalies: the list is exact', () => {
         seed: 11,
         anomalies:
           profile === 'solar'
-            ? { spikesPerDeviceHour: 0.2, gapsPerDeviceHour: 0.05, faultsPerDeviceHour: 0.05 }
+            ? {
+                spikesPerDeviceHour: 0.2,
+                gapsPerDeviceHour: 0.05,
+                faultsPerDeviceHour: 0.05,
+                soilingPerDeviceDay: 0,
+                stepDownsPerDeviceDay: 0,
+              }
             : { spikesPerDeviceHour: 4, gapsPerDeviceHour: 2, faultsPerDeviceHour: 2 },
       });
       const recs = all(f);
@@ -238,18 +244,24 @@ describe('injected anomalies: the list is exact', () => {
         }
       }
       expect(new Set(f.anomalies.map((a) => a.kind))).toEqual(new Set(['spike', 'gap', 'fault']));
-      // Nothing else is abnormal: every other reading is OK and below half the device's smallest spike.
+      // Nothing else is abnormal. Unicorns: every other reading is below half the smallest spike. Panels:
+      // a spiked reading reports more AC than its own DC side delivers, or more than the inverter's limit;
+      // no other reading does.
       const minSpike = new Map<string, number>();
       for (const a of f.anomalies) {
         if (a.kind === 'spike') minSpike.set(a.deviceId, Math.min(minSpike.get(a.deviceId) ?? Infinity, a.value!));
       }
       expect(minSpike.size).toBeGreaterThan(0);
+      const inverter = new Map(f.devices.map((d) => [d.deviceId, d.inverterRatedW ?? 0]));
       const unexpected: string[] = [];
       for (const r of recs) {
         const k = key(r.deviceId, r.eventTimeMs);
         const obj = byKey.get(k);
-        const metric = profile === 'solar' ? obj.acPowerW : obj.Distance;
-        if (!spikeKeys.has(k) && metric >= (minSpike.get(r.deviceId) ?? Infinity) / 2) unexpected.push(`spike ${k}`);
+        const spiky =
+          profile === 'solar'
+            ? obj.acPowerW > obj.dcVoltageV * obj.dcCurrentA + 1 || obj.acPowerW > inverter.get(r.deviceId)!
+            : obj.Distance >= (minSpike.get(r.deviceId) ?? Infinity) / 2;
+        if (spiky !== spikeKeys.has(k)) unexpected.push(`spike ${k}`);
         const abnormal = profile === 'solar' ? obj.status !== 'OK' : obj.HealthPoints < 50;
         if (abnormal !== faultKeys.has(k)) unexpected.push(`fault ${k}`);
       }

@@ -408,9 +408,9 @@ describe('the query tool', () => {
     expect(t.err.join('')).toMatch(/^Query failed: SYNTAX_ERROR: /);
     const u = io();
     expect(
-      await runQueryCli({ named: 'solar-spikes', param: ['threshold=1; DROP TABLE x'], endpoint, database: DB }, u.io),
+      await runQueryCli({ named: 'solar-spikes', param: ['jump=1; DROP TABLE x'], endpoint, database: DB }, u.io),
     ).toBe(1);
-    expect(u.err.join('')).toMatch(/Parameter threshold="1; DROP TABLE x" is not valid/);
+    expect(u.err.join('')).toMatch(/Parameter jump="1; DROP TABLE x" is not valid/);
   });
 
   test('with no target it explains how to choose one', async () => {

@@ -220,6 +220,7 @@ describe('embedded engine over the S3 API', () => {
       'unicorn_raw',
       'solar_raw',
       'quarantine',
+      'solar_registry',
       'solar_parquet',
     ]);
     const d = await q('DESCRIBE solar_raw');
