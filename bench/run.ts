@@ -2,8 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAggregateBench } from './aggregate';
 import { runAthenaBench } from './athena';
+import { runDashboardBench } from './dashboard';
 import { runDetectionBench } from './detection';
 import { runEndToEndBench } from './end-to-end';
+import { runImportBench } from './import';
 import { type BenchReport, machineLine, printReport } from './report';
 import { runSimulatorBench } from './simulator';
 
@@ -18,6 +20,8 @@ const SECTIONS: Record<string, () => Promise<BenchReport>> = {
   athena: runAthenaBench,
   detection: runDetectionBench,
   'end-to-end': () => runEndToEndBench(),
+  dashboard: runDashboardBench,
+  import: runImportBench,
 };
 
 async function main(): Promise<void> {

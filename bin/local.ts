@@ -1,6 +1,8 @@
 #!/usr/bin/env -S npx tsx
 import { Command, InvalidArgumentError } from 'commander';
 import { estimate, oneLine } from '../lib/cost';
+import { DEFAULT_PORT, startDashboard } from '../lib/dashboard/server';
+import { embeddedTarget } from '../lib/dashboard/target';
 import { formatDemoSummary, runDemo } from '../lib/local/demo';
 import { LocalRuntimeError } from '../lib/local/errors';
 import { startRuntime } from '../lib/local/runtime';
@@ -77,11 +79,14 @@ program
   .option('--port <port>', 'endpoint port (default 4566, or any free port when it is taken)', port)
   .option('--duration <seconds>', 'how long the fleets produce', Number, 40)
   .option('--seed <n>', 'simulation seed', Number, 42)
-  .action(async (o: { port?: number; duration: number; seed: number }) => {
+  .option('--keep', 'keep the stack up after the summary and serve the dashboard on it (Ctrl-C stops both)', false)
+  .option('--dashboard-port <port>', 'with --keep: the dashboard port (taken: a free one)', port, DEFAULT_PORT)
+  .action(async (o: { port?: number; duration: number; seed: number; keep: boolean; dashboardPort: number }) => {
     const options = {
       durationMs: o.duration * 1000,
       seed: o.seed,
       log: say,
+      keep: o.keep,
       priceRun: (run: Parameters<typeof estimate>[0]['fromRun']) =>
         oneLine(estimate({ workload: 'solar-fleet', fromRun: run }).report),
     };
@@ -94,6 +99,24 @@ program
       summary = await runDemo({ ...options, port: 0 });
     }
     process.stdout.write(`${formatDemoSummary(summary).join('\n')}\n`);
+    const runtime = summary.runtime;
+    if (!runtime) return;
+    const dashboard = await startDashboard({
+      target: embeddedTarget(runtime.target()),
+      port: o.dashboardPort,
+      log: say,
+    });
+    say(`\nThe demo's stack stays up at ${runtime.endpoint} (.local/stack.json); its data goes when it stops.`);
+    say(`Dashboard: ${dashboard.url}`);
+    say('Ctrl-C stops the dashboard and the stack.');
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        say('Stopping...');
+        void dashboard.close().then(() => runtime.stop().then(resolve, resolve));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
   });
 
 program.parseAsync(process.argv).catch((err: Error) => {

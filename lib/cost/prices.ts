@@ -48,6 +48,8 @@ export interface PriceTable {
   readonly cloudwatchAlarmMonth: Price;
   readonly cloudwatchDashboardMonth: Price;
   readonly cloudwatchLogsGbIngested: Price;
+  /** GetMetricData: per 1,000 metrics requested (the dashboard's health refresh on AWS). */
+  readonly cloudwatchGetMetricDataThousand: Price;
   readonly kmsKeyMonth: Price;
   readonly sqsRequestsMillion: Price;
   /** Kinesis Data Analytics (SQL) per KPU-hour: only the tutorial comparison uses it. */
@@ -102,6 +104,7 @@ const US_EAST_1: PriceTable = {
   cloudwatchAlarmMonth: p(0.1, 'alarm-month', CW, true),
   cloudwatchDashboardMonth: p(3, 'dashboard-month', CW, true),
   cloudwatchLogsGbIngested: p(0.5, 'GB', CW, true),
+  cloudwatchGetMetricDataThousand: p(0.01, '1,000 metrics requested', CW, true),
   kmsKeyMonth: p(1, 'key-month', 'https://aws.amazon.com/kms/pricing/'),
   sqsRequestsMillion: p(0.4, 'million requests', 'https://aws.amazon.com/sqs/pricing/'),
   kdaKpuHour: p(0.11, 'KPU-hour', 'https://aws.amazon.com/managed-service-apache-flink/pricing/', true),

@@ -13,7 +13,7 @@ import {
   minuteRows,
   queueDepth,
 } from './pipeline-report';
-import { type RuntimeOverrides, startRuntime } from './runtime';
+import { type LocalRuntime, type RuntimeOverrides, startRuntime } from './runtime';
 
 /**
  * `npm start`: the whole pipeline on this machine for about a minute. Both fleets with the retry bug
@@ -41,6 +41,8 @@ export interface DemoOptions {
   readonly seed?: number;
   readonly log?: (line: string) => void;
   readonly cwd?: string;
+  /** Leave the stack running after the summary (and describe it in .local/stack.json); the caller stops it. */
+  readonly keep?: boolean;
   /** Where the run's billable counts go; default `<cwd>/.local/metering.json`. */
   readonly meteringFile?: string;
   /** Prices the run's counts at fleet scale for the summary's last line (bin/local.ts wires lib/cost). */
@@ -63,6 +65,8 @@ export interface DemoSummary {
     | { readonly sql: string; readonly error: string };
   readonly drainMs: number;
   readonly overrides: RuntimeOverrides;
+  /** With `keep`: the running stack. */
+  readonly runtime?: LocalRuntime;
   readonly costLine?: string;
 }
 
@@ -77,7 +81,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     cwd: options.cwd,
     port: options.port ?? 4566,
     dataDir: null,
-    stackFile: null,
+    stackFile: options.keep ? undefined : null,
     overrides: DEMO_OVERRIDES,
     log,
   });
@@ -97,7 +101,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
         duplicates: 10,
         delay: { minMs: 0, maxMs: 20_000 },
         reorderMs: 5_000,
-        target: { endpoint: runtime.endpoint, region: target.region, streamName: target.streamName!, source: 'demo' },
+        target: {
+          endpoint: runtime.endpoint,
+          region: target.region,
+          streamName: target.streamName!,
+          archiveBucket: target.archiveBucket,
+          source: 'demo',
+        },
       },
       {},
     );
@@ -147,10 +157,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       query,
       drainMs,
       overrides: DEMO_OVERRIDES,
+      ...(options.keep ? { runtime } : {}),
       costLine: options.priceRun?.(metering),
     };
-  } finally {
+  } catch (err) {
     await runtime.stop();
+    throw err;
+  } finally {
+    if (!options.keep) await runtime.stop();
   }
 }
 

@@ -9,6 +9,8 @@ export interface EmfTotals {
   readonly totals: Record<string, number>;
   /** `Metric` -> dimension value -> sum, for lines with a dimension beyond `service` (e.g. InvalidRecords by Reason). */
   readonly byDimension: Record<string, Record<string, number>>;
+  /** Offset after the last complete line read: where the next incremental read starts. */
+  readonly endOffset: number;
 }
 
 export function logSize(file: string): number {
@@ -18,7 +20,7 @@ export function logSize(file: string): number {
 export function readEmf(file: string, fromOffset = 0): EmfTotals {
   const totals: Record<string, number> = {};
   const byDimension: Record<string, Record<string, number>> = {};
-  if (!existsSync(file)) return { totals, byDimension };
+  if (!existsSync(file)) return { totals, byDimension, endOffset: fromOffset };
   const size = statSync(file).size - fromOffset;
   const buf = Buffer.alloc(Math.max(0, size));
   const fd = openSync(file, 'r');
@@ -27,7 +29,9 @@ export function readEmf(file: string, fromOffset = 0): EmfTotals {
   } finally {
     closeSync(fd);
   }
-  for (const line of buf.toString('utf8').split('\n')) {
+  // Only complete lines: a line still being written is read next time, whole.
+  const end = buf.lastIndexOf(0x0a) + 1;
+  for (const line of buf.subarray(0, end).toString('utf8').split('\n')) {
     if (!line.includes('"CloudWatchMetrics"')) continue;
     let doc: Record<string, unknown> & { _aws?: { CloudWatchMetrics?: EmfDirective[] } };
     try {
@@ -49,7 +53,7 @@ export function readEmf(file: string, fromOffset = 0): EmfTotals {
       }
     }
   }
-  return { totals, byDimension };
+  return { totals, byDimension, endOffset: fromOffset + end };
 }
 
 interface EmfDirective {

@@ -1,7 +1,8 @@
 import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { baseClientConfig, type ClientTarget, s3ClientConfig } from '../shared/aws-clients';
+import { waitForStreamActive } from '../shared/kinesis-shards';
 import type { LocalSqs } from './sqs';
 import type { StackPlan } from './stack-plan';
 
@@ -26,7 +27,7 @@ export async function provision(plan: StackPlan, targets: ProvisionTargets, sqs:
   try {
     for (const s of plan.streams) {
       await ignoreExisting(kinesis.send(new CreateStreamCommand({ StreamName: s.name, ShardCount: s.shardCount })));
-      await waitActive(kinesis, s.name);
+      await waitForStreamActive(kinesis, s.name);
     }
     for (const t of plan.tables) {
       const input: CreateTableCommandInput = {
@@ -55,13 +56,4 @@ async function ignoreExisting(p: Promise<unknown>): Promise<void> {
     const name = (err as Error).name;
     if (!['ResourceInUseException', 'BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(name)) throw err;
   }
-}
-
-async function waitActive(kinesis: KinesisClient, name: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const d = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
-    if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`stream ${name} did not become ACTIVE`);
 }

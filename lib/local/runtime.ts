@@ -82,6 +82,8 @@ export interface LocalStackInfo extends Omit<StackTarget, 'source'> {
   readonly deliveryStream?: string;
   readonly functionName?: string;
   readonly dataDir: string;
+  /** Where the local Lambda functions' logs (with their EMF metrics) are: `<functionName>.log`. */
+  readonly logDir: string;
   readonly pid: number;
   readonly startedAt: string;
   readonly notRunLocally: readonly string[];
@@ -367,7 +369,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
       await Promise.all(deliveries.map((d) => d.stop()));
     });
 
-    const info = describe(plan, endpoint, region, dataDir, sqs);
+    const info = describe(plan, endpoint, region, dataDir, logDir, sqs);
     if (options.analytics !== false) {
       const analytics = new EmbeddedAnalytics({
         s3: { endpoint, region },
@@ -377,6 +379,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
           : [],
         defaultDatabase: info.glueDatabase,
         cacheDir: join(dataDir, 'athena-cache'),
+        catalogFile: join(dataDir, 'glue-catalog.json'),
         log,
       });
       for (const service of analytics.services) router.addService(service);
@@ -423,7 +426,14 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<LocalR
   }
 }
 
-function describe(plan: StackPlan, endpoint: string, region: string, dataDir: string, sqs: LocalSqs): LocalStackInfo {
+function describe(
+  plan: StackPlan,
+  endpoint: string,
+  region: string,
+  dataDir: string,
+  logDir: string,
+  sqs: LocalSqs,
+): LocalStackInfo {
   const out = (key: string): string | undefined => {
     if (plan.outputs[key] !== undefined) return plan.outputs[key];
     const k = Object.keys(plan.outputs).find((o) => o.endsWith(key));
@@ -446,6 +456,7 @@ function describe(plan: StackPlan, endpoint: string, region: string, dataDir: st
     deliveryStream: plan.deliveryStreams[0]?.name,
     functionName: plan.functions[0]?.name,
     dataDir,
+    logDir,
     pid: process.pid,
     startedAt: new Date().toISOString(),
     notRunLocally: plan.notRunLocally,

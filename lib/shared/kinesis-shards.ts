@@ -1,4 +1,5 @@
 import {
+  DescribeStreamSummaryCommand,
   GetRecordsCommand,
   type GetRecordsCommandOutput,
   GetShardIteratorCommand,
@@ -121,4 +122,23 @@ export async function listShardIds(kinesis: KinesisSender, streamName: string): 
   return (await listShards(kinesis, streamName))
     .filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber)
     .map((s) => s.ShardId!);
+}
+
+/**
+ * Waits until a stream is ACTIVE (a new stream is CREATING first; kinesalite flips it on a later tick,
+ * which a loaded machine can delay well past any fixed sleep). Bounded by time, not by a count of tries.
+ */
+export async function waitForStreamActive(
+  kinesis: KinesisSender,
+  streamName: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const out = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    if (out.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
+    if (Date.now() > deadline)
+      throw new Error(`stream ${streamName} did not become ACTIVE within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

@@ -13,6 +13,7 @@ export class AdaptiveRate {
   private windowStart = Number.NaN;
   private windowCount = 0;
   private measuredPerSec = Number.NaN;
+  private cutCount = 0;
 
   constructor(
     private readonly minPerSec = 10,
@@ -23,6 +24,11 @@ export class AdaptiveRate {
   /** Records per second now allowed; Infinity when unthrottled. */
   get limit(): number {
     return this.limitPerSec;
+  }
+
+  /** How many times a throttled response lowered the limit (a limit can be lifted again before anyone looks). */
+  get cuts(): number {
+    return this.cutCount;
   }
 
   /** The accepted records per second seen over the last full second (NaN before the first). */
@@ -57,6 +63,7 @@ export class AdaptiveRate {
             ? 1000 // one shard's write limit: a safe first guess
             : this.measuredPerSec;
       this.limitPerSec = Math.max(this.minPerSec, base * 0.7);
+      this.cutCount++;
       this.tokens = 0;
       this.refilledAt = nowMs;
       return;

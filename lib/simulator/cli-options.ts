@@ -135,6 +135,7 @@ export function summaryText(s: SimulationSummary, reproduce?: string): string {
   const errors = Object.entries(s.errors);
   if (errors.length > 0) lines.push(`  errors: ${errors.map(([k, v]) => `${k} ×${v}`).join(', ')}`);
   if (s.anomaliesFile) lines.push(`  anomalies written to ${s.anomaliesFile}`);
+  if (s.registry) lines.push(`  device registry: ${s.registry}`);
   if (reproduce) {
     lines.push(
       `  reproduce${s.interrupted ? ' (the whole run: this one was interrupted)' : ''} byte for byte: ${reproduce}`,

@@ -1,5 +1,19 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { S3Client } from '@aws-sdk/client-s3';
+import { REGISTRY_KEY } from '../catalog/registry-table';
+import { s3ClientConfig } from '../shared/aws-clients';
+import {
+  mergeRegistry,
+  parseRegistry as parseRegistryLines,
+  type RegistryEntry,
+  serializeRegistry,
+  writeRegistry,
+} from '../shared/device-registry';
 import type { GeneratedFleet } from './generate';
+import type { StreamTarget } from './target';
 
+// Key, prefix, table and columns are catalog facts (lib/catalog/registry-table.ts), re-exported here.
+export { REGISTRY_COLUMNS, REGISTRY_KEY, REGISTRY_PREFIX, REGISTRY_TABLE } from '../catalog/registry-table';
 /**
  * The solar fleet's device registry: one NDJSON line per panel in the archive bucket, under
  * `registry/profile=solar/devices.ndjson`, read by Athena through the `solar_registry` Glue table.
@@ -9,18 +23,7 @@ import type { GeneratedFleet } from './generate';
  *
  * `{"panelId":"SP-000001","site":"Nairobi","latitude":-1.31,"longitude":36.84,"ratedPowerW":3250}`
  */
-export interface RegistryEntry {
-  readonly panelId: string;
-  /** The site the panel belongs to: panels of a site share the sky. */
-  readonly site: string;
-  readonly latitude: number;
-  readonly longitude: number;
-  /** DC nameplate at STC (1000 W/m², 25 °C), W. */
-  readonly ratedPowerW: number;
-}
-
-// Key, prefix, table and columns are catalog facts (lib/catalog/registry-table.ts), re-exported here.
-export { REGISTRY_COLUMNS, REGISTRY_KEY, REGISTRY_PREFIX, REGISTRY_TABLE } from '../catalog/registry-table';
+export type { RegistryEntry } from '../shared/device-registry';
 
 /** The registry of a simulated solar fleet. */
 export function registryEntries(fleet: Pick<GeneratedFleet, 'profile' | 'devices'>): RegistryEntry[] {
@@ -63,4 +66,67 @@ export function parseRegistry(ndjson: string): RegistryEntry[] {
     out.push(o as unknown as RegistryEntry);
   }
   return out;
+}
+
+// ---- Written by a simulator run (the dashboard places panels from it) ----
+
+/** `data.ndjson` -> `data.devices.ndjson`: the registry written beside an `--out` file. */
+export function registryFileFor(outPath: string): string {
+  return outPath.endsWith('.ndjson')
+    ? `${outPath.slice(0, -'.ndjson'.length)}.devices.ndjson`
+    : `${outPath}.devices.ndjson`;
+}
+
+/** Where a run's registry goes: the archive bucket of the target stack, or a file beside the output. */
+export type RegistryDestination =
+  | { readonly kind: 'bucket'; readonly bucket: string; readonly endpoint?: string; readonly region: string }
+  | { readonly kind: 'file'; readonly path: string };
+
+/** Writes (merges by panelId) the fleets' solar panels into the registry; returns the panels written, 0 for none. */
+export async function publishRegistry(
+  fleets: readonly Pick<GeneratedFleet, 'profile' | 'devices'>[],
+  destination: RegistryDestination | undefined,
+): Promise<number> {
+  const entries: RegistryEntry[] = fleets.filter((f) => f.profile === 'solar').flatMap(registryEntries);
+  if (entries.length === 0 || destination === undefined) return 0;
+  if (destination.kind === 'file') {
+    const existing = existsSync(destination.path)
+      ? parseRegistryLines(readFileSync(destination.path, 'utf8')).entries
+      : [];
+    writeFileSync(destination.path, serializeRegistry(mergeRegistry(existing, entries)));
+    return entries.length;
+  }
+  const s3 = new S3Client(s3ClientConfig(destination));
+  try {
+    await writeRegistry(s3, destination.bucket, REGISTRY_KEY, entries);
+    return entries.length;
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** The stack's archive bucket when sending to a stack that names one; a file beside a named `--out` file. */
+export function registryDestination(target: StreamTarget | undefined, out: unknown): RegistryDestination | undefined {
+  if (target?.archiveBucket) {
+    return { kind: 'bucket', bucket: target.archiveBucket, endpoint: target.endpoint, region: target.region };
+  }
+  if (typeof out === 'string') return { kind: 'file', path: registryFileFor(out) };
+  return undefined;
+}
+
+/** A run's registry step for its summary: what was written where, or why not (never fails the run). */
+export async function publishRegistryFor(
+  fleets: readonly Pick<GeneratedFleet, 'profile' | 'devices'>[],
+  target: StreamTarget | undefined,
+  out: unknown,
+): Promise<string | null> {
+  const destination = registryDestination(target, out);
+  if (!destination || !fleets.some((f) => f.profile === 'solar')) return null;
+  const where = destination.kind === 'file' ? destination.path : `s3://${destination.bucket}/${REGISTRY_KEY}`;
+  try {
+    const n = await publishRegistry(fleets, destination);
+    return `${n} panels in ${where}`;
+  } catch (err) {
+    return `not written to ${where}: ${(err as Error).message}`;
+  }
 }

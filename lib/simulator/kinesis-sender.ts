@@ -50,6 +50,8 @@ export interface SenderStats {
   readonly buffered: number;
   /** The adaptive limit in records/s, or null when unthrottled. */
   readonly rateLimit: number | null;
+  /** Times throttling lowered the adaptive limit so far (it only grows, unlike `rateLimit`). */
+  readonly rateLimitCuts: number;
   /** Error codes seen, with counts. */
   readonly errors: Readonly<Record<string, number>>;
 }
@@ -132,6 +134,7 @@ export class KinesisSender {
       inFlight: this.inFlight,
       buffered: this.queue.length - this.head + this.waitingRetry,
       rateLimit: this.rate.limit === Number.POSITIVE_INFINITY ? null : Math.round(this.rate.limit),
+      rateLimitCuts: this.rate.cuts,
       errors: { ...this.errors },
     };
   }

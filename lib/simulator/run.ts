@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from './clock';
 import { CopyScheduler } from './copy-scheduler';
+import { publishRegistryFor } from './device-registry';
 import { EdgeDedupe } from './edge-dedupe';
 import { SimulationError } from './errors';
 import { FleetClock } from './fleet-clock';
@@ -41,6 +42,7 @@ export async function runSimulation(
 
   const dedupe = options.dedupe ? new EdgeDedupe(options.dedupe === true ? {} : options.dedupe) : undefined;
   const opened = await openSink(options);
+  const registry = await publishRegistryFor(fleets, options.target, options.out);
   const sink = dedupe ? edgeGateway(opened.sink, dedupe) : opened.sink;
   const signal = hooks.signal;
   const fleetClock = new FleetClock({ paced: pacing.paced, speed: pacing.speed, startMs }, clock, signal);
@@ -123,7 +125,7 @@ export async function runSimulation(
   if (options.anomaliesFile) writeAnomaliesFile(options.anomaliesFile, anomaliesPerFleet.flat());
   const final = snapshot();
   hooks.onProgress?.(final);
-  return buildSummary({
+  const summary = buildSummary({
     head: {
       target: opened.description,
       seed,
@@ -145,6 +147,7 @@ export async function runSimulation(
     producedPerFleet,
     anomaliesPerFleet,
   });
+  return { ...summary, registry };
 }
 
 /** Validates the options and plans the run: fleets, seed, pacing, and the window's start. */

@@ -13,6 +13,8 @@ export interface StreamTarget {
   readonly endpoint?: string;
   readonly region: string;
   readonly streamName: string;
+  /** The stack's archive bucket, when known: the simulator writes the solar device registry there. */
+  readonly archiveBucket?: string;
   /** Where the target came from, for messages (`--stream`, `.local/stack.json`, `cdk-outputs.json`). */
   readonly source?: string;
 }
@@ -68,6 +70,7 @@ export function resolveStreamTarget(flags: TargetFlags): StreamTarget {
     endpoint,
     region: flags.region ?? base?.region ?? envRegion() ?? 'us-east-1',
     streamName,
+    archiveBucket: base?.archiveBucket,
     source: flags.stream && !base ? '--stream' : (base?.source ?? LOCAL_STACK_FILE),
   };
 }

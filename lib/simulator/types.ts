@@ -123,6 +123,8 @@ export interface SimulationSummary extends SimulationCounts {
   readonly anomalies: number;
   readonly anomaliesFile: string | null;
   readonly perProfile: Partial<Record<SimProfile, ProfileSummary>>;
+  /** The solar device registry this run wrote (lib/simulator/device-registry.ts), or null. */
+  readonly registry?: string | null;
 }
 
 /** What a run is about to do, before the first record: enough to reproduce it. */

@@ -15,6 +15,7 @@ import {
 } from '../core';
 import { backoff } from '../shared/backoff';
 import { packIds, unpackIds } from './id-codec';
+import { deviceStateItem } from './table-layout';
 
 export interface DynamoAggregateStoreProps {
   readonly client: DynamoDBDocumentClient;
@@ -190,15 +191,14 @@ export class DynamoAggregateStore implements AggregateStore {
       await this.props.client.send(
         new PutCommand({
           TableName: this.props.deviceStateTable,
-          Item: {
-            Name: deviceId,
-            Profile: compiled.profile.name,
-            Status: latest.status,
-            LastEventTime: latest.eventTimeMs,
-            LastEventId: latest.eventId,
-            LastStatusTime: new Date(latest.eventTimeMs).toISOString(),
-            Reading: latest.reading,
-          },
+          Item: deviceStateItem({
+            deviceId,
+            profile: compiled.profile.name,
+            status: latest.status,
+            lastEventTimeMs: latest.eventTimeMs,
+            lastEventId: latest.eventId,
+            reading: latest.reading,
+          }),
           ConditionExpression:
             'attribute_not_exists(#n) OR LastEventTime < :t OR (LastEventTime = :t AND LastEventId < :id)',
           ExpressionAttributeNames: { '#n': 'Name' },

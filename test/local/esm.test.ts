@@ -8,6 +8,7 @@ import { KinesisEventSourceMapping } from '../../lib/local/kinesis-esm';
 import type { InvokeResult } from '../../lib/local/lambda-host';
 import type { MappingPlan } from '../../lib/local/stack-plan';
 import { baseClientConfig } from '../../lib/shared/aws-clients';
+import { waitForStreamActive } from '../../lib/shared/kinesis-shards';
 import { sleep } from '../../lib/shared/sleep';
 
 /** ESM semantics against real kinesalite, with fixture handlers invoked in-process. */
@@ -51,7 +52,7 @@ describe('local Kinesis event source mapping', () => {
   async function stream(): Promise<string> {
     const name = `s${++n}`;
     await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
-    await sleep(50); // kinesalite turns the stream ACTIVE on its next tick
+    await waitForStreamActive(kinesis, name); // CREATING until kinesalite's next tick, which load can delay
     return name;
   }
   async function put(name: string, values: string[]): Promise<void> {

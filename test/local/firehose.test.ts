@@ -12,6 +12,7 @@ import { FirehoseDelivery } from '../../lib/local/firehose';
 import { compilePartitionQuery, evaluatePrefix, objectName } from '../../lib/local/firehose-format';
 import type { DeliveryPlan } from '../../lib/local/stack-plan';
 import { baseClientConfig, s3ClientConfig } from '../../lib/shared/aws-clients';
+import { waitForStreamActive } from '../../lib/shared/kinesis-shards';
 import { sleep } from '../../lib/shared/sleep';
 
 const RAW =
@@ -66,7 +67,7 @@ describe('local Firehose delivery from Kinesis to S3', () => {
   async function setup(name: string, over: Partial<DeliveryPlan>) {
     await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 2 }));
     await s3.send(new CreateBucketCommand({ Bucket: `bucket-${name}` }));
-    await sleep(50);
+    await waitForStreamActive(kinesis, name);
     const records = [JSON.stringify(unicorn), JSON.stringify(solar), '{"x":1}', 'not json {', JSON.stringify(unicorn)];
     await kinesis.send(
       new PutRecordsCommand({
@@ -97,7 +98,11 @@ describe('local Firehose delivery from Kinesis to S3', () => {
     });
     await delivery.start();
     const since = Date.now();
-    for (let i = 0; i < 200 && !delivery.drained(since); i++) await sleep(50);
+    const deadline = Date.now() + 60_000; // a condition with a generous bound, not a count of 50 ms sleeps
+    while (!delivery.drained(since)) {
+      if (Date.now() > deadline) throw new Error('the delivery did not drain within 60 s');
+      await sleep(50);
+    }
     await delivery.stop();
     const list = await s3.send(new ListObjectsV2Command({ Bucket: plan.bucket }));
     const objects = new Map<string, Buffer>();
@@ -153,4 +158,79 @@ describe('local Firehose delivery from Kinesis to S3', () => {
     conn.closeSync();
     db.closeSync();
   });
+
+  it('a delivery stopped and restarted while records arrive loses none of them (checkpoint only after the objects)', async () => {
+    const name = 'restart';
+    await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 2 }));
+    await s3.send(new CreateBucketCommand({ Bucket: `bucket-${name}` }));
+    await waitForStreamActive(kinesis, name);
+    const plan: DeliveryPlan = {
+      logicalId: 'D',
+      name: `ds-${name}`,
+      streamName: name,
+      bucket: `bucket-${name}`,
+      prefix: RAW,
+      errorPrefix: ERRORS,
+      bufferSeconds: 0.2,
+      bufferMiB: 64,
+      compression: 'GZIP',
+      partitionQuery: profilePartitionJq(),
+      delimiter: '\n',
+    };
+    const file = join(dir, 'restart-checkpoints.json');
+    const delivery = () =>
+      new FirehoseDelivery({ plan, kinesis, s3, checkpoints: new CheckpointStore(file), pollIntervalMs: 20 });
+    const total = 2000;
+    const producer = (async () => {
+      for (let n = 0; n < total; n += 100) {
+        const records = Array.from({ length: 100 }, (_, j) => ({
+          Data: Buffer.from(
+            JSON.stringify((n + j) % 3 ? { Name: `u${(n + j) % 7}`, n: n + j } : { panelId: 'p', n: n + j }),
+          ),
+          PartitionKey: `pk${(n + j) % 11}`,
+        }));
+        const out = await kinesis.send(new PutRecordsCommand({ StreamName: name, Records: records }));
+        expect(out.FailedRecordCount ?? 0).toBe(0);
+        await sleep(20);
+      }
+    })();
+    let current = delivery();
+    await current.start();
+    let done = false;
+    void producer.finally(() => {
+      done = true;
+    });
+    let restarts = 0;
+    while (!done || restarts < 5) {
+      await sleep(40 + restarts * 7);
+      await current.stop(); // mid-read, mid-buffer or mid-flush: whatever was not delivered is read again
+      current = delivery();
+      await current.start();
+      restarts++;
+    }
+    await producer;
+    const since = Date.now();
+    const deadline = since + 60_000;
+    while (!current.drained(since)) {
+      if (Date.now() > deadline) throw new Error('the delivery did not drain within 60 s');
+      await sleep(50);
+    }
+    await current.stop();
+    const seen = new Set<number>();
+    let token: string | undefined;
+    do {
+      const list = await s3.send(
+        new ListObjectsV2Command({ Bucket: plan.bucket, Prefix: 'raw/', ContinuationToken: token }),
+      );
+      for (const o of list.Contents ?? []) {
+        const got = await s3.send(new GetObjectCommand({ Bucket: plan.bucket, Key: o.Key }));
+        const text = gunzipSync(Buffer.from(await got.Body!.transformToByteArray())).toString();
+        for (const line of text.split('\n').filter(Boolean)) seen.add((JSON.parse(line) as { n: number }).n);
+      }
+      token = list.NextContinuationToken;
+    } while (token);
+    const missing = Array.from({ length: total }, (_, n) => n).filter((n) => !seen.has(n));
+    expect(missing).toEqual([]);
+    expect(restarts).toBeGreaterThanOrEqual(5);
+  }, 120_000);
 });

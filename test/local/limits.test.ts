@@ -165,7 +165,8 @@ describe('AWS limits through the real router and kinesalite', () => {
   });
 
   it('PutRecords answers per-record ProvisionedThroughputExceededException past a shard limit; PutRecord throttles', async () => {
-    // 4,000 records at once into a shard that takes 1,000 per second
+    // 4,000 records at once into a shard that takes 1,000 per second (a bucket of 1 s, refilled at 1,000/s)
+    const t0 = Date.now();
     const outs = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
         kinesis.send(
@@ -187,7 +188,11 @@ describe('AWS limits through the real router and kinesalite', () => {
         if (!r.SequenceNumber) expect(r.ErrorCode).toBe('ProvisionedThroughputExceededException');
     }
     expect(written + failed).toBe(4000);
-    expect(failed).toBeGreaterThanOrEqual(2000);
+    // What the shard admits is bounded by the time the requests took to arrive: a loaded machine spreads the
+    // eight requests over more than a second, so a fixed ">= 2,000 throttled" assumed a speed, not the limit.
+    const seconds = (Date.now() - t0) / 1000;
+    expect(written).toBeLessThanOrEqual(Math.ceil(1000 * (1 + seconds)));
+    expect(failed).toBeGreaterThan(0);
     // PutRecord: three 600 KB records at once into a shard that takes 1 MiB/s
     const single = await Promise.allSettled(
       [0, 1, 2].map((i) =>

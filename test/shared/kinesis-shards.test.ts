@@ -1,5 +1,5 @@
-import { DescribeStreamSummaryCommand, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
-import { listShardIds, listShards, ShardReader } from '../../lib/shared/kinesis-shards';
+import { PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { listShardIds, listShards, ShardReader, waitForStreamActive } from '../../lib/shared/kinesis-shards';
 import { consumeStream } from '../../lib/simulator/consumer';
 import { type Kinesalite, startKinesalite } from '../simulator/kinesis-fixtures';
 
@@ -19,15 +19,6 @@ async function put(stream: string, from: number, n: number): Promise<void> {
   await k.client.send(new PutRecordsCommand({ StreamName: stream, Records: entries }));
 }
 
-async function active(stream: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const s = await k.client.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
-    if (s.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${stream} did not become ACTIVE`);
-}
-
 test('one reader for the runtime and the consumer: a split shard is read to its end, then its children', async () => {
   await k.createStream('split', 1);
   await put('split', 0, 40);
@@ -39,7 +30,7 @@ test('one reader for the runtime and the consumer: a split shard is read to its 
       NewStartingHashKey: (2n ** 127n).toString(),
     }),
   );
-  await active('split');
+  await waitForStreamActive(k.client, 'split');
   await put('split', 40, 40);
 
   const shards = await listShards(k.client, 'split');

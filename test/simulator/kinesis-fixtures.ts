@@ -1,7 +1,8 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { baseClientConfig } from '../../lib/shared/aws-clients';
+import { waitForStreamActive } from '../../lib/shared/kinesis-shards';
 
 // kinesalite has no types; it is the real Kinesis wire protocol on 127.0.0.1.
 // eslint-disable-next-line
@@ -24,12 +25,7 @@ export async function startKinesalite(): Promise<Kinesalite> {
     client,
     async createStream(name, shards) {
       await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-      for (let i = 0; i < 50; i++) {
-        const s = await client.send(new DescribeStreamSummaryCommand({ StreamName: name }));
-        if (s.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error(`stream ${name} did not become ACTIVE`);
+      await waitForStreamActive(client, name);
     },
     async close() {
       client.destroy();

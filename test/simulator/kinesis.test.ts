@@ -97,11 +97,13 @@ describe('KinesisSender against kinesalite', () => {
 
   it('ProvisionedThroughputExceeded slows the producer down instead of hammering', async () => {
     await k.createStream('throttled', 1);
-    // A shard-like limit: at most 1,500 records per rolling second get through.
+    // A shard-like limit: at most 500 records per rolling second get through. The sender's first round (4
+    // concurrent requests of 500) always exceeds it, however slow the machine; a limit above one round's
+    // size was not reached at all when a loaded machine spread the round over more than a second.
     const window: number[] = [];
     const proxy = await startFailingProxy(k.endpoint, (_e, now) => {
       while (window.length > 0 && window[0] <= now - 1000) window.shift();
-      if (window.length >= 1500) return 'ProvisionedThroughputExceededException';
+      if (window.length >= 500) return 'ProvisionedThroughputExceededException';
       window.push(now);
       return undefined;
     });
@@ -115,23 +117,19 @@ describe('KinesisSender against kinesalite', () => {
         baseDelayMs: 20,
         maxDelayMs: 500,
       });
-      let limited = false;
-      const watch = setInterval(() => {
-        if (sender.stats().rateLimit !== null) limited = true;
-      }, 20);
       const t0 = Date.now();
       await sendAll(sender, list);
-      clearInterval(watch);
       client.destroy();
       const s = sender.stats();
       expect(s.sent).toBe(3000);
       expect(s.failed).toBe(0);
       expect(s.throttles).toBe(proxy.failedByCode.ProvisionedThroughputExceededException);
       expect(s.throttles).toBeGreaterThan(0);
-      expect(limited).toBe(true);
+      // The sender lowered its limit (a counter, not a 20 ms sample of a limit that is lifted again once it is well above the rate).
+      expect(s.rateLimitCuts).toBeGreaterThan(0);
       // Hammering would re-send most records many times; adapting keeps the re-sends below the record count.
       expect(s.throttles).toBeLessThan(3000);
-      expect(Date.now() - t0).toBeGreaterThanOrEqual(1000); // 3,000 records at 1,500/s
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(5000); // 3,000 records at 500/s
       const got = await readBack('throttled', 3000);
       expect(new Set(got.map((r) => r.text)).size).toBe(3000);
       expect(got).toHaveLength(3000);

@@ -114,6 +114,7 @@ describe('AdaptiveRate', () => {
     expect(r.limit).toBeCloseTo(1400);
     r.onResult(400, 100, 1400);
     expect(r.limit).toBeCloseTo(980);
+    expect(r.cuts).toBe(2); // the cuts stay counted after the limit recovers or is lifted
     const before = r.limit;
     r.onResult(500, 0, 1500);
     expect(r.limit).toBeGreaterThan(before);

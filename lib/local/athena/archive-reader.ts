@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { type GlueTableDef, parseS3Location, storageFormat } from '../../catalog';
+import type { PartitionDef } from './catalog-store';
 
 /** A partition's values, by partition column name. */
 export type PartitionValues = Record<string, number | string>;
@@ -41,8 +42,13 @@ export class ArchiveReader {
    * constrained at all (no predicate on it), listing below the prefixes found so far is cheaper than
    * enumerating every projected value, so the rest is discovered from one recursive listing.
    */
-  async listObjects(table: GlueTableDef, filter: PartitionFilter): Promise<ArchiveObject[]> {
+  async listObjects(
+    table: GlueTableDef,
+    filter: PartitionFilter,
+    registered?: readonly PartitionDef[],
+  ): Promise<ArchiveObject[]> {
     const { bucket } = parseS3Location(table.location);
+    if (registered !== undefined) return this.listRegistered(table, filter, registered);
     const segments = templateSegments(table);
     let frontier: { prefix: string; values: PartitionValues }[] = [{ prefix: '', values: {} }];
     const known: string[] = [];
@@ -73,6 +79,41 @@ export class ArchiveReader {
     const out: ArchiveObject[] = [];
     for (const f of frontier) {
       for (const o of await this.listAll(bucket, f.prefix)) out.push({ ...o, bucket, partition: f.values });
+    }
+    return out;
+  }
+
+  /**
+   * A partitioned table without projection reads the partitions registered in the catalog (ALTER TABLE ADD
+   * PARTITION, MSCK REPAIR, CTAS, Glue CreatePartition) and nothing else, as Athena does.
+   */
+  private async listRegistered(
+    table: GlueTableDef,
+    filter: PartitionFilter,
+    registered: readonly PartitionDef[],
+  ): Promise<ArchiveObject[]> {
+    const keys = table.partitionKeys.map((k) => k.name);
+    const candidates = registered.map((p) => {
+      const values: PartitionValues = {};
+      for (const [i, k] of keys.entries()) {
+        const raw = p.values[i];
+        values[k] = isIntType(table, k) && /^-?\d+$/.test(raw) ? Number.parseInt(raw, 10) : raw;
+      }
+      return { values, location: p.location };
+    });
+    const allowed = new Set(
+      (
+        await filter(
+          keys,
+          candidates.map((c) => c.values),
+        )
+      ).map((v) => JSON.stringify(v)),
+    );
+    const out: ArchiveObject[] = [];
+    for (const c of candidates) {
+      if (!allowed.has(JSON.stringify(c.values))) continue;
+      const { bucket, prefix } = parseS3Location(c.location);
+      for (const o of await this.listAll(bucket, prefix)) out.push({ ...o, bucket, partition: c.values });
     }
     return out;
   }

@@ -20,7 +20,8 @@ interface Execution {
   readonly query: string;
   readonly database: string;
   readonly workgroup: string;
-  readonly statementType: 'DML' | 'DDL';
+  readonly statementType: 'DML' | 'DDL' | 'UTILITY';
+  readonly parameters?: readonly string[];
   readonly submitted: number;
   readonly abort: AbortController;
   readonly outputLocation?: string;
@@ -32,7 +33,13 @@ interface Execution {
 }
 
 const MAX_KEPT = 200;
-const isMetadata = (sql: string) => /^\s*(show|describe)\b/i.test(sql);
+/** Athena's StatementType: queries (and what runs one) are DML, PREPARE/DEALLOCATE UTILITY, the rest DDL. */
+export function statementType(sql: string): 'DML' | 'DDL' | 'UTILITY' {
+  const first = /^(?:\s|--[^\n]*\n|\/\*[\s\S]*?\*\/|\()*([A-Za-z]+)/.exec(sql)?.[1]?.toLowerCase() ?? '';
+  if (['select', 'with', 'values', 'insert', 'explain', 'execute', 'table'].includes(first)) return 'DML';
+  if (['prepare', 'deallocate'].includes(first)) return 'UTILITY';
+  return 'DDL';
+}
 const invalid = (message: string) => new ServiceError('InvalidRequestException', message);
 
 /** A stable id for a named query, derived from its name (the same on every start of the runtime). */
@@ -131,6 +138,59 @@ export class AthenaService implements JsonProtocolService {
           },
         };
       }
+      case 'CreatePreparedStatement':
+      case 'UpdatePreparedStatement': {
+        const wg = this.workgroup(input.WorkGroup).name;
+        const name = String(input.StatementName ?? '');
+        const catalog = (await this.engine()).catalog;
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw invalid(`StatementName ${name} is not valid`);
+        const exists = catalog.prepared(wg, name) !== undefined;
+        if (operation === 'CreatePreparedStatement' && exists)
+          throw invalid(`Prepared statement ${name} already exists`);
+        if (operation === 'UpdatePreparedStatement' && !exists)
+          throw new ServiceError('ResourceNotFoundException', `Prepared statement ${name} was not found`);
+        catalog.putPrepared({
+          workgroup: wg,
+          name,
+          sql: String(input.QueryStatement ?? ''),
+          ...(typeof input.Description === 'string' ? { description: input.Description } : {}),
+        });
+        return {};
+      }
+      case 'GetPreparedStatement': {
+        const wg = this.workgroup(input.WorkGroup).name;
+        const p = (await this.engine()).catalog.prepared(wg, String(input.StatementName ?? ''));
+        if (!p)
+          throw new ServiceError(
+            'ResourceNotFoundException',
+            `Prepared statement ${String(input.StatementName)} was not found`,
+          );
+        return {
+          PreparedStatement: {
+            StatementName: p.name,
+            QueryStatement: p.sql,
+            WorkGroupName: wg,
+            ...(p.description ? { Description: p.description } : {}),
+          },
+        };
+      }
+      case 'ListPreparedStatements': {
+        const wg = this.workgroup(input.WorkGroup).name;
+        return {
+          PreparedStatements: (await this.engine()).catalog
+            .preparedStatements(wg)
+            .map((p) => ({ StatementName: p.name })),
+        };
+      }
+      case 'DeletePreparedStatement': {
+        const wg = this.workgroup(input.WorkGroup).name;
+        if (!(await this.engine()).catalog.deletePrepared(wg, String(input.StatementName ?? '')))
+          throw new ServiceError(
+            'ResourceNotFoundException',
+            `Prepared statement ${String(input.StatementName)} was not found`,
+          );
+        return {};
+      }
       default:
         throw new ServiceError(
           'UnknownOperationException',
@@ -165,6 +225,10 @@ export class AthenaService implements JsonProtocolService {
     const wg = this.workgroup(input.WorkGroup);
     const context = (input.QueryExecutionContext ?? {}) as { Database?: string };
     const database = context.Database ?? this.options.defaultDatabase;
+    const given = input.ExecutionParameters;
+    if (given !== undefined && (!Array.isArray(given) || given.some((p) => typeof p !== 'string' || p === '')))
+      throw invalid('ExecutionParameters must be a list of non-empty strings');
+    const parameters = given as string[] | undefined;
     const id = randomUUID();
     if (token) this.tokens.set(token, id);
     const execution: Execution = {
@@ -172,7 +236,8 @@ export class AthenaService implements JsonProtocolService {
       query,
       database,
       workgroup: wg.name,
-      statementType: isMetadata(query) ? 'DDL' : 'DML',
+      statementType: statementType(query),
+      ...(parameters ? { parameters } : {}),
       submitted: Date.now(),
       abort: new AbortController(),
       outputLocation: wg.resultsBucket ? `${resultsPrefix(wg.resultsBucket)}${id}.csv` : undefined,
@@ -189,7 +254,14 @@ export class AthenaService implements JsonProtocolService {
       const engine = await this.engine();
       if (e.state !== 'QUEUED') return;
       e.state = 'RUNNING';
-      const result = await engine.execute(e.query, { database: e.database, signal: e.abort.signal });
+      const result = await engine.execute(e.query, {
+        database: e.database,
+        signal: e.abort.signal,
+        workgroup: e.workgroup,
+        parameters: e.parameters,
+        queryId: e.id,
+        resultsLocation: wg.resultsBucket ? resultsPrefix(wg.resultsBucket) : undefined,
+      });
       if (wg.bytesScannedCutoffPerQuery !== undefined && result.dataScannedInBytes > wg.bytesScannedCutoffPerQuery) {
         throw new QueryFailure(
           'EXCEEDED_BYTES_SCANNED_LIMIT',
@@ -240,6 +312,7 @@ export class AthenaService implements JsonProtocolService {
       StatementType: e.statementType,
       ResultConfiguration: e.outputLocation ? { OutputLocation: e.outputLocation } : {},
       QueryExecutionContext: { Database: e.database, Catalog: 'AwsDataCatalog' },
+      ...(e.parameters ? { ExecutionParameters: e.parameters } : {}),
       Status: {
         State: e.state,
         ...(e.reason ? { StateChangeReason: e.reason } : {}),
@@ -270,7 +343,7 @@ export class AthenaService implements JsonProtocolService {
     }
     // Athena's first page starts with a header row for SELECT results; the token is an offset into header+rows.
     const r = e.result;
-    const header = e.statementType === 'DML' ? [r.columns.map((c) => c.name)] : [];
+    const header = e.statementType === 'DML' && r.columns.length > 0 ? [r.columns.map((c) => c.name)] : [];
     const all = header.length + r.rows.length;
     let offset = 0;
     if (input.NextToken !== undefined) {
@@ -285,7 +358,7 @@ export class AthenaService implements JsonProtocolService {
       rows.push({ Data: values.map((v) => (v === null ? {} : { VarCharValue: v })) });
     }
     return {
-      UpdateCount: 0,
+      UpdateCount: r.updateCount ?? 0,
       ResultSet: {
         Rows: rows,
         ResultSetMetadata: {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -6,6 +7,9 @@ import { type GlueTableDef, storageFormat } from '../../catalog';
 import { forEachConcurrently } from '../../core/flush';
 import { type ClientTarget, s3ClientConfig } from '../../shared/aws-clients';
 import { ArchiveReader, type PartitionValues } from './archive-reader';
+import { CatalogStore } from './catalog-store';
+import { DdlFailure, executeDdl, type SelectResult } from './ddl-executor';
+import { parseStatement, type Statement } from './ddl-parser';
 import { duckDbType } from './duckdb-types';
 import { formatValue, toAthenaType } from './result-values';
 import { isPunct, isWord, quoteString, SqlSyntaxError, skipWs, skipWsBack, type Token, tokenize } from './sql-tokens';
@@ -15,7 +19,10 @@ import { DUCKDB_SESSION_SETTINGS, translateTrinoToDuckDb, UnsupportedSqlError } 
 export interface EngineOptions {
   /** Where the archive is: the embedded runtime, LocalStack, or AWS. */
   readonly s3: ClientTarget;
-  readonly tables: readonly GlueTableDef[];
+  /** The catalog's starting tables (the template's), when no `catalog` is given. */
+  readonly tables?: readonly GlueTableDef[];
+  /** The mutable catalog DDL changes (the embedded runtime's, persisted); default: one in memory over `tables`. */
+  readonly catalog?: CatalogStore;
   /** Local copies of archive objects, keyed by ETag. */
   readonly cacheDir: string;
   /** DuckDB worker threads (default 2: the machines this runs on are small and shared). */
@@ -37,7 +44,29 @@ export interface QueryOutput {
   readonly engineExecutionTimeInMillis: number;
   /** The archive objects read, for diagnostics and tests. */
   readonly objectsRead: number;
+  /** Rows a CTAS or INSERT INTO wrote (Athena's UpdateCount). */
+  readonly updateCount?: number;
+  /** DuckDB's names of the column types (precise decimals), for CTAS and views. */
+  readonly duckTypes?: readonly string[];
 }
+
+export interface ExecuteOptions {
+  /** Database of the query execution context. */
+  readonly database?: string;
+  readonly signal?: AbortSignal;
+  /** Prepared statements are kept per workgroup, as Athena does. @default primary */
+  readonly workgroup?: string;
+  /** `ExecutionParameters`: SQL literals bound to the `?` of the query (or of `EXECUTE ... ` without USING). */
+  readonly parameters?: readonly string[];
+  /** The workgroup's results location `s3://bucket/prefix/` (CTAS without external_location writes below it). */
+  readonly resultsLocation?: string;
+  /** Names CTAS/INSERT objects and a CTAS's default location, as Athena uses the query id. */
+  readonly queryId?: string;
+}
+
+/** Hidden columns Athena adds to every table, and the names they travel under through DuckDB. */
+const HIDDEN_COLUMNS: Readonly<Record<string, string>> = { $path: '__athena_path', $file_size: '__athena_file_size' };
+const INFORMATION_SCHEMA = 'information_schema';
 
 /** A failed query; `message` starts with an Athena/Trino error name such as `SYNTAX_ERROR:`. */
 export class QueryFailure extends Error {
@@ -80,19 +109,21 @@ export function sandboxSettings(cacheDir: string): string[] {
 export class AnalyticsEngine {
   private readonly reader: ArchiveReader;
   private readonly s3: S3Client;
+  readonly catalog: CatalogStore;
 
   private constructor(
     private readonly instance: DuckDBInstance,
-    private readonly options: EngineOptions,
+    options: EngineOptions,
   ) {
     this.s3 = new S3Client(s3ClientConfig(options.s3));
     this.reader = new ArchiveReader(this.s3, options.cacheDir);
+    this.catalog = options.catalog ?? new CatalogStore(options.tables ?? []);
   }
 
   static async create(given: EngineOptions): Promise<AnalyticsEngine> {
     // Absolute, so every path DuckDB is given lies under the one directory it may read.
     const options = { ...given, cacheDir: resolve(given.cacheDir) };
-    for (const t of options.tables) storageFormat(t); // fail at start on an unreadable table
+    for (const t of options.tables ?? []) storageFormat(t); // fail at start on an unreadable template table
     mkdirSync(options.cacheDir, { recursive: true });
     const instance = await DuckDBInstance.create(':memory:', { threads: String(options.threads ?? 2) });
     const setup = await instance.connect();
@@ -105,41 +136,68 @@ export class AnalyticsEngine {
   }
 
   databases(): string[] {
-    return [...new Set(this.options.tables.map((t) => t.databaseName))].sort();
+    return this.catalog.databases();
   }
 
   tables(database?: string): GlueTableDef[] {
-    return this.options.tables.filter((t) => database === undefined || t.databaseName === database);
+    return this.catalog.tables(database);
   }
 
   table(database: string | undefined, name: string): GlueTableDef | undefined {
-    return this.options.tables.find(
-      (t) => t.tableName === name && (database === undefined || t.databaseName === database),
-    );
+    if (database !== undefined) return this.catalog.table(database, name);
+    return this.catalog.tables().find((t) => t.tableName === name);
   }
 
-  async execute(sql: string, opts: { database?: string; signal?: AbortSignal } = {}): Promise<QueryOutput> {
+  async execute(sql: string, opts: ExecuteOptions = {}): Promise<QueryOutput> {
     const started = Date.now();
     const conn = await this.instance.connect();
     const onAbort = () => conn.interrupt();
     opts.signal?.addEventListener('abort', onAbort);
+    const done = (out: Pick<QueryOutput, 'columns' | 'rows'> & Partial<QueryOutput>): QueryOutput => ({
+      dataScannedInBytes: 0,
+      objectsRead: 0,
+      ...out,
+      engineExecutionTimeInMillis: Date.now() - started,
+    });
     try {
-      const meta = this.metadataQuery(sql, opts.database);
-      if (meta)
-        return { ...meta, dataScannedInBytes: 0, engineExecutionTimeInMillis: Date.now() - started, objectsRead: 0 };
-      const { duckSql, scanned, objects } = await this.prepare(conn, sql, opts.database, opts.signal);
-      if (opts.signal?.aborted) throw new QueryCancelled('Query cancelled');
-      const result = await conn.runAndReadAll(duckSql);
-      const types = result.columnTypes();
-      const columns = result.columnNames().map((name, i) => ({ name, type: toAthenaType(String(types[i])) }));
-      const rows = result.getRows().map((row) => row.map((v, i) => formatValue(v, columns[i].type)));
-      return {
-        columns,
-        rows,
-        dataScannedInBytes: scanned,
-        engineExecutionTimeInMillis: Date.now() - started,
-        objectsRead: objects,
-      };
+      const database = opts.database ?? this.catalog.tables()[0]?.databaseName ?? 'default';
+      const workgroup = opts.workgroup ?? 'primary';
+      let text = sql;
+      let st = parseStatement(text);
+      if (st?.kind === 'prepare') {
+        tokenize(st.sql); // a statement that does not even tokenize is refused now, as Athena's PREPARE parses it
+        this.catalog.putPrepared({ workgroup, name: st.name, sql: st.sql });
+        return done({ columns: [], rows: [] });
+      }
+      if (st?.kind === 'deallocate') {
+        if (!this.catalog.deletePrepared(workgroup, st.name))
+          throw new QueryFailure('NOT_FOUND', `Prepared statement not found: ${st.name}`);
+        return done({ columns: [], rows: [] });
+      }
+      if (st?.kind === 'execute') {
+        const prepared = this.catalog.prepared(workgroup, st.name);
+        if (!prepared) throw new QueryFailure('NOT_FOUND', `Prepared statement not found: ${st.name}`);
+        text = bindParameters(prepared.sql, st.using.length > 0 ? st.using : (opts.parameters ?? []));
+        st = parseStatement(text);
+      } else if (opts.parameters !== undefined || hasParameterMarker(text)) {
+        text = bindParameters(text, opts.parameters ?? []);
+        st = parseStatement(text);
+      }
+      if (st?.kind === 'explain') return done(await this.explain(conn, st, database, opts.signal));
+      if (st) {
+        const out = await executeDdl(st, {
+          catalog: this.catalog,
+          s3: this.s3,
+          database,
+          queryId: opts.queryId ?? randomUUID(),
+          resultsLocation: opts.resultsLocation,
+          runSelect: (q) => this.select(conn, q, database, opts.signal),
+        });
+        return done(out);
+      }
+      const meta = this.metadataQuery(text, database);
+      if (meta) return done(meta);
+      return done(await this.select(conn, text, database, opts.signal));
     } catch (err) {
       if (opts.signal?.aborted) throw new QueryCancelled('Query cancelled');
       throw toQueryFailure(err);
@@ -147,6 +205,48 @@ export class AnalyticsEngine {
       opts.signal?.removeEventListener('abort', onAbort);
       conn.closeSync();
     }
+  }
+
+  /** A query to typed rows (Athena's strings plus DuckDB's type names). */
+  private async select(
+    conn: DuckDBConnection,
+    sql: string,
+    database: string,
+    signal: AbortSignal | undefined,
+  ): Promise<SelectResult & { objectsRead: number }> {
+    const { duckSql, scanned, objects } = await this.prepare(conn, sql, database, signal);
+    if (signal?.aborted) throw new QueryCancelled('Query cancelled');
+    const result = await conn.runAndReadAll(duckSql);
+    const types = result.columnTypes().map(String);
+    const hidden = Object.fromEntries(Object.entries(HIDDEN_COLUMNS).map(([k, v]) => [v, k]));
+    const columns = result
+      .columnNames()
+      .map((name, i) => ({ name: hidden[name] ?? name, type: toAthenaType(types[i]) }));
+    const rows = result.getRows().map((row) => row.map((v, i) => formatValue(v, columns[i].type)));
+    return { columns, rows, duckTypes: types, dataScannedInBytes: scanned, objectsRead: objects };
+  }
+
+  /** EXPLAIN [ANALYZE]: DuckDB's plan of the translated query (not Trino's plan shape). */
+  private async explain(
+    conn: DuckDBConnection,
+    st: Extract<Statement, { kind: 'explain' }>,
+    database: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Pick<QueryOutput, 'columns' | 'rows' | 'dataScannedInBytes'>> {
+    const inner = parseStatement(st.query);
+    if (inner)
+      throw new UnsupportedSqlError(`EXPLAIN of a ${inner.kind} statement is not supported by the embedded engine`);
+    const { duckSql, scanned } = await this.prepare(conn, st.query, database, signal);
+    const res = await conn.runAndReadAll(`EXPLAIN ${st.analyze ? 'ANALYZE ' : ''}${duckSql}`);
+    const lines = res
+      .getRowsJS()
+      .flatMap((r) => String(r[1]).split('\n'))
+      .map((l) => [l]);
+    return {
+      columns: [{ name: 'Query Plan', type: 'varchar' }],
+      rows: lines,
+      dataScannedInBytes: st.analyze ? scanned : 0,
+    };
   }
 
   async close(): Promise<void> {
@@ -161,8 +261,10 @@ export class AnalyticsEngine {
     database: string | undefined,
     signal: AbortSignal | undefined,
   ): Promise<{ duckSql: string; scanned: number; objects: number }> {
+    sql = this.expandViews(sql, database);
     const { tokens, refs } = findTableRefs(sql, (db, name) => this.table(db ?? database, name) !== undefined);
     refuseStringRelations(sql, tokens);
+    const hidden = tokens.some((t) => t.kind === 'qident' && t.value in HIDDEN_COLUMNS);
     let scanned = 0;
     let objects = 0;
     const parquet: { files: string[]; columns: string[] }[] = [];
@@ -174,8 +276,14 @@ export class AnalyticsEngine {
         const db = ref.database ?? database ?? 'default';
         throw new QueryFailure('TABLE_NOT_FOUND', `Table 'awsdatacatalog.${db}.${ref.table}' does not exist`);
       }
-      const listed = await this.reader.listObjects(table, (known, candidates) =>
-        this.filterPartitions(conn, table, ref, known, candidates),
+      const registered =
+        table.partitionKeys.length > 0 && table.parameters?.['projection.enabled'] !== 'true'
+          ? this.catalog.partitions(table.databaseName, table.tableName)
+          : undefined;
+      const listed = await this.reader.listObjects(
+        table,
+        (known, candidates) => this.filterPartitions(conn, table, ref, known, candidates),
+        registered,
       );
       if (signal?.aborted) throw new QueryCancelled('Query cancelled');
       const files: string[] = new Array(listed.length);
@@ -186,12 +294,15 @@ export class AnalyticsEngine {
       else scanned += listed.reduce((sum, o) => sum + o.size, 0);
       objects += listed.length;
       const view = `__t${k}`;
-      await conn.run(`CREATE OR REPLACE TEMP VIEW ${view} AS ${scanSql(table, files)}`);
-      for (let i = cursor; i < ref.start; i++) pieces.push(tokens[i].text);
+      const scan = scanSql(table, files);
+      await conn.run(
+        `CREATE OR REPLACE TEMP VIEW ${view} AS ${hidden ? withHiddenColumns(table, scan, files, listed) : scan}`,
+      );
+      for (let i = cursor; i < ref.start; i++) pieces.push(tokenText(tokens[i]));
       pieces.push(ref.alias ? view : `${view} AS "${ref.table}"`);
       cursor = ref.end;
     }
-    for (let i = cursor; i < tokens.length; i++) pieces.push(tokens[i].text);
+    for (let i = cursor; i < tokens.length; i++) pieces.push(tokenText(tokens[i]));
     const duckSql = translateTrinoToDuckDb(pieces.join(''));
     if (parquet.length > 0) {
       // Columnar scans are billed for the column chunks read: ask DuckDB's plan which columns that is.
@@ -204,6 +315,110 @@ export class AnalyticsEngine {
       }
     }
     return { duckSql, scanned, objects };
+  }
+
+  /**
+   * Replaces views and information_schema tables by their queries (as subqueries), repeatedly, so a view
+   * over a view works; what remains are catalog tables.
+   */
+  private expandViews(sql: string, database: string | undefined): string {
+    const db = (d: string | undefined) => d ?? database ?? 'default';
+    const isInfo = (d: string | undefined, name: string) =>
+      db(d) === INFORMATION_SCHEMA && ['tables', 'columns', 'schemata', 'views'].includes(name);
+    for (let depth = 0; depth < 32; depth++) {
+      const { tokens, refs } = findTableRefs(
+        sql,
+        (d, name) =>
+          isInfo(d, name) || this.catalog.view(db(d), name) !== undefined || this.table(db(d), name) !== undefined,
+      );
+      const replace = refs.filter((r) => isInfo(r.database, r.table) || this.catalog.view(db(r.database), r.table));
+      if (replace.length === 0) return sql;
+      const pieces: string[] = [];
+      let cursor = 0;
+      for (const ref of replace) {
+        for (let i = cursor; i < ref.start; i++) pieces.push(tokens[i].text);
+        const body = isInfo(ref.database, ref.table)
+          ? this.informationSchema(ref.table)
+          : this.catalog.view(db(ref.database), ref.table)!.sql;
+        pieces.push(`(${body})${ref.alias ? '' : ` AS "${ref.table}"`}`);
+        cursor = ref.end;
+      }
+      for (let i = cursor; i < tokens.length; i++) pieces.push(tokens[i].text);
+      sql = pieces.join('');
+    }
+    throw new QueryFailure('VIEW_IS_RECURSIVE', 'View is recursive (or nested deeper than 32 levels)');
+  }
+
+  /** information_schema.{schemata,tables,columns,views} as a VALUES query over the catalog (Trino's columns). */
+  private informationSchema(name: string): string {
+    const catalogName = 'awsdatacatalog';
+    const q = (v: string | number | null) =>
+      v === null ? 'CAST(NULL AS varchar)' : typeof v === 'number' ? String(v) : quoteString(v);
+    const values = (columns: string[], rows: (string | number | null)[][]) => {
+      const typed = columns.map((c) => `${c}`);
+      if (rows.length === 0)
+        return `SELECT ${typed.map((c) => `CAST(NULL AS varchar) AS ${c}`).join(', ')} WHERE false`;
+      return `SELECT * FROM (VALUES ${rows.map((r) => `(${r.map(q).join(', ')})`).join(', ')}) AS __info(${typed.join(', ')})`;
+    };
+    const dbs = [...this.catalog.databases(), INFORMATION_SCHEMA].sort();
+    const tables = this.catalog.tables();
+    const views = this.catalog.views();
+    if (name === 'schemata')
+      return values(
+        ['catalog_name', 'schema_name'],
+        dbs.map((d) => [catalogName, d]),
+      );
+    if (name === 'tables')
+      return values(
+        ['table_catalog', 'table_schema', 'table_name', 'table_type'],
+        [
+          ...tables.map((t) => [catalogName, t.databaseName, t.tableName, 'BASE TABLE']),
+          ...views.map((v) => [catalogName, v.databaseName, v.viewName, 'VIEW']),
+        ],
+      );
+    if (name === 'views')
+      return values(
+        ['table_catalog', 'table_schema', 'table_name', 'view_definition'],
+        views.map((v) => [catalogName, v.databaseName, v.viewName, v.sql]),
+      );
+    const rows: (string | number | null)[][] = [];
+    for (const t of tables) {
+      const partition = new Set(t.partitionKeys);
+      for (const [i, c] of [...t.columns, ...t.partitionKeys].entries()) {
+        rows.push([
+          catalogName,
+          t.databaseName,
+          t.tableName,
+          c.name,
+          i + 1,
+          null,
+          'YES',
+          trinoType(c.type),
+          c.comment ?? null,
+          partition.has(c) ? 'partition key' : null,
+        ]);
+      }
+    }
+    for (const v of views) {
+      for (const [i, c] of v.columns.entries()) {
+        rows.push([catalogName, v.databaseName, v.viewName, c.name, i + 1, null, 'YES', trinoType(c.type), null, null]);
+      }
+    }
+    return values(
+      [
+        'table_catalog',
+        'table_schema',
+        'table_name',
+        'column_name',
+        'ordinal_position',
+        'column_default',
+        'is_nullable',
+        'data_type',
+        'comment',
+        'extra_info',
+      ],
+      rows,
+    );
   }
 
   /** Evaluates the ref's partition conjuncts on candidate partition values, in DuckDB, with Trino semantics. */
@@ -256,14 +471,22 @@ export class AnalyticsEngine {
     if (isWord(tokens[0], 'show') && isWord(tokens[1], 'databases', 'schemas')) {
       return { columns: col('database_name'), rows: this.databases().map((d) => [d]) };
     }
-    if (isWord(tokens[0], 'show') && isWord(tokens[1], 'tables')) {
-      const db = isWord(tokens[2], 'in', 'from') ? words[3] : database;
-      return { columns: col('tab_name'), rows: this.tables(db).map((t) => [t.tableName]) };
-    }
     if (isWord(tokens[0], 'describe') || (isWord(tokens[0], 'show') && isWord(tokens[1], 'columns'))) {
       const start = isWord(tokens[0], 'describe') ? 1 : 3;
       const name = words.slice(start).filter((w) => w !== '.');
-      const table = this.table(name.length > 1 ? name[name.length - 2] : database, name[name.length - 1] ?? '');
+      const db = name.length > 1 ? name[name.length - 2] : (database ?? 'default');
+      const table = this.table(db, name[name.length - 1] ?? '');
+      const view = table ? undefined : this.catalog.view(db, name[name.length - 1] ?? '');
+      if (view) {
+        return {
+          columns: [
+            { name: 'col_name', type: 'varchar' },
+            { name: 'data_type', type: 'varchar' },
+            { name: 'comment', type: 'varchar' },
+          ],
+          rows: view.columns.map((c) => [c.name, c.type, '']),
+        };
+      }
       if (!table) throw new QueryFailure('TABLE_NOT_FOUND', `Table ${name.join('.')} does not exist`);
       return {
         columns: [
@@ -278,17 +501,93 @@ export class AnalyticsEngine {
         ]),
       };
     }
-    if (tokens[0] && isWord(tokens[0], 'create', 'drop', 'alter', 'insert', 'msck', 'unload', 'delete', 'update')) {
+    if (tokens[0] && isWord(tokens[0], 'unload', 'delete', 'update', 'merge', 'optimize', 'vacuum')) {
       throw new UnsupportedSqlError(
-        `The ${tokens[0].text.toUpperCase()} statement is not supported by the embedded engine: tables come from the stack's Glue definitions`,
+        `The ${tokens[0].text.toUpperCase()} statement is not supported by the embedded engine (Hive tables only: no Iceberg, no UNLOAD)`,
       );
     }
     return undefined;
   }
 }
 
+/** The token as DuckDB gets it: Athena's hidden columns travel under plain names (the translator refuses `$`). */
+function tokenText(t: Token): string {
+  return t.kind === 'qident' && t.value in HIDDEN_COLUMNS ? `"${HIDDEN_COLUMNS[t.value]}"` : t.text;
+}
+
+/** The scan plus `"$path"` (the object's s3:// URI) and `"$file_size"` (its size in bytes). */
+function withHiddenColumns(
+  table: GlueTableDef,
+  scan: string,
+  files: readonly string[],
+  objects: readonly { bucket: string; key: string; size: number }[],
+): string {
+  const path = HIDDEN_COLUMNS.$path;
+  const size = HIDDEN_COLUMNS.$file_size;
+  if (files.length === 0)
+    return `SELECT *, CAST(NULL AS VARCHAR) AS ${path}, CAST(NULL AS BIGINT) AS ${size} FROM (${scan})`;
+  const map = files.map(
+    (f, i) => `(${quoteString(f)}, ${quoteString(`s3://${objects[i].bucket}/${objects[i].key}`)}, ${objects[i].size})`,
+  );
+  return `SELECT __s.* EXCLUDE (__file), __m.p AS ${path}, CAST(__m.sz AS BIGINT) AS ${size} FROM (${scanSql(table, files, true)}) AS __s JOIN (VALUES ${map.join(', ')}) AS __m(f, p, sz) ON __s.__file = __m.f`;
+}
+
+/** Glue (Hive) type to the type name Trino's information_schema.columns shows. */
+function trinoType(glueType: string): string {
+  const t = glueType.toLowerCase();
+  const map: Record<string, string> = {
+    string: 'varchar',
+    int: 'integer',
+    float: 'real',
+    timestamp: 'timestamp(3)',
+    binary: 'varbinary',
+  };
+  return (
+    map[t] ??
+    t
+      .replace(/^struct</, 'row(')
+      .replace(/</g, '(')
+      .replace(/>/g, ')')
+  );
+}
+
+/** Whether the query has a `?` outside strings, comments and quoted names. */
+function hasParameterMarker(sql: string): boolean {
+  try {
+    return tokenize(sql).some((t) => t.kind === 'punct' && t.text === '?');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Binds Athena's execution parameters: each `?` (outside literals) takes the next value, which is SQL text
+ * (`'abc'`, `42`, `DATE '2017-06-02'`), as Athena's ExecutionParameters are.
+ */
+export function bindParameters(sql: string, parameters: readonly string[]): string {
+  const tokens = tokenize(sql);
+  const markers = tokens.filter((t) => t.kind === 'punct' && t.text === '?').length;
+  if (markers !== parameters.length)
+    throw new QueryFailure(
+      'INVALID_PARAMETER_USAGE',
+      `Incorrect number of parameters: expected ${markers} but found ${parameters.length}`,
+    );
+  let n = 0;
+  return tokens
+    .map((t) => {
+      if (!(t.kind === 'punct' && t.text === '?')) return t.text;
+      const value = parameters[n++];
+      // One literal or expression per marker: a value that opens a new statement or comment is refused.
+      const parsed = tokenize(value).filter((x) => x.kind !== 'ws');
+      if (parsed.length === 0 || parsed.some((x) => x.kind === 'comment' || (x.kind === 'punct' && x.text === ';')))
+        throw new QueryFailure('INVALID_PARAMETER_USAGE', `Execution parameter ${n} is not a SQL value: ${value}`);
+      return `(${value})`;
+    })
+    .join('');
+}
+
 /** The SELECT a per-query view runs: typed columns from the cached files, plus the partition columns. */
-export function scanSql(table: GlueTableDef, files: readonly string[]): string {
+export function scanSql(table: GlueTableDef, files: readonly string[], withFile = false): string {
   const cols = table.columns.map((c) => ({ name: c.name, type: duckDbType(c.type) }));
   const parts = table.partitionKeys.map((c) => ({ name: c.name, type: duckDbType(c.type) }));
   const all = [...cols, ...parts];
@@ -304,11 +603,13 @@ export function scanSql(table: GlueTableDef, files: readonly string[]): string {
     const select = [
       ...cols.map((c) => `CAST("${c.name}" AS ${c.type}) AS "${c.name}"`),
       ...parts.map((p) => `"${p.name}"`),
+      ...(withFile ? ['filename AS __file'] : []),
     ];
-    return `SELECT ${select.join(', ')} FROM read_parquet(${list}, union_by_name = true${hive})`;
+    return `SELECT ${select.join(', ')} FROM read_parquet(${list}, union_by_name = true${hive}${withFile ? ', filename = true' : ''})`;
   }
   const struct = `{${cols.map((c) => `${quoteString(c.name)}: ${quoteString(c.type)}`).join(', ')}}`;
-  return `SELECT ${all.map((c) => `"${c.name}"`).join(', ')} FROM read_json(${list}, format = 'newline_delimited', columns = ${struct}${hive})`;
+  const select = [...all.map((c) => `"${c.name}"`), ...(withFile ? ['filename AS __file'] : [])];
+  return `SELECT ${select.join(', ')} FROM read_json(${list}, format = 'newline_delimited', columns = ${struct}${hive}${withFile ? ', filename = true' : ''})`;
 }
 
 /**
@@ -374,6 +675,7 @@ async function parquetScannedBytes(
 
 function toQueryFailure(err: unknown): Error {
   if (err instanceof QueryFailure || err instanceof QueryCancelled) return err;
+  if (err instanceof DdlFailure) return new QueryFailure(err.errorType, err.message);
   const message = (err as Error)?.message ?? String(err);
   if (err instanceof UnsupportedSqlError) return new QueryFailure('NOT_SUPPORTED', message);
   if (err instanceof SqlSyntaxError) return new QueryFailure('SYNTAX_ERROR', message);

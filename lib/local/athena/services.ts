@@ -10,6 +10,7 @@ import { type ClientTarget, s3ClientConfig } from '../../shared/aws-clients';
 import type { JsonProtocolService } from '../service';
 import { type Assembly, type Resolver, resourcesOfType } from '../template';
 import { AthenaService, type WorkgroupDef } from './athena-service';
+import { CatalogStore } from './catalog-store';
 import { AnalyticsEngine } from './engine';
 import { GlueService } from './glue-service';
 
@@ -25,6 +26,11 @@ export interface EmbeddedAnalyticsOptions {
   readonly defaultDatabase?: string;
   /** Local copies of archive objects (ETag-keyed); the only directory besides nothing DuckDB may read. */
   readonly cacheDir: string;
+  /**
+   * Where the catalog (tables, views and partitions users create, prepared statements) persists across
+   * restarts; the template's tables are put back at every start. @default in memory only
+   */
+  readonly catalogFile?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -36,15 +42,23 @@ export interface EmbeddedAnalyticsOptions {
 export class EmbeddedAnalytics {
   readonly athena: AthenaService;
   readonly glue: GlueService;
+  /** The one catalog Athena DDL, the Glue API and the engine share. */
+  readonly catalog: CatalogStore;
   private engine?: Promise<AnalyticsEngine>;
   private readonly s3: S3Client;
 
   constructor(options: EmbeddedAnalyticsOptions) {
     const tables = [...options.tables];
     this.s3 = new S3Client(s3ClientConfig(options.s3));
+    this.catalog = new CatalogStore(tables, options.catalogFile);
     this.athena = new AthenaService(
       () => {
-        this.engine ??= AnalyticsEngine.create({ s3: options.s3, tables, cacheDir: options.cacheDir });
+        this.engine ??= AnalyticsEngine.create({
+          s3: options.s3,
+          tables,
+          catalog: this.catalog,
+          cacheDir: options.cacheDir,
+        });
         return this.engine;
       },
       {
@@ -55,7 +69,7 @@ export class EmbeddedAnalytics {
         log: options.log,
       },
     );
-    this.glue = new GlueService(tables);
+    this.glue = new GlueService(this.catalog);
   }
 
   get services(): readonly JsonProtocolService[] {

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,42 +22,15 @@ import { NAMED_QUERIES } from '../../../lib/catalog';
 import { sandboxSettings } from '../../../lib/local/athena/engine';
 import { EmbeddedAnalytics } from '../../../lib/local/athena/services';
 import { runLocalQuery } from '../../../lib/local/athena/standalone';
-import { type JsonProtocolService, ServiceError } from '../../../lib/local/service';
 import { runQueryCli } from '../../../lib/query/cli';
 import { AthenaQueryError, queryCostUsd, runQuery } from '../../../lib/query/client';
 import { baseClientConfig } from '../../../lib/shared/aws-clients';
-import { catalogTables, putArchive, type S3Fixture, startS3 } from './fixtures';
+import { catalogTables, putArchive, type S3Fixture, serve, startS3 } from './fixtures';
 
 const BUCKET = 'archive';
 const RESULTS = 'results';
 const DB = 'iot';
 const WG = 'iot-wg';
-
-/** A minimal stand-in for the runtime's router: X-Amz-Target → service, AWS JSON error shapes. */
-function serve(services: readonly JsonProtocolService[]): Promise<Server> {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', async () => {
-      const target = String(req.headers['x-amz-target'] ?? '');
-      const [prefix, operation] = target.split('.');
-      const service = services.find((s) => s.targetPrefixes.includes(prefix));
-      const reply = (status: number, body: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
-        res.end(JSON.stringify(body));
-      };
-      if (!service) return reply(400, { __type: 'UnknownOperationException', message: target });
-      try {
-        const input = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
-        reply(200, await service.handle(operation, input));
-      } catch (err) {
-        if (err instanceof ServiceError) reply(err.statusCode, { __type: err.type, message: err.message });
-        else reply(500, { __type: 'InternalServerException', message: (err as Error).message });
-      }
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 let s3f: S3Fixture;
 let analytics: EmbeddedAnalytics;

@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { archiveTables, type GlueTableDef } from '../../../lib/catalog';
 import { PROFILES } from '../../../lib/core/profiles';
+import { type JsonProtocolService, ServiceError } from '../../../lib/local/service';
 import { type ClientTarget, s3ClientConfig } from '../../../lib/shared/aws-clients';
 
 // s3rver ships no types; the constructor options and run()/close() are all the tests use.
@@ -87,4 +89,30 @@ export async function putArchive(
 /** The stack's tables (JSON archive) over a test bucket and database: the catalog module's own output. */
 export function catalogTables(bucket: string, database: string, parquet = false): GlueTableDef[] {
   return archiveTables({ bucketName: bucket, databaseName: database, profiles: PROFILES, parquet });
+}
+
+/** A minimal stand-in for the runtime's router: X-Amz-Target → service, AWS JSON error shapes. */
+export function serve(services: readonly JsonProtocolService[]): Promise<Server> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const [prefix, operation] = target.split('.');
+      const service = services.find((s) => s.targetPrefixes.includes(prefix));
+      const reply = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify(body));
+      };
+      if (!service) return reply(400, { __type: 'UnknownOperationException', message: target });
+      try {
+        const input = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+        reply(200, await service.handle(operation, input));
+      } catch (err) {
+        if (err instanceof ServiceError) reply(err.statusCode, { __type: err.type, message: err.message });
+        else reply(500, { __type: 'InternalServerException', message: (err as Error).message });
+      }
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }

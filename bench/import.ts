@@ -1,0 +1,212 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { flushWindow } from '../lib/core';
+import { solarProfile } from '../lib/core/profiles';
+import { pricesFor } from '../lib/cost/prices';
+import { IMPORT_FLUSH_LATENESS_MS, type ObjectSink } from '../lib/import/publish';
+import { runImport } from '../lib/import/run';
+import { ParquetWriter } from '../lib/local/parquet';
+import { DynamoAggregateStore } from '../lib/storage/dynamo-aggregate-store';
+import { createPipelineTables, startDynalite, startS3rver } from '../test/support/emulators';
+import { MemoryStore } from '../test/support/memory-store';
+import { type BenchReport, fmt, perSecond } from './report';
+
+/**
+ * `npm run bench -- import`: generated history (the simulator's --out: IMPORT_BENCH_PANELS panels over
+ * IMPORT_BENCH_DAYS simulated days, 10 retry copies of every message, seconds apart), imported from the
+ * file into Parquet archive objects on s3rver. Two runs:
+ * 1. files → archive (s3rver) with the aggregates merged into an in-memory store through the same
+ *    flushWindow: the import's own throughput, which the emulated DynamoDB would otherwise hide;
+ * 2. one simulated day → dynalite, to count DynamoDB writes per device-minute and the emulator's rate.
+ * Prints AWS list-price costs per raw record from the measured counts (lib/cost/prices.ts).
+ */
+export async function runImportBench(): Promise<BenchReport> {
+  const panels = Number(process.env.IMPORT_BENCH_PANELS ?? 60);
+  const days = Number(process.env.IMPORT_BENCH_DAYS ?? 14);
+  mkdirSync('.bench', { recursive: true });
+  const file = join('.bench', `import-history-${panels}p-${days}d.ndjson`);
+  if (!existsSync(file)) {
+    await promisify(execFile)(
+      process.execPath,
+      [
+        '--require',
+        require.resolve('tsx/cjs'),
+        'bin/simulate.ts',
+        '--profile',
+        'solar',
+        '--devices',
+        String(panels),
+        '--sim-duration',
+        `${days}d`,
+        '--rate',
+        'max',
+        '--duplicates',
+        '10',
+        '--delay',
+        'seconds',
+        '--seed',
+        '1',
+        '--start',
+        '2026-01-01T00:00:00Z',
+        '--out',
+        file,
+      ],
+      { maxBuffer: 64 << 20 },
+    );
+  }
+  const bytes = statSync(file).size;
+  const s3 = await startS3rver(['archive', 'archive-ddb']);
+  const dynamo = await startDynalite();
+  const work = mkdtempSync(join(tmpdir(), 'bench-import-'));
+  const columns = solarProfile.archiveColumns.map((c) => ({ name: c.name.toLowerCase(), type: c.type }));
+  const lines: string[] = [];
+  const figures: Record<string, number> = {};
+  try {
+    // 1. Files to archive, aggregates in memory.
+    let putMs = 0;
+    const archive: ObjectSink = {
+      put: async (key, body, contentType) => {
+        const t = Date.now();
+        const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+        await s3.client.send(
+          new PutObjectCommand({ Bucket: 'archive', Key: key, Body: body, ContentType: contentType }),
+        );
+        putMs += Date.now() - t;
+      },
+    };
+    const memory = new MemoryStore();
+    const writer = new ParquetWriter(columns, 'GZIP');
+    let flushMs = 0;
+    const summary = await runImport({
+      inputs: [file],
+      s3: s3.client,
+      bucket: 'archive',
+      format: 'parquet',
+      parquet: () => writer,
+      store: memory,
+      archive,
+      flush: async (w) => {
+        const t = Date.now();
+        const r = await flushWindow(w, memory, { allowedLatenessMs: IMPORT_FLUSH_LATENESS_MS });
+        flushMs += Date.now() - t;
+        return r;
+      },
+      stateDir: join(work, 'state-1'),
+    });
+    await writer.close();
+    const raw = summary.scan.records;
+    const total = summary.elapsedMs;
+    figures.rawRecords = raw;
+    figures.rawRecordsPerSecond = perSecond(raw, total);
+    figures.scanRecordsPerSecond = perSecond(raw, summary.scanMs);
+    figures.objects = summary.publish.objects;
+    figures.deviceMinutes = summary.publish.deviceMinutesWritten;
+    figures.minuteWrites = memory.writes;
+    lines.push(
+      `history: ${panels} panels × ${days} simulated days, 10 copies per message: ${fmt(raw)} raw records, ${(bytes / 1e6).toFixed(0)} MB NDJSON (simulator --out)`,
+      `end to end, file → Parquet/GZIP objects in s3rver (+ aggregates merged in memory): **${fmt(figures.rawRecordsPerSecond)} raw records/s** (${(total / 1000).toFixed(1)} s)`,
+      `  scan (read, validate, drop copies, spool, quarantine): ${fmt(figures.scanRecordsPerSecond)} raw records/s, ${(summary.scanMs / 1000).toFixed(1)} s`,
+      `  publish (${fmt(summary.publish.archived)} distinct records → ${fmt(summary.publish.objects)} hourly objects, ${(summary.publish.archiveBytes / 1e6).toFixed(1)} MB): ${(summary.publishMs / 1000).toFixed(1)} s, of which S3 PUTs ${(putMs / 1000).toFixed(1)} s, merge ${(flushMs / 1000).toFixed(1)} s`,
+      `  copies dropped ${fmt(summary.scan.copiesDropped)}, invalid ${fmt(summary.scan.invalid)}, device-minutes ${fmt(summary.publish.deviceMinutesWritten)}, aggregate writes ${fmt(memory.writes)} (${(memory.writes / Math.max(1, summary.publish.deviceMinutesWritten)).toFixed(2)} per device-minute)`,
+    );
+
+    // 2. One day into dynalite: writes per device-minute, the emulator's rate.
+    const [aggregates, state] = await createPipelineTables(dynamo.client, 'bench');
+    const store = new DynamoAggregateStore({
+      client: dynamo.doc,
+      aggregatesTable: aggregates,
+      deviceStateTable: state,
+    });
+    let minuteWrites = 0;
+    let latestWrites = 0;
+    let reads = 0;
+    const counted = {
+      getMinutes: (refs: Parameters<typeof store.getMinutes>[0], c: boolean) => {
+        reads += refs.length;
+        return store.getMinutes(refs, c);
+      },
+      getWatermarks: (ids: readonly string[]) => {
+        reads += ids.length;
+        return store.getWatermarks(ids);
+      },
+      putMinute: (...a: Parameters<typeof store.putMinute>) => {
+        minuteWrites++;
+        return store.putMinute(...a);
+      },
+      putLatest: (...a: Parameters<typeof store.putLatest>) => {
+        latestWrites++;
+        return store.putLatest(...a);
+      },
+    };
+    const dayFile = join(work, 'one-day.ndjson');
+    const { createReadStream, createWriteStream } = await import('node:fs');
+    const { createInterface } = await import('node:readline');
+    const out = createWriteStream(dayFile);
+    const firstDay = '"ts":"2026-01-01T';
+    for await (const line of createInterface({ input: createReadStream(file) })) {
+      if (line.includes(firstDay)) out.write(`${line}\n`);
+    }
+    await new Promise((r) => out.end(r));
+    const writer2 = new ParquetWriter(columns, 'GZIP');
+    const t2 = Date.now();
+    const ddb = await runImport({
+      inputs: [dayFile],
+      s3: s3.client,
+      bucket: 'archive-ddb',
+      format: 'parquet',
+      parquet: () => writer2,
+      store: counted,
+      stateDir: join(work, 'state-2'),
+    });
+    const ddbMs = Date.now() - t2;
+    await writer2.close();
+    figures.dynaliteWritesPerSecond = perSecond(minuteWrites + latestWrites, ddb.publishMs);
+    figures.writesPerDeviceMinute = minuteWrites / Math.max(1, ddb.publish.deviceMinutesWritten);
+    lines.push(
+      `one day into dynalite: ${fmt(ddb.scan.records)} raw records, ${fmt(ddb.publish.deviceMinutesWritten)} device-minutes, ` +
+        `${fmt(minuteWrites)} aggregate writes (${figures.writesPerDeviceMinute.toFixed(2)} per device-minute) + ${fmt(latestWrites)} device-state writes, ` +
+        `${fmt(reads)} reads; ${(ddbMs / 1000).toFixed(1)} s, ${fmt(figures.dynaliteWritesPerSecond)} writes/s (the emulator's conditional-write ceiling binds)`,
+    );
+
+    // Cost on AWS from the measured counts (on-demand, us-east-1 list prices).
+    const p = pricesFor('us-east-1');
+    const perRaw = {
+      puts: (summary.publish.objects + summary.scan.quarantineObjects) / raw,
+      wru: (memory.writes + summary.publish.devicesUpdated) / raw,
+      rru:
+        (0.5 *
+          (summary.publish.deviceMinutesWritten +
+            summary.publish.eventsAlreadyStored +
+            summary.publish.devicesUpdated)) /
+        raw,
+    };
+    const fleetRaw = 10e9;
+    const usd = {
+      puts: (perRaw.puts * fleetRaw * p.s3PutThousand.usd) / 1000,
+      writes: (perRaw.wru * fleetRaw * p.dynamoWriteUnitsMillion.usd) / 1e6,
+      reads: (perRaw.rru * fleetRaw * p.dynamoReadUnitsMillion.usd) / 1e6,
+    };
+    figures.fleetYearUsd = usd.puts + usd.writes + usd.reads;
+    lines.push(
+      `AWS cost of the import from the measured counts, scaled to the solar fleet's year (10 billion raw records): ` +
+        `S3 PUTs ${(perRaw.puts * fleetRaw).toExponential(2)} = $${usd.puts.toFixed(2)}, ` +
+        `DynamoDB ${(perRaw.wru * fleetRaw).toExponential(2)} WRU = $${usd.writes.toFixed(2)}, ${(perRaw.rru * fleetRaw).toExponential(2)} RRU = $${usd.reads.toFixed(2)}; ` +
+        `total $${figures.fleetYearUsd.toFixed(2)} (no Firehose, Kinesis or Lambda: the import bypasses them)`,
+    );
+  } finally {
+    await s3.stop();
+    await dynamo.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+  return { title: 'History import (npm run import)', lines, figures };
+}
+
+if (require.main === module) {
+  runImportBench().then((r) => {
+    console.log(`## ${r.title}`);
+    for (const l of r.lines) console.log(l);
+  });
+}

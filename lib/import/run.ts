@@ -1,0 +1,304 @@
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { AggregateStore, DecodeOptions, EventWindow, FlushResult } from '../core';
+import { type QuarantineTarget, writeQuarantine } from '../storage/quarantine';
+import { chunkLines } from './chunks';
+import { type CsvLayout, csvLayout } from './csv';
+import { ImportError } from './errors';
+import { type InputFile, openInput, resolveInputs, sniffInput } from './inputs';
+import { emptyPublish, emptyScan, ImportState, type Manifest, type PublishCounts, type ScanCounts } from './manifest';
+import { type ArchiveFormat, type ObjectSink, type ParquetEncoder, publishDay } from './publish';
+import { addScanCounts, scanChunk } from './scan';
+
+export interface ImportOptions {
+  /** Files, directories or globs; local paths or `s3://` URLs. */
+  readonly inputs: readonly string[];
+  /** The archive bucket's client (also reads `s3://` inputs). */
+  readonly s3: S3Client;
+  readonly bucket: string;
+  readonly format: ArchiveFormat;
+  /** A profile's Parquet encoder (columns of its raw table); required for parquet. */
+  readonly parquet?: (profile: string) => ParquetEncoder;
+  /** The aggregator's store adapter (DynamoDB), or any `AggregateStore`. */
+  readonly store: AggregateStore;
+  /** Where archive objects go. @default PutObject into `bucket` */
+  readonly archive?: ObjectSink;
+  /** Wraps each day's flush (the CLI adds the throttling retry). @default flushWindow as is */
+  readonly flush?: (window: EventWindow) => Promise<FlushResult>;
+  /** @default `.import/<import id>` under the working directory */
+  readonly stateDir?: string;
+  /** Decompressed bytes per chunk, the unit of progress kept in the manifest. @default 64 MiB */
+  readonly chunkBytes?: number;
+  readonly decode?: DecodeOptions;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** Bad input the import got past (a truncated gzip): one clear line each. */
+  readonly warn?: (line: string) => void;
+  readonly onProgress?: (p: ImportProgress) => void;
+  /** Stops after the current chunk or partition; the manifest is then consistent and the same command resumes. */
+  readonly signal?: AbortSignal;
+}
+
+export interface ImportProgress {
+  readonly phase: 'scan' | 'publish';
+  readonly filesDone: number;
+  readonly files: number;
+  /** Raw records read (copies and invalid ones included). */
+  readonly records: number;
+  /** Input bytes read (as stored: compressed for gzip), and their total. */
+  readonly inputBytes: number;
+  readonly totalInputBytes: number;
+  readonly partitionsDone: number;
+  readonly partitions: number;
+}
+
+export interface ImportSummary {
+  readonly importId: string;
+  readonly stateDir: string;
+  readonly resumed: boolean;
+  /** False when stopped by the signal before the end; the same command continues. */
+  readonly complete: boolean;
+  readonly files: number;
+  readonly filesWithErrors: { url: string; error: string }[];
+  readonly scan: ScanCounts;
+  readonly publish: PublishCounts;
+  readonly partitions: number;
+  /** The profile-days written (`solar/2026-06-01`). */
+  readonly days: readonly string[];
+  readonly elapsedMs: number;
+  /** This run's time in the scan (files to spools and quarantine) and in the publish (archive and aggregates). */
+  readonly scanMs: number;
+  readonly publishMs: number;
+}
+
+const DEFAULT_CHUNK_BYTES = 64 << 20;
+
+/** The import's identity: its inputs (names and sizes) and where they go. Same command, same id, same state. */
+export function importIdOf(files: readonly InputFile[], bucket: string): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ bucket, files: files.map((f) => [f.url, f.size]) }));
+  return h.digest('hex').slice(0, 12);
+}
+
+/**
+ * Imports exported history into the archive, the quarantine and the aggregates, resumably:
+ * 1. inputs are listed and checked against their names (a refusal writes nothing);
+ * 2. scan: each file is cut into chunks; each chunk is validated, stripped of copies, its rejects
+ *    quarantined and its valid records appended to per-profile, per-day spools, and then the manifest
+ *    records the chunk as done (atomically, with the spools' new lengths);
+ * 3. publish: each day's spool becomes one archive object per hour and one merge into the aggregates.
+ * A kill at any point leaves a manifest that names what is done; the next run cuts the spools back to
+ * it and continues. Every external write (quarantine and archive objects with deterministic keys, the
+ * idempotent merge) can be repeated without changing the result.
+ */
+export async function runImport(options: ImportOptions): Promise<ImportSummary> {
+  const now = options.now ?? Date.now;
+  const t0 = now();
+  const s3 = () => options.s3;
+  const files = await resolveInputs(options.inputs, s3);
+  const layouts = new Map<string, CsvLayout>();
+  for (const f of files) {
+    const head = await sniffInput(f, s3);
+    if (f.kind === 'csv') {
+      const firstLine = head.toString('utf8').split(/\r?\n/)[0];
+      if (firstLine.trim() === '') throw new ImportError(`${f.url}: empty CSV (no header line).`);
+      layouts.set(f.url, csvLayout(f.url, firstLine));
+    }
+  }
+  const importId = importIdOf(files, options.bucket);
+  const stateDir = resolve(options.stateDir ?? join('.import', importId));
+  const state = ImportState.open(stateDir, () => freshManifest(importId, files, now()));
+  const m0 = state.manifest;
+  if (m0.importId !== importId) {
+    throw new ImportError(
+      `${stateDir} belongs to another import (${m0.importId}): the inputs or the bucket changed. ` +
+        'Use another --state-dir, or delete this one to start over.',
+    );
+  }
+  const resumed = state.resumed;
+  const arrivalMs = m0.startedAtMs;
+  const quarantine: QuarantineTarget = { client: options.s3, bucket: options.bucket };
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const totalInputBytes = files.reduce((n, f) => n + f.size, 0);
+  let inputBytesBase = files.reduce((n, f) => n + (state.manifest.files[f.url]?.finished ? f.size : 0), 0);
+  let inputBytesLive = 0;
+  const progress = (phase: ImportProgress['phase']): ImportProgress => {
+    const m = state.manifest;
+    const spools = Object.keys(m.spools).length;
+    return {
+      phase,
+      filesDone: files.filter((f) => m.files[f.url]?.finished).length,
+      files: files.length,
+      records: m.scan.records,
+      inputBytes: inputBytesBase + inputBytesLive,
+      totalInputBytes,
+      partitionsDone: m.published.length,
+      partitions: spools,
+    };
+  };
+  const stopped = () => options.signal?.aborted === true;
+
+  // Phase 1: scan.
+  for (const file of files) {
+    if (stopped()) break;
+    const done = state.manifest.files[file.url];
+    if (done.finished) continue;
+    inputBytesLive = file.gzip ? 0 : done.doneBytes;
+    const stream = await openInput(file, done.doneBytes, s3, (n) => {
+      inputBytesLive += n;
+    });
+    const source = file.url.replace(/^.*\//, '');
+    const { chunks, error } = chunkLines(stream, done.doneBytes, chunkBytes);
+    for await (const chunk of chunks) {
+      let bytes = chunk.bytes;
+      let start = chunk.start;
+      const layout = layouts.get(file.url);
+      if (layout && start === 0) {
+        const nl = bytes.indexOf(0x0a);
+        const skip = nl < 0 ? bytes.length : nl + 1;
+        bytes = bytes.subarray(skip);
+        start = skip;
+      }
+      const result = scanChunk(bytes, start, { arrivalMs, source, decode: options.decode, csv: layout }, (k, line) =>
+        state.append(k, line),
+      );
+      const lengths = state.flushSpools();
+      if (result.rejected.length > 0) {
+        await writeQuarantine(quarantine, `import-${importId}-f${files.indexOf(file)}`, result.rejected);
+        result.counts.quarantineObjects = 1;
+      }
+      result.counts.bytes = chunk.bytes.length;
+      const end = chunk.start + chunk.bytes.length;
+      state.commit((m) => ({
+        ...m,
+        files: { ...m.files, [file.url]: { doneBytes: end, finished: false } },
+        spools: lengths,
+        scan: addScanCounts(m.scan, result.counts),
+      }));
+      options.onProgress?.(progress('scan'));
+      if (stopped()) break;
+    }
+    if (stopped()) {
+      stream.destroy();
+      break;
+    }
+    const failure = error();
+    if (failure) {
+      const message = readErrorMessage(file, failure);
+      options.warn?.(message);
+      state.commit((m) => ({
+        ...m,
+        files: { ...m.files, [file.url]: { ...m.files[file.url], finished: true, error: message } },
+      }));
+    } else {
+      state.commit((m) => ({ ...m, files: { ...m.files, [file.url]: { ...m.files[file.url], finished: true } } }));
+    }
+    inputBytesBase += file.size;
+    inputBytesLive = 0;
+    options.onProgress?.(progress('scan'));
+  }
+  state.closeSpools();
+
+  const scanMs = now() - t0;
+  // Phase 2: publish, once every file is scanned (a day's records can come from any file).
+  const scanned = files.every((f) => state.manifest.files[f.url].finished);
+  if (scanned) {
+    for (const key of Object.keys(state.manifest.spools).sort()) {
+      if (stopped()) break;
+      if (state.manifest.published.includes(key)) continue;
+      const day = await publishDay(key, state.readSpool(key), {
+        importId,
+        arrivalMs,
+        decode: options.decode,
+        store: options.store,
+        archive: options.archive ?? s3Sink(options.s3, options.bucket),
+        format: options.format,
+        parquet: options.parquet,
+        quarantine,
+        flush: options.flush,
+      });
+      state.commit((m) => ({
+        ...m,
+        published: [...m.published, key],
+        publish: addPublish(m.publish, day),
+        scan: {
+          ...m.scan,
+          copiesDropped: m.scan.copiesDropped + day.copiesDropped,
+          invalid: m.scan.invalid + day.quarantined,
+          invalidByReason:
+            day.quarantined > 0
+              ? {
+                  ...m.scan.invalidByReason,
+                  rate_exceeded: (m.scan.invalidByReason.rate_exceeded ?? 0) + day.quarantined,
+                }
+              : m.scan.invalidByReason,
+          quarantineObjects: m.scan.quarantineObjects + (day.quarantined > 0 ? 1 : 0),
+        },
+      }));
+      options.onProgress?.(progress('publish'));
+    }
+  }
+  const m = state.manifest;
+  const complete = scanned && Object.keys(m.spools).every((k) => m.published.includes(k));
+  return {
+    importId,
+    stateDir,
+    resumed,
+    complete,
+    files: files.length,
+    filesWithErrors: files.flatMap((f) =>
+      m.files[f.url].error ? [{ url: f.url, error: m.files[f.url].error as string }] : [],
+    ),
+    scan: m.scan,
+    publish: m.publish,
+    partitions: Object.keys(m.spools).length,
+    days: Object.keys(m.spools).sort(),
+    elapsedMs: now() - t0,
+    scanMs,
+    publishMs: now() - t0 - scanMs,
+  };
+}
+
+function freshManifest(importId: string, files: readonly InputFile[], startedAtMs: number): Manifest {
+  return {
+    version: 1,
+    importId,
+    startedAtMs,
+    inputs: files,
+    files: Object.fromEntries(files.map((f) => [f.url, { doneBytes: 0, finished: false }])),
+    spools: {},
+    published: [],
+    scan: emptyScan(),
+    publish: emptyPublish(),
+  };
+}
+
+function addPublish(a: PublishCounts, b: PublishCounts): PublishCounts {
+  return {
+    archived: a.archived + b.archived,
+    objects: a.objects + b.objects,
+    archiveBytes: a.archiveBytes + b.archiveBytes,
+    deviceMinutesWritten: a.deviceMinutesWritten + b.deviceMinutesWritten,
+    eventsAlreadyStored: a.eventsAlreadyStored + b.eventsAlreadyStored,
+    eventsAdded: a.eventsAdded + b.eventsAdded,
+    devicesUpdated: a.devicesUpdated + b.devicesUpdated,
+  };
+}
+
+function readErrorMessage(file: InputFile, err: Error): string {
+  const truncated = /unexpected end of file/i.test(err.message);
+  const what = truncated ? 'truncated gzip' : `read error (${err.message})`;
+  return (
+    `${file.url}: ${what}: the records before the break were imported, the rest of the file is missing; ` +
+    're-export the file and import it again (already imported records are not counted twice).'
+  );
+}
+
+function s3Sink(client: S3Client, bucket: string): ObjectSink {
+  return {
+    put: async (key, body, contentType) => {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+    },
+  };
+}

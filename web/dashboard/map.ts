@@ -1,0 +1,240 @@
+import type { GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
+import * as maplibregl from 'maplibre-gl';
+import { feature } from 'topojson-client';
+import type { GeometryCollection, Topology } from 'topojson-specification';
+import type { DeviceView } from '../../lib/dashboard/wire';
+import { formatNumber, formatTime, h } from './dom';
+
+/**
+ * The fleet on a map. MapLibre GL JS rather than Leaflet: it draws points with WebGL from a GeoJSON source
+ * tiled in a worker, so 30,000 panels are one circle layer that pans at frame rate and an update is a diff
+ * sent to the worker, where Leaflet would keep 30,000 DOM or canvas markers on the main thread. The
+ * basemap is Natural Earth's country outlines from the world-atlas package, served by the dashboard
+ * itself: no tile server, nothing fetched from the internet. Unicorns, a handful, also get a DOM label
+ * with their name (text, never HTML) as on the workshop's map.
+ */
+export const STATUS_COLORS: Readonly<Record<string, string>> = {
+  LOW_HEALTH: '#dc2626',
+  LOW_MAGIC: '#ea580c',
+  DEGRADED: '#f97316',
+  FAULT_GRID: '#b91c1c',
+  FAULT_OVERTEMP: '#b91c1c',
+  FAULT_ISOLATION: '#b91c1c',
+  FAULT_ARC: '#b91c1c',
+  NO_DATA: '#9ca3af',
+};
+export const UNICORN_COLOR = '#a21caf';
+const MAX_LABELS = 300;
+
+type Props = { id: string; p: string; s: string; f: number };
+
+function powerFraction(d: DeviceView): number {
+  const w = d.values.acPowerW;
+  if (typeof w !== 'number' || !d.ratedPowerW) return 0;
+  return Math.max(0, Math.min(1, w / d.ratedPowerW));
+}
+
+function toFeature(d: DeviceView, fid: number): GeoJSON.Feature<GeoJSON.Point, Props> {
+  return {
+    type: 'Feature',
+    id: fid,
+    geometry: { type: 'Point', coordinates: [d.lon!, d.lat!] },
+    properties: { id: d.id, p: d.profile, s: d.status, f: powerFraction(d) },
+  };
+}
+
+export class FleetMap {
+  readonly map: MapLibreMap;
+  readonly loaded: Promise<void>;
+  private readonly ids = new Map<string, number>();
+  private readonly onMap = new Set<string>();
+  private readonly labels = new Map<string, { marker: maplibregl.Marker; text: HTMLElement }>();
+  private fitted = false;
+
+  constructor(container: HTMLElement, world: Topology, onSelect: (id: string) => void) {
+    maplibregl.setWorkerUrl(new URL('/maplibre-gl-worker.mjs', location.href).href);
+    const countries = unwrapAntimeridian(
+      feature(world, world.objects.countries as GeometryCollection) as GeoJSON.FeatureCollection,
+    );
+    this.map = new maplibregl.Map({
+      container,
+      center: [10, 15],
+      zoom: 1.2,
+      attributionControl: { compact: true, customAttribution: 'Natural Earth (world-atlas)' },
+      style: {
+        version: 8,
+        sources: {
+          world: { type: 'geojson', data: countries },
+          // Two sources: a unicorn moving every second re-tiles a handful of points, not the 30,000 panels.
+          // Points need almost no tile buffer (the circles are a few pixels): less to tile and draw.
+          panels: { type: 'geojson', data: { type: 'FeatureCollection', features: [] }, buffer: 4 },
+          unicorns: { type: 'geojson', data: { type: 'FeatureCollection', features: [] }, buffer: 16 },
+        },
+        layers: [
+          { id: 'sea', type: 'background', paint: { 'background-color': '#c9dcec' } },
+          { id: 'land', type: 'fill', source: 'world', paint: { 'fill-color': '#f4f1e8' } },
+          { id: 'borders', type: 'line', source: 'world', paint: { 'line-color': '#b8b2a2', 'line-width': 0.6 } },
+          {
+            id: 'panels',
+            type: 'circle',
+            source: 'panels',
+            paint: {
+              'circle-radius': ['interpolate', ['linear'], ['zoom'], 1, 2.5, 6, 4, 10, 6],
+              'circle-color': [
+                'match',
+                ['get', 's'],
+                'OK',
+                ['interpolate', ['linear'], ['get', 'f'], 0, '#1e3a8a', 0.5, '#16a34a', 1, '#facc15'],
+                ...Object.entries(STATUS_COLORS).flat(),
+                '#6b7280',
+              ],
+            },
+          },
+          {
+            id: 'unicorns',
+            type: 'circle',
+            source: 'unicorns',
+            paint: {
+              'circle-radius': 7,
+              'circle-color': [
+                'match',
+                ['get', 's'],
+                'OK',
+                UNICORN_COLOR,
+                ...Object.entries(STATUS_COLORS).flat(),
+                '#6b7280',
+              ],
+              'circle-stroke-color': '#ffffff',
+              'circle-stroke-width': 2,
+            },
+          },
+        ],
+      },
+    });
+    this.map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
+    for (const layer of ['panels', 'unicorns']) {
+      this.map.on('click', layer, (e) => {
+        const id = e.features?.[0]?.properties?.id;
+        if (typeof id === 'string') onSelect(id);
+      });
+      this.map.on('mouseenter', layer, () => {
+        this.map.getCanvas().style.cursor = 'pointer';
+      });
+      this.map.on('mouseleave', layer, () => {
+        this.map.getCanvas().style.cursor = '';
+      });
+    }
+    this.loaded = new Promise((resolve) => this.map.once('load', () => resolve()));
+  }
+
+  private fid(id: string): number {
+    let n = this.ids.get(id);
+    if (n === undefined) {
+      n = this.ids.size + 1;
+      this.ids.set(id, n);
+    }
+    return n;
+  }
+
+  /** The whole fleet (first load). */
+  setAll(devices: readonly DeviceView[]): void {
+    const features = devices.filter((d) => d.lat !== null && d.lon !== null).map((d) => toFeature(d, this.fid(d.id)));
+    this.onMap.clear();
+    for (const f of features) this.onMap.add(f.properties.id);
+    const of = (p: string) => ({
+      type: 'FeatureCollection' as const,
+      features: features.filter((f) => f.properties.p === p),
+    });
+    (this.map.getSource('panels') as GeoJSONSource).setData(of('solar'));
+    (this.map.getSource('unicorns') as GeoJSONSource).setData(of('unicorn'));
+    this.updateLabels(devices);
+    if (!this.fitted && features.length > 0) {
+      this.fitted = true;
+      const b = new maplibregl.LngLatBounds();
+      for (const f of features) b.extend(f.geometry.coordinates as [number, number]);
+      this.map.fitBounds(b, { padding: 40, maxZoom: 12, duration: 0 });
+    }
+  }
+
+  /** Changed devices only: a diff to the worker (no re-tiling of the whole fleet on the main thread). */
+  update(devices: readonly DeviceView[]): void {
+    type Diff = { id: number; newGeometry: GeoJSON.Point; addOrUpdateProperties: { key: string; value: unknown }[] };
+    const diffs = new Map<string, { add: GeoJSON.Feature[]; update: Diff[] }>();
+    for (const d of devices) {
+      if (d.lat === null || d.lon === null) continue;
+      const source = d.profile === 'unicorn' ? 'unicorns' : 'panels';
+      const diff = diffs.get(source) ?? { add: [], update: [] };
+      diffs.set(source, diff);
+      const f = toFeature(d, this.fid(d.id));
+      if (this.onMap.has(d.id)) {
+        diff.update.push({
+          id: f.id as number,
+          newGeometry: f.geometry,
+          addOrUpdateProperties: Object.entries(f.properties).map(([key, value]) => ({ key, value })),
+        });
+      } else {
+        this.onMap.add(d.id);
+        diff.add.push(f);
+      }
+    }
+    for (const [source, diff] of diffs) void (this.map.getSource(source) as GeoJSONSource).updateData(diff);
+    this.updateLabels(devices);
+  }
+
+  flyTo(d: DeviceView): void {
+    if (d.lat === null || d.lon === null) return;
+    this.map.flyTo({ center: [d.lon, d.lat], zoom: Math.max(this.map.getZoom(), d.profile === 'unicorn' ? 10 : 6) });
+  }
+
+  /** Name labels for unicorns (DOM markers: textContent only). */
+  private updateLabels(devices: readonly DeviceView[]): void {
+    for (const d of devices) {
+      if (d.profile !== 'unicorn' || d.lat === null || d.lon === null) continue;
+      const text = `${d.id} · HP ${formatNumber(d.values.HealthPoints as number)} · MP ${formatNumber(d.values.MagicPoints as number)}`;
+      const existing = this.labels.get(d.id);
+      if (existing) {
+        existing.marker.setLngLat([d.lon, d.lat]);
+        existing.text.textContent = text;
+        existing.text.title = `last seen ${formatTime(d.lastSeen)}`;
+        continue;
+      }
+      if (this.labels.size >= MAX_LABELS) continue;
+      const el = h(
+        'div',
+        { class: 'unicorn-label', 'data-device': d.id, title: `last seen ${formatTime(d.lastSeen)}` },
+        text,
+      );
+      const marker = new maplibregl.Marker({ element: el, anchor: 'left', offset: [10, 0] })
+        .setLngLat([d.lon, d.lat])
+        .addTo(this.map);
+      this.labels.set(d.id, { marker, text: el });
+    }
+  }
+}
+
+/**
+ * world-atlas cuts rings at ±180° for spherical projections; on a flat map a ring that jumps from 180 to
+ * -180 draws a line across the world. Longitudes are unwrapped along each ring (MapLibre draws the
+ * world copies either side), so Russia and Fiji close where they should.
+ */
+export function unwrapAntimeridian(fc: GeoJSON.FeatureCollection): GeoJSON.FeatureCollection {
+  const ring = (r: GeoJSON.Position[]) => {
+    let shift = 0;
+    return r.map((p, i) => {
+      const jump = i > 0 ? p[0] - r[i - 1][0] : 0;
+      if (jump > 180) shift -= 360;
+      else if (jump < -180) shift += 360;
+      return [p[0] + shift, p[1]];
+    });
+  };
+  const polygon = (rings: GeoJSON.Position[][]) => rings.map(ring);
+  return {
+    ...fc,
+    features: fc.features.map((f) => {
+      const g = f.geometry;
+      if (g?.type === 'Polygon') return { ...f, geometry: { ...g, coordinates: polygon(g.coordinates) } };
+      if (g?.type === 'MultiPolygon') return { ...f, geometry: { ...g, coordinates: g.coordinates.map(polygon) } };
+      return f;
+    }),
+  };
+}
