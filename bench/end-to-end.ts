@@ -1,5 +1,11 @@
 import { cpus } from 'node:os';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   CreateStreamCommand,
   KinesisClient,
@@ -15,10 +21,13 @@ import { sleep } from '../lib/shared/sleep';
 import { generateFleet } from '../lib/simulator/generate';
 
 /**
- * End-to-end throughput of the embedded runtime on this machine: unique records per second from the
+ * End-to-end throughput of the embedded runtime on this machine: unique readings per second from the
  * producer to aggregates readable in DynamoDB and objects in S3, at 10 duplicates per message, next to
- * a bare PutRecords loop into kinesalite (the emulator's own ceiling) in the same run; and the latency
- * from a record's arrival to its aggregate being readable. A script, not a timed test.
+ * the emulators' own ceilings in the same run: a bare PutRecords loop into kinesalite (in unique readings
+ * per second: records / copies) and dynalite running the flush's DynamoDB requests for one solar
+ * reading (a newest-item Query and a conditional put). The lower one binds. Also the write and read
+ * units per unique reading as metered, and the latency from a record's arrival to its aggregate being
+ * readable. A script, not a timed test.
  */
 const COPIES = 11;
 const IN_FLIGHT = 4;
@@ -67,36 +76,65 @@ async function putAll(kinesis: KinesisClient, stream: string, work: PutRecordsRe
   await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
 }
 
-/** The emulated DynamoDB's own rate for the flush's kind of write, measured in the same run. */
-async function conditionalPutCeiling(endpoint: string): Promise<number> {
+/**
+ * The emulated DynamoDB's own rate for the flush's requests of one real-time solar reading (alone in its
+ * device-minute): the device's newest-item Query, then the conditional put of the new minute. Same
+ * concurrency as the flush; the listing row's occasional rewrite is left out (a few % of readings).
+ */
+async function flushRequestsCeiling(endpoint: string): Promise<{ readingsPerSec: number; putsPerSec: number }> {
   const ddb = new DynamoDBClient(baseClientConfig({ endpoint, region: 'us-east-1' }));
   await ddb.send(
     new CreateTableCommand({
       TableName: 'ceiling',
-      KeySchema: [{ AttributeName: 'Name', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'Name', AttributeType: 'S' }],
+      KeySchema: [
+        { AttributeName: 'Name', KeyType: 'HASH' },
+        { AttributeName: 'StatusTime', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'Name', AttributeType: 'S' },
+        { AttributeName: 'StatusTime', AttributeType: 'S' },
+      ],
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
   const n = 3000;
-  const t = performance.now();
-  await forEachConcurrently(
-    Array.from({ length: n }, (_, i) => i),
-    16,
-    async (i) => {
-      await ddb.send(
-        new PutItemCommand({
-          TableName: 'ceiling',
-          Item: { Name: { S: `d${i}` }, Version: { N: '1' }, EventIds: { B: new Uint8Array([1, 2, 3]) } },
-          ConditionExpression: 'attribute_not_exists(#n)',
-          ExpressionAttributeNames: { '#n': 'Name' },
-        }),
-      );
-    },
-  );
-  const rate = (n * 1000) / (performance.now() - t);
+  const put = (i: number, minute: string) =>
+    ddb.send(
+      new PutItemCommand({
+        TableName: 'ceiling',
+        Item: {
+          Name: { S: `d${i % 500}` },
+          StatusTime: { S: minute },
+          Version: { N: '1' },
+          EventIds: { B: new Uint8Array([1, 2, 3]) },
+        },
+        ConditionExpression: 'attribute_not_exists(#n)',
+        ExpressionAttributeNames: { '#n': 'Name' },
+      }),
+    );
+  const items = Array.from({ length: n }, (_, i) => i);
+  let t = performance.now();
+  await forEachConcurrently(items, 16, async (i) => {
+    await put(i, `p${String(i).padStart(6, '0')}`);
+  });
+  const putsPerSec = (n * 1000) / (performance.now() - t);
+  t = performance.now();
+  await forEachConcurrently(items, 16, async (i) => {
+    await ddb.send(
+      new QueryCommand({
+        TableName: 'ceiling',
+        KeyConditionExpression: '#n = :d',
+        ExpressionAttributeNames: { '#n': 'Name' },
+        ExpressionAttributeValues: { ':d': { S: `d${i % 500}` } },
+        ScanIndexForward: false,
+        Limit: 1,
+      }),
+    );
+    await put(i, `r${String(i).padStart(6, '0')}`);
+  });
+  const readingsPerSec = (n * 1000) / (performance.now() - t);
   ddb.destroy();
-  return rate;
+  return { readingsPerSec, putsPerSec };
 }
 
 export async function runEndToEndBench(unique = 3000): Promise<BenchResult> {
@@ -112,7 +150,7 @@ export async function runEndToEndBench(unique = 3000): Promise<BenchResult> {
   await putAll(bare, 'bench', work);
   const bareSeconds = (performance.now() - t) / 1000;
   bare.destroy();
-  const dynamoCeiling = await conditionalPutCeiling(emulators.dynamodb.url);
+  const dynamoCeiling = await flushRequestsCeiling(emulators.dynamodb.url);
   await emulators.stop();
 
   // 2. The pipeline: producer -> endpoint -> Kinesis -> aggregator (tumbling window) -> DynamoDB, and Firehose -> S3.
@@ -140,6 +178,7 @@ export async function runEndToEndBench(unique = 3000): Promise<BenchResult> {
     await runtime.drain({ timeoutMs: 300_000 });
     const e2eSeconds = (performance.now() - t) / 1000;
     const objects = countArchive(await listKeys(target, target.archiveBucket!));
+    const metered = runtime.meteringSnapshot();
 
     // 3. Latency: one new reading for a new device, from PutRecords to its aggregate readable.
     const ddb = new DynamoDBClient(baseClientConfig(target));
@@ -182,13 +221,25 @@ export async function runEndToEndBench(unique = 3000): Promise<BenchResult> {
     kinesis.destroy();
     ddb.destroy();
     latencies.sort((a, b) => a - b);
+    const kinesaliteUniqueCeiling = raw / bareSeconds / COPIES;
+    const bindingCeiling = Math.min(kinesaliteUniqueCeiling, dynamoCeiling.readingsPerSec);
+    const binding = bindingCeiling === kinesaliteUniqueCeiling ? 'kinesalite' : 'dynalite';
+    const e2eUniquePerSec = unique / e2eSeconds;
     const figures = {
-      e2eUniquePerSec: unique / e2eSeconds,
+      e2eUniquePerSec,
       e2eRawPerSec: raw / e2eSeconds,
       producerRawPerSec: raw / produceSeconds,
       bareKinesaliteRawPerSec: raw / bareSeconds,
       ratioToBare: raw / e2eSeconds / (raw / bareSeconds),
-      dynaliteConditionalPutsPerSec: dynamoCeiling,
+      dynaliteConditionalPutsPerSec: dynamoCeiling.putsPerSec,
+      dynaliteFlushReadingsPerSec: dynamoCeiling.readingsPerSec,
+      kinesaliteUniquePerSec: kinesaliteUniqueCeiling,
+      bindingCeilingUniquePerSec: bindingCeiling,
+      ratioToBindingCeiling: e2eUniquePerSec / bindingCeiling,
+      // Metered over the throughput run (before the latency probes): as DynamoDB would bill them.
+      writeUnitsPerUnique: metered.dynamodb.writeUnits / unique,
+      readUnitsPerUnique: metered.dynamodb.readUnits / unique,
+      deviceStateWriteUnits: stateUnits(metered.dynamodb.byTable, target.deviceStateTable).writeUnits,
       latencyMedianMs: latencies[2],
       latencyMaxMs: latencies[4],
       windowSeconds,
@@ -202,9 +253,13 @@ export async function runEndToEndBench(unique = 3000): Promise<BenchResult> {
         `bare PutRecords into kinesalite: ${figures.bareKinesaliteRawPerSec.toFixed(0)} records/s (the ceiling)`,
         `producer -> aggregates in DynamoDB + objects in S3: ${figures.e2eUniquePerSec.toFixed(0)} unique/s, ${figures.e2eRawPerSec.toFixed(0)} records/s (${(figures.ratioToBare * 100).toFixed(0)}% of the ceiling; ${objects.raw} raw objects)`,
         `producer alone while the pipeline reads: ${figures.producerRawPerSec.toFixed(0)} records/s`,
-        `dynalite conditional PutItem ceiling (16 in flight, the flush's concurrency): ${dynamoCeiling.toFixed(0)} writes/s; ` +
-          `a solar reading is alone in its device-minute, so each unique reading costs one aggregate write plus one device-state write: ` +
-          `${((2 * figures.e2eUniquePerSec * 100) / dynamoCeiling).toFixed(0)}% of that ceiling`,
+        `dynalite, the flush's requests per real-time solar reading (newest-item Query + conditional PutItem, 16 in flight): ` +
+          `${dynamoCeiling.readingsPerSec.toFixed(0)} readings/s (conditional PutItem alone: ${dynamoCeiling.putsPerSec.toFixed(0)}/s); ` +
+          `kinesalite in unique readings: ${kinesaliteUniqueCeiling.toFixed(0)}/s`,
+        `binding emulator ceiling: ${binding}, ${bindingCeiling.toFixed(0)} unique readings/s; the pipeline reached ` +
+          `${e2eUniquePerSec.toFixed(0)} unique readings/s = ${figures.ratioToBindingCeiling.toFixed(2)}x of it`,
+        `DynamoDB as billed, per unique reading: ${figures.writeUnitsPerUnique.toFixed(3)} WRU, ${figures.readUnitsPerUnique.toFixed(3)} RRU ` +
+          `(device-state table: ${figures.deviceStateWriteUnits} WRU in all)`,
         `arrival -> aggregate readable: median ${figures.latencyMedianMs.toFixed(0)} ms, max ${figures.latencyMaxMs.toFixed(0)} ms with a ${windowSeconds} s tumbling window (the template's 60 s window adds up to 60 s)`,
       ],
       figures,
@@ -212,6 +267,13 @@ export async function runEndToEndBench(unique = 3000): Promise<BenchResult> {
   } finally {
     await runtime.stop();
   }
+}
+
+function stateUnits(
+  byTable: Readonly<Record<string, { readonly writeUnits: number; readonly readUnits: number }>>,
+  table: string | undefined,
+): { writeUnits: number; readUnits: number } {
+  return (table && byTable[table]) || { writeUnits: 0, readUnits: 0 };
 }
 
 if (require.main === module) {

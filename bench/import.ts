@@ -132,6 +132,10 @@ export async function runImportBench(): Promise<BenchReport> {
         reads += ids.length;
         return store.getWatermarks(ids);
       },
+      getNewest: (ids: readonly string[]) => {
+        reads += ids.length;
+        return store.getNewest(ids);
+      },
       putMinute: (...a: Parameters<typeof store.putMinute>) => {
         minuteWrites++;
         return store.putMinute(...a);

@@ -7,6 +7,8 @@ export interface AggregatorConfig {
   readonly archiveBucket: string;
   readonly quarantinePrefix: string;
   readonly allowedLatenessMs: number;
+  /** Device-state (listing) rewrite interval; 0 rewrites it on every flush. */
+  readonly deviceStateRefreshMs: number;
   /** Records before this event time (epoch ms) are `timestamp_too_old`. */
   readonly earliestEventTimeMs: number;
   readonly aggregatesTtlDays?: number;
@@ -26,6 +28,7 @@ export function readAggregatorConfig(env: NodeJS.ProcessEnv): AggregatorConfig {
     archiveBucket: vars.ARCHIVE_BUCKET,
     quarantinePrefix: vars.QUARANTINE_PREFIX,
     allowedLatenessMs: vars.ALLOWED_LATENESS_MINUTES * 60_000,
+    deviceStateRefreshMs: vars.DEVICE_STATE_REFRESH_MINUTES * 60_000,
     earliestEventTimeMs: vars.EARLIEST_EVENT_TIME,
     aggregatesTtlDays: vars.AGGREGATES_TTL_DAYS,
     maxStateBytes: vars.MAX_WINDOW_STATE_BYTES,

@@ -13,7 +13,9 @@ import { type AggregatorDeps, processKinesisWindow } from './process';
 const logger = new Logger();
 const metrics = new Metrics();
 const config = readAggregatorConfig(process.env);
-const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+// Provisioned tables take a window's writes at once from burst capacity; when that runs dry, throttled
+// writes are retried with backoff here rather than failing the whole flush (Lambda would replay it).
+const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 8 }), {
   marshallOptions: { removeUndefinedValues: true },
 });
 const deps: AggregatorDeps = {

@@ -73,7 +73,10 @@ export async function processKinesisWindow(
   const mustFlush = !tumbling || event.isFinalInvokeForWindow || window.estimatedStateBytes > config.maxStateBytes;
   let flush: FlushResult | undefined;
   if (mustFlush && window.minuteCount > 0) {
-    flush = await flushWindow(window, deps.store, { allowedLatenessMs: config.allowedLatenessMs });
+    flush = await flushWindow(window, deps.store, {
+      allowedLatenessMs: config.allowedLatenessMs,
+      deviceStateRefreshMs: config.deviceStateRefreshMs,
+    });
     window = new EventWindow();
   }
   return {

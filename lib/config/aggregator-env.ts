@@ -15,6 +15,8 @@ import { parseTimestamp } from '../core/time';
 
 /** Event-time lateness still aggregated into its minute; also bounds the `iot:allowedLatenessMinutes` key. */
 export const ALLOWED_LATENESS_MINUTES = { min: 0, max: 24 * 60, default: 10 } as const;
+/** Device-state (listing) refresh interval in minutes; also bounds the `iot:deviceStateRefreshMinutes` key. */
+export const DEVICE_STATE_REFRESH_MINUTES = { min: 0, max: 7 * 24 * 60, default: 360 } as const;
 /** Expiry of aggregate rows in days; also bounds the `iot:aggregatesTtlDays` key. */
 export const AGGREGATES_TTL_DAYS = { min: 1, max: 36_500 } as const;
 /** Records before this event time are `timestamp_too_old`; also the default of the `iot:earliestEventTime` key. */
@@ -55,6 +57,10 @@ export const AGGREGATOR_ENV = z.object({
       z.transform(parseTimestamp),
     ),
     DEFAULT_EARLIEST_EVENT_TIME_MS,
+  ),
+  DEVICE_STATE_REFRESH_MINUTES: z._default(
+    numberBetween(DEVICE_STATE_REFRESH_MINUTES),
+    DEVICE_STATE_REFRESH_MINUTES.default,
   ),
   /** Unset: aggregate rows never expire. */
   AGGREGATES_TTL_DAYS: z.optional(numberBetween(AGGREGATES_TTL_DAYS)),

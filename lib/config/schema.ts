@@ -18,6 +18,7 @@ import { z } from 'zod';
 import {
   AGGREGATES_TTL_DAYS,
   ALLOWED_LATENESS_MINUTES,
+  DEVICE_STATE_REFRESH_MINUTES,
   EARLIEST_EVENT_TIME_DEFAULT,
   isEventTimestamp,
 } from './aggregator-env';
@@ -115,27 +116,37 @@ export const CONFIG_KEYS = {
     ...oneOf(['PAY_PER_REQUEST', 'PROVISIONED']),
     default: 'PAY_PER_REQUEST',
     description:
-      'DynamoDB billing of both tables: PAY_PER_REQUEST needs no planning; PROVISIONED with autoscaling (the capacity ranges below) is cheaper for a steady write rate',
+      'DynamoDB billing of both tables: PAY_PER_REQUEST needs no planning; PROVISIONED with target-tracking autoscaling (the capacity ranges below) costs about a third as much for a steady fleet (see the README: which to choose when)',
   }),
   readCapacityMin: key({
     ...integer(1, 40_000),
     default: 1,
-    description: 'Autoscaling floor of read capacity units (PROVISIONED only)',
+    description:
+      "Autoscaling floor of the aggregates table's read capacity units (PROVISIONED only; the device-state table's floor is 1)",
   }),
   readCapacityMax: key({
     ...integer(1, 40_000),
-    default: 10,
-    description: 'Autoscaling ceiling of read capacity units (PROVISIONED only); at least `iot:readCapacityMin`',
+    default: 100,
+    description:
+      'Autoscaling ceiling of read capacity units of each table (PROVISIONED only); at least `iot:readCapacityMin`. The solar fleet reads ~16 RCU/s',
   }),
   writeCapacityMin: key({
     ...integer(1, 40_000),
     default: 5,
-    description: 'Autoscaling floor of write capacity units (PROVISIONED only)',
+    description:
+      "Autoscaling floor of the aggregates table's write capacity units (PROVISIONED only; the device-state table's floor is 1)",
   }),
   writeCapacityMax: key({
     ...integer(1, 40_000),
-    default: 50,
-    description: 'Autoscaling ceiling of write capacity units (PROVISIONED only); at least `iot:writeCapacityMin`',
+    default: 200,
+    description:
+      'Autoscaling ceiling of write capacity units of each table (PROVISIONED only); at least `iot:writeCapacityMin`. The solar fleet writes ~33 WCU/s',
+  }),
+  capacityTargetPercent: key({
+    ...integer(20, 90),
+    default: 70,
+    description:
+      "Target utilisation of the autoscaling (PROVISIONED only). At most 300 / (300 + iot:tumblingWindowSeconds) (83% for 60 s): the burst capacity DynamoDB keeps (300 s of unused capacity) must absorb a window's writes, which the flush sends at once",
   }),
   firehoseBufferSeconds: key({
     ...integer(60, 900, ' (dynamic partitioning allows no zero buffering)'),
@@ -157,6 +168,12 @@ export const CONFIG_KEYS = {
     ...integer(ALLOWED_LATENESS_MINUTES.min, ALLOWED_LATENESS_MINUTES.max),
     default: ALLOWED_LATENESS_MINUTES.default,
     description: 'Event-time lateness still aggregated into its minute; later events stay only in the archive',
+  }),
+  deviceStateRefreshMinutes: key({
+    ...integer(DEVICE_STATE_REFRESH_MINUTES.min, DEVICE_STATE_REFRESH_MINUTES.max),
+    default: DEVICE_STATE_REFRESH_MINUTES.default,
+    description:
+      "The device-state table (the fleet-wide listing) is rewritten when a device's status changes or its reading is this much newer than the listed one; 0: on every flush (one more write per reading). The exact latest state is always the device's newest aggregates item",
   }),
   earliestEventTime: key({
     schema: z.string().refine(isEventTimestamp),
@@ -258,4 +275,22 @@ const atLeast = (key: ConfigKey & `${string}Max`, floor: ConfigKey & `${string}M
 export const CROSS_KEY_RULES: readonly CrossKeyRule[] = [
   atLeast('readCapacityMax', 'readCapacityMin'),
   atLeast('writeCapacityMax', 'writeCapacityMin'),
+  {
+    key: 'capacityTargetPercent',
+    reads: ['capacityTargetPercent', 'tumblingWindowSeconds', 'billingMode'],
+    problem: (config) => {
+      const most = maxCapacityTargetPercent(config.tumblingWindowSeconds);
+      return config.billingMode === 'PROVISIONED' && config.capacityTargetPercent > most
+        ? `set at most ${most}: with a ${config.tumblingWindowSeconds} s tumbling window the burst capacity (300 s of unused capacity) cannot absorb a window's writes above that`
+        : undefined;
+    },
+  },
 ];
+
+/**
+ * Highest autoscaling target that leaves DynamoDB's burst capacity (up to 300 s of unused capacity) able
+ * to absorb one window's writes, sent at the window's end: (1 - u) * 300 >= u * window.
+ */
+export function maxCapacityTargetPercent(tumblingWindowSeconds: number): number {
+  return Math.floor((100 * 300) / (300 + tumblingWindowSeconds));
+}

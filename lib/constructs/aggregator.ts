@@ -11,7 +11,12 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { aggregatorEnvironment, EARLIEST_EVENT_TIME_DEFAULT, QUARANTINE_PREFIX } from '../config/aggregator-env';
+import {
+  aggregatorEnvironment,
+  DEVICE_STATE_REFRESH_MINUTES,
+  EARLIEST_EVENT_TIME_DEFAULT,
+  QUARANTINE_PREFIX,
+} from '../config/aggregator-env';
 
 /** The handler the lead's `lambdas/aggregator` exports (`handler`). */
 export const AGGREGATOR_ENTRY = join(__dirname, '..', '..', 'lambdas', 'aggregator', 'index.ts');
@@ -33,6 +38,12 @@ export interface AggregatorProps {
   readonly archiveBucket: s3.IBucket;
   /** Event-time lateness still aggregated into its minute (ALLOWED_LATENESS_MINUTES), 0 to 1440. */
   readonly allowedLatenessMinutes: number;
+  /**
+   * Minutes after which the device-state listing row is rewritten without a status change
+   * (DEVICE_STATE_REFRESH_MINUTES); 0: on every flush.
+   * @default DEVICE_STATE_REFRESH_MINUTES.default (360)
+   */
+  readonly deviceStateRefreshMinutes?: number;
   /** Earliest plausible event time, ISO-8601 (EARLIEST_EVENT_TIME). @default EARLIEST_EVENT_TIME_DEFAULT (2000-01-01) */
   readonly earliestEventTime?: string;
   /**
@@ -99,6 +110,7 @@ export class Aggregator extends Construct {
           ARCHIVE_BUCKET: props.archiveBucket.bucketName,
           QUARANTINE_PREFIX,
           ALLOWED_LATENESS_MINUTES: String(props.allowedLatenessMinutes),
+          DEVICE_STATE_REFRESH_MINUTES: String(props.deviceStateRefreshMinutes ?? DEVICE_STATE_REFRESH_MINUTES.default),
           EARLIEST_EVENT_TIME: props.earliestEventTime ?? EARLIEST_EVENT_TIME_DEFAULT,
           POWERTOOLS_SERVICE_NAME: props.serviceName,
           POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
@@ -109,11 +121,11 @@ export class Aggregator extends Construct {
       },
     });
 
-    // Exactly what lib/storage/dynamo-aggregate-store.ts calls: BatchGetItem and conditional PutItem. Both
-    // tables use the AWS-managed key, so there is no key grant to add (`grant` would not add one).
-    for (const table of [props.aggregatesTable, props.deviceStateTable]) {
-      table.grant(this.function, 'dynamodb:BatchGetItem', 'dynamodb:PutItem');
-    }
+    // Exactly what lib/storage/dynamo-aggregate-store.ts calls: on the aggregates table the newest-item
+    // Query, BatchGetItem and conditional PutItem; on the device-state table (the listing) conditional
+    // PutItem only. Both tables use the AWS-managed key, so there is no key grant to add.
+    props.aggregatesTable.grant(this.function, 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem');
+    props.deviceStateTable.grant(this.function, 'dynamodb:PutItem');
     props.archiveBucket.grantPut(this.function, `${QUARANTINE_PREFIX}*`);
 
     this.failureQueue = new sqs.Queue(this, 'FailureQueue', {

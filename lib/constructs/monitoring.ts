@@ -12,7 +12,8 @@ import { Construct } from 'constructs';
 
 /**
  * Custom metrics the aggregator emits through Powertools (EMF, lambdas/aggregator/metrics.ts), all with the
- * `service` dimension; `InvalidRecords` is also emitted per `Reason` (service + Reason).
+ * `service` dimension; `InvalidRecords` is also emitted per `Reason` (service + Reason). Only `RecordsIn` is
+ * sent every invocation; the others only when non-zero (series are billed by the hours they have data).
  */
 export const CUSTOM_METRICS = [
   'RecordsIn',
@@ -183,13 +184,8 @@ export class Monitoring extends Construct {
       'The aggregator failed whole invocations; batches are retried, then sent to the failure queue.',
       { evaluationPeriods: 5, datapointsToAlarm: 2 },
     );
-    alarm(
-      'AggregatorIteratorAgeAlarm',
-      fn.iteratorAge,
-      maxIteratorAgeMs,
-      `The aggregator is more than ${maxIteratorAgeMs / 1000} s behind the stream.`,
-      { evaluationPeriods: 5, datapointsToAlarm: 3 },
-    );
+    // No separate alarm on the aggregator's own IteratorAge ($0.10/month): the stream's GetRecords iterator
+    // age is the maximum over its consumers, so StreamIteratorAge already fires when the aggregator lags.
     alarm(
       'FailureQueueDepthAlarm',
       dlqDepth,

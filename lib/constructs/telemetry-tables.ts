@@ -8,23 +8,34 @@ export const AGGREGATES_TTL_ATTRIBUTE = 'ExpiresAt';
 export interface TelemetryTablesProps {
   /** On-demand (default) or provisioned with target-tracking autoscaling. */
   readonly billingMode: 'PAY_PER_REQUEST' | 'PROVISIONED';
-  /** Read capacity range for autoscaling (PROVISIONED only). */
+  /**
+   * Read capacity range for autoscaling (PROVISIONED only): `min` is the aggregates table's floor (and its
+   * initial capacity), `max` each table's ceiling.
+   */
   readonly readCapacity: { readonly min: number; readonly max: number };
-  /** Write capacity range for autoscaling (PROVISIONED only). */
+  /** Write capacity range for autoscaling (PROVISIONED only), as `readCapacity`. */
   readonly writeCapacity: { readonly min: number; readonly max: number };
   /** Turn TTL on for the aggregates table (attribute `ExpiresAt`). @default false */
   readonly aggregatesTtl?: boolean;
   /**
-   * Autoscaling target utilisation in percent.
+   * Autoscaling target utilisation in percent (20 to 90).
    * @default 70
    */
   readonly targetUtilizationPercent?: number;
 }
 
+/** The device-state table's capacity floor: it takes a rewrite per status change or refresh, not per reading. */
+export const DEVICE_STATE_CAPACITY_FLOOR = 1;
+
 /**
  * The aggregates table (the workshop's `UnicornSensorData` keys: `Name` + `StatusTime` minute start) and the
  * device-state table (`Name`). Stream-free, point-in-time recovery on, KMS-encrypted, retained and
  * deletion-protected: they hold the only copy of the aggregates.
+ *
+ * PROVISIONED: both tables get target-tracking autoscaling on reads and writes. The aggregates table
+ * takes about one write per unique reading and one newest-item read per device and flush; the
+ * device-state table only a rewrite per status change or refresh interval and the dashboard's scans, so
+ * its floor is `DEVICE_STATE_CAPACITY_FLOOR` instead of the configured minimum.
  */
 export class TelemetryTables extends Construct {
   readonly aggregates: dynamodb.Table;
@@ -33,37 +44,46 @@ export class TelemetryTables extends Construct {
   constructor(scope: Construct, id: string, props: TelemetryTablesProps) {
     super(scope, id);
     const provisioned = props.billingMode === 'PROVISIONED';
-    const common: Omit<dynamodb.TableProps, 'partitionKey'> = {
+    const targetUtilizationPercent = props.targetUtilizationPercent ?? 70;
+    if (provisioned && (targetUtilizationPercent < 20 || targetUtilizationPercent > 90)) {
+      throw new Error(
+        `targetUtilizationPercent ${targetUtilizationPercent}: set 20 to 90 (Application Auto Scaling's range)`,
+      );
+    }
+    const common = (floor: { read: number; write: number }): Omit<dynamodb.TableProps, 'partitionKey'> => ({
       billingMode: provisioned ? dynamodb.BillingMode.PROVISIONED : dynamodb.BillingMode.PAY_PER_REQUEST,
-      readCapacity: provisioned ? props.readCapacity.min : undefined,
-      writeCapacity: provisioned ? props.writeCapacity.min : undefined,
+      readCapacity: provisioned ? floor.read : undefined,
+      writeCapacity: provisioned ? floor.write : undefined,
       // aws/dynamodb key: no monthly fee, key use visible in CloudTrail; DynamoDB caches data keys so KMS
       // request fees stay negligible.
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
-    };
+    });
+    const aggregatesFloor = { read: props.readCapacity.min, write: props.writeCapacity.min };
+    const stateFloor = { read: DEVICE_STATE_CAPACITY_FLOOR, write: DEVICE_STATE_CAPACITY_FLOOR };
     this.aggregates = new dynamodb.Table(this, 'Aggregates', {
-      ...common,
+      ...common(aggregatesFloor),
       partitionKey: { name: 'Name', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'StatusTime', type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: props.aggregatesTtl ? AGGREGATES_TTL_ATTRIBUTE : undefined,
     });
     this.deviceState = new dynamodb.Table(this, 'DeviceState', {
-      ...common,
+      ...common(stateFloor),
       partitionKey: { name: 'Name', type: dynamodb.AttributeType.STRING },
     });
     if (provisioned) {
-      const targetUtilizationPercent = props.targetUtilizationPercent ?? 70;
-      for (const table of [this.aggregates, this.deviceState]) {
+      const scale = (table: dynamodb.Table, floor: { read: number; write: number }) => {
         table
-          .autoScaleReadCapacity({ minCapacity: props.readCapacity.min, maxCapacity: props.readCapacity.max })
+          .autoScaleReadCapacity({ minCapacity: floor.read, maxCapacity: props.readCapacity.max })
           .scaleOnUtilization({ targetUtilizationPercent });
         table
-          .autoScaleWriteCapacity({ minCapacity: props.writeCapacity.min, maxCapacity: props.writeCapacity.max })
+          .autoScaleWriteCapacity({ minCapacity: floor.write, maxCapacity: props.writeCapacity.max })
           .scaleOnUtilization({ targetUtilizationPercent });
-      }
+      };
+      scale(this.aggregates, aggregatesFloor);
+      scale(this.deviceState, stateFloor);
     }
   }
 }

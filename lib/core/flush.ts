@@ -1,6 +1,7 @@
 import type { CompiledProfile } from './compiled-profile';
 import { mergeMinute, minuteAttributes, type StoredMinute } from './minute-aggregate';
-import type { EventWindow, LatestReading } from './window';
+import { minuteStart } from './time';
+import type { EventWindow, LatestReading, WindowDevice, WindowMinute } from './window';
 
 /** Identifies one device-minute in the store, with the profile that reads its attributes. */
 export interface MinuteRef {
@@ -12,23 +13,46 @@ export interface MinuteRef {
 export const minuteRefKey = (deviceId: string, minuteStartMs: number): string => `${deviceId}\u0000${minuteStartMs}`;
 
 /**
+ * The newest per-minute item of a device, as far as the flush needs it: the watermark (its newest event
+ * time) and what the device-state table last received (`stateAt`, and the status of that newest reading).
+ */
+export interface NewestMinute {
+  readonly minuteStartMs: number;
+  /** Absent on an item no flush marked as its device's newest (only after a flush that failed midway). */
+  readonly latest?: Pick<LatestReading, 'eventTimeMs' | 'eventId' | 'status'>;
+  readonly stateAt?: number;
+}
+
+/** The watermark a newest item gives: its newest event time, or (unmarked) its minute's start, a lower bound. */
+export const watermarkOf = (newest: NewestMinute | undefined): number | undefined =>
+  newest === undefined ? undefined : (newest.latest?.eventTimeMs ?? newest.minuteStartMs);
+
+/**
  * What the flush needs from storage (the DynamoDB adapter in lib/storage implements it; tests use an
  * in-memory one). Writes are conditional so that concurrent or replayed flushes never double count.
  */
 export interface AggregateStore {
   /** Stored minutes by `minuteRefKey`; absent keys are minutes never written. */
   getMinutes(refs: readonly MinuteRef[], consistent: boolean): Promise<Map<string, StoredMinute>>;
-  /** Devices' watermarks (the newest event time already flushed), by device id. */
+  /** Each device's newest stored minute (absent: the device has none), by device id. */
+  getNewest(deviceIds: readonly string[]): Promise<Map<string, NewestMinute>>;
+  /** Devices' watermarks (the newest event time already flushed: `watermarkOf(getNewest(...))`), by device id. */
   getWatermarks(deviceIds: readonly string[]): Promise<Map<string, number>>;
   /** Writes `minute` if the stored version is still `minute.version - 1`; false on a version conflict. */
   putMinute(ref: MinuteRef, minute: StoredMinute, attributes: Record<string, number>): Promise<boolean>;
-  /** Stores the reading if it is newer than the stored one (else does nothing). */
+  /** Stores the reading in the device-state table if it is newer than the stored one (else does nothing). */
   putLatest(deviceId: string, compiled: CompiledProfile, latest: LatestReading): Promise<void>;
 }
 
 export interface FlushOptions {
   /** A device-minute closes once the device's watermark passes its end by this much. @default 600000 */
   readonly allowedLatenessMs?: number;
+  /**
+   * The device-state table (the fleet-wide listing) is rewritten when a device's status changes, or when
+   * its newest reading is this much newer than the one the table holds; 0 rewrites it on every flush.
+   * @default DEFAULT_DEVICE_STATE_REFRESH_MS (6 hours)
+   */
+  readonly deviceStateRefreshMs?: number;
   /** Parallel conditional writes. @default 16 */
   readonly concurrency?: number;
   /** Re-reads after a version conflict before giving up (the batch is then retried by Lambda). @default 5 */
@@ -47,23 +71,37 @@ export interface FlushResult {
    */
   readonly lateEvents: number;
   readonly aggregatesWritten: number;
+  /** Devices with readings in the window. */
   readonly devicesUpdated: number;
+  /** Device-state rows rewritten (status changed, refresh interval passed, or a new device). */
+  readonly deviceStatesWritten: number;
   readonly versionConflicts: number;
 }
 
 export const DEFAULT_ALLOWED_LATENESS_MS = 10 * 60_000;
+export const DEFAULT_DEVICE_STATE_REFRESH_MS = 6 * 3_600_000;
 
 /** A device-minute is closed when the device's watermark has passed its end by the allowed lateness. */
 export function isMinuteClosed(minuteStartMs: number, watermarkMs: number | undefined, allowedLatenessMs: number) {
   return watermarkMs !== undefined && watermarkMs >= minuteStartMs + 60_000 + allowedLatenessMs;
 }
 
+type Reading = Pick<LatestReading, 'eventTimeMs' | 'eventId'>;
+/** Readings are ordered by event time, then event id (the same order the window keeps). */
+export const isNewerReading = (a: Reading, b: Reading | undefined): boolean =>
+  b === undefined || a.eventTimeMs > b.eventTimeMs || (a.eventTimeMs === b.eventTimeMs && a.eventId > b.eventId);
+
 /**
  * Merges a window into the store exactly once: late minutes are counted and skipped, every other
  * minute is merged with what is stored (events already there are not added again) and written only
- * when something changed; then each device's latest reading, which advances its watermark.
- * Lateness is judged against the watermark as it was before this flush, so a device that uploads a
- * backlog after being offline keeps all of it.
+ * when something changed. The minute holding a device's newest reading of the window also carries that
+ * reading (when it is newer than the one it holds), so the device's newest item is its latest state and
+ * its watermark: one write per device-minute, the latest state included. The device-state table (the
+ * cheap fleet-wide listing) is rewritten only when the status changes or `deviceStateRefreshMs` passed.
+ *
+ * Reads: one newest-item read per device; stored minutes only for minutes not newer than that item (a
+ * real-time reading's minute is new, so it reads nothing more). Lateness is judged against the watermark
+ * as it was before this flush, so a device that uploads a backlog after being offline keeps all of it.
  */
 export async function flushWindow(
   window: EventWindow,
@@ -71,37 +109,73 @@ export async function flushWindow(
   options: FlushOptions = {},
 ): Promise<FlushResult> {
   const lateness = options.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS;
+  const refreshMs = options.deviceStateRefreshMs ?? DEFAULT_DEVICE_STATE_REFRESH_MS;
+  const concurrency = options.concurrency ?? 16;
   const maxRetries = options.maxConflictRetries ?? 5;
   const minutes = [...window.minutes()];
   const devices = [...window.devices()];
-  const watermarks = await store.getWatermarks(devices.map((d) => d.deviceId));
+  const newest = await store.getNewest(devices.map((d) => d.deviceId));
   const open: typeof minutes = [];
   let lateEvents = 0;
   for (const m of minutes) {
-    if (isMinuteClosed(m.minuteStartMs, watermarks.get(m.deviceId), lateness)) lateEvents += m.events.ids.length;
-    else open.push(m);
+    if (isMinuteClosed(m.minuteStartMs, watermarkOf(newest.get(m.deviceId)), lateness)) {
+      lateEvents += m.events.ids.length;
+    } else {
+      open.push(m);
+    }
   }
+
+  // Which devices' listing rows to rewrite, and the mark their newest item then carries.
+  const marks = new Map<string, { latest: LatestReading; stateAt: number | undefined }>();
+  const stateWrites: WindowDevice[] = [];
+  for (const d of devices) {
+    const stored = newest.get(d.deviceId);
+    if (!isNewerReading(d.latest, stored?.latest)) continue; // the stored newest reading is newer: it decided
+    const due =
+      stored?.latest === undefined ||
+      stored.stateAt === undefined ||
+      stored.latest.status !== d.latest.status ||
+      d.latest.eventTimeMs - stored.stateAt >= refreshMs;
+    if (due) stateWrites.push(d);
+    marks.set(d.deviceId, { latest: d.latest, stateAt: due ? d.latest.eventTimeMs : stored?.stateAt });
+  }
+  // The listing first: a retry after a failed minute write decides again from the unchanged newest item.
+  await forEachConcurrently(stateWrites, concurrency, (d) => store.putLatest(d.deviceId, d.compiled, d.latest));
+
+  const withLatest = (m: WindowMinute, merged: StoredMinute): StoredMinute => {
+    const mark = marks.get(m.deviceId);
+    if (mark === undefined || minuteStart(mark.latest.eventTimeMs) !== m.minuteStartMs) return merged;
+    if (!isNewerReading(mark.latest, merged.latest)) return merged;
+    return { ...merged, latest: mark.latest, stateAt: mark.stateAt };
+  };
 
   let eventsAdded = 0;
   let duplicatesDropped = 0;
   let aggregatesWritten = 0;
   let versionConflicts = 0;
   let pending = open;
-  let stored = await store.getMinutes(pending, false);
+  // Minutes newer than the device's newest item do not exist yet (a replay that wrote one a moment ago
+  // fails the conditional put, and the conflict path reads it).
+  const mayExist = open.filter((m) => {
+    const n = newest.get(m.deviceId);
+    return n !== undefined && m.minuteStartMs <= n.minuteStartMs;
+  });
+  let stored = mayExist.length > 0 ? await store.getMinutes(mayExist, false) : new Map<string, StoredMinute>();
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt > maxRetries) {
       throw new Error(`gave up after ${maxRetries} version conflicts on ${pending.length} device-minutes`);
     }
     const conflicted: typeof pending = [];
-    await forEachConcurrently(pending, options.concurrency ?? 16, async (m) => {
+    await forEachConcurrently(pending, concurrency, async (m) => {
       const sumCount = m.compiled.sumNames.length;
       const result = mergeMinute(stored.get(minuteRefKey(m.deviceId, m.minuteStartMs)), m.events, sumCount);
       if (result.merged === undefined) {
         duplicatesDropped += result.duplicates;
         return;
       }
-      const attributes = minuteAttributes(m.compiled, result.merged);
-      if (await store.putMinute(m, result.merged, attributes)) {
+      const merged = withLatest(m, result.merged);
+      const attributes = minuteAttributes(m.compiled, merged);
+      if (await store.putMinute(m, merged, attributes)) {
         eventsAdded += result.added;
         duplicatesDropped += result.duplicates;
         aggregatesWritten++;
@@ -114,15 +188,13 @@ export async function flushWindow(
     if (pending.length > 0) stored = await store.getMinutes(pending, true);
   }
 
-  await forEachConcurrently(devices, options.concurrency ?? 16, (d) =>
-    store.putLatest(d.deviceId, d.compiled, d.latest),
-  );
   return {
     eventsAdded,
     duplicatesDropped,
     lateEvents,
     aggregatesWritten,
     devicesUpdated: devices.length,
+    deviceStatesWritten: stateWrites.length,
     versionConflicts,
   };
 }

@@ -1,4 +1,5 @@
 import { type CompiledProfile, fromFixed } from './compiled-profile';
+import type { LatestReading } from './window';
 
 /**
  * One device-minute as stored: the ids of the events it already contains (the dedup keys within the
@@ -15,6 +16,13 @@ export interface StoredMinute {
   readonly maxs: readonly number[];
   /** Optimistic-concurrency version of the stored item; 0 when the item does not exist yet. */
   readonly version: number;
+  /**
+   * The newest reading this minute holds, when a flush saw it as its device's newest: the device's newest
+   * minute item therefore carries the device's latest state and its watermark (see flush.ts).
+   */
+  readonly latest?: LatestReading;
+  /** Event time of the reading last copied to the device-state table, as known when this item was written. */
+  readonly stateAt?: number;
 }
 
 /** A device-minute's deduplicated events as gathered in a window (the in-flight side of a merge). */
@@ -54,6 +62,8 @@ export function mergeMinute(stored: StoredMinute | undefined, events: MinuteEven
       mins: stored === undefined ? events.mins.slice() : pairwise(stored.mins, events.mins, Math.min),
       maxs: stored === undefined ? events.maxs.slice() : pairwise(stored.maxs, events.maxs, Math.max),
       version: (stored?.version ?? 0) + 1,
+      latest: stored?.latest,
+      stateAt: stored?.stateAt,
     },
     added: newIds.length,
     duplicates,

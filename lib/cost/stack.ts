@@ -40,6 +40,11 @@ export interface FunctionFacts {
   readonly logicalId: string;
   readonly architecture: 'arm64' | 'x86_64';
   readonly memoryMb: number;
+  /**
+   * The aggregator's device-state refresh (DEVICE_STATE_REFRESH_MINUTES, in seconds): the listing row is
+   * rewritten on a status change or once per this much event time; 0 or absent: on every flush.
+   */
+  readonly deviceStateRefreshSeconds?: number;
   /** The Kinesis event source mapping that invokes it, when there is one. */
   readonly mapping?: {
     readonly batchSize: number;
@@ -141,6 +146,10 @@ export function readStack(cdkOut: string, region: string): StackFacts {
       logicalId: readableId(ref.logicalId),
       architecture: (p.Architectures ?? ['x86_64'])[0] === 'arm64' ? 'arm64' : 'x86_64',
       memoryMb: Number(p.MemorySize ?? 128),
+      deviceStateRefreshSeconds:
+        p.Environment?.Variables?.DEVICE_STATE_REFRESH_MINUTES === undefined
+          ? undefined
+          : Number(p.Environment.Variables.DEVICE_STATE_REFRESH_MINUTES) * 60,
       mapping: mapping && {
         batchSize: Number(mapping.BatchSize ?? 100),
         maxBatchingWindowSeconds: Number(mapping.MaximumBatchingWindowInSeconds ?? 0),

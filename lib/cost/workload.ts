@@ -63,7 +63,9 @@ const solarBase = {
   fleets: 1,
   queriesPerMonth: 100,
   queryDays: 1,
-  aggregateItemBytes: 200,
+  // A solar minute item as lib/storage/dynamo-aggregate-store.ts writes it, its latest reading included
+  // (182 bytes of metrics and bookkeeping + 198 of LastEventTime/LastEventId/Status/StateAt/Reading).
+  aggregateItemBytes: 380,
   stateItemBytes: 250,
   archiveCompressionRatio: 8,
 };
@@ -93,7 +95,7 @@ export const WORKLOADS: Readonly<Record<string, Workload>> = {
     fleets: 1,
     queriesPerMonth: 100,
     queryDays: 1,
-    aggregateItemBytes: 250,
+    aggregateItemBytes: 450,
     stateItemBytes: 250,
     archiveCompressionRatio: 8,
   },

@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { detectProfile } from '../core/profiles';
 import { baseClientConfig, s3ClientConfig } from '../shared/aws-clients';
@@ -16,7 +16,7 @@ export interface PipelineView {
   readonly archivedLines: number;
   readonly distinctArchivedEvents: number;
   readonly quarantine: { reason: string; data: string }[];
-  /** Device id -> LastEventTime of its device-state item. */
+  /** Device id -> LastEventTime of its newest aggregates item (the exact latest state). */
   readonly latest: Record<string, number>;
 }
 
@@ -25,26 +25,21 @@ export async function readPipeline(target: StackTarget): Promise<PipelineView> {
   const s3 = new S3Client(s3ClientConfig(target));
   try {
     const aggregates: PipelineView['aggregates'] = {};
+    const latest: Record<string, number> = {};
     let key: Record<string, unknown> | undefined;
     do {
       const out = await ddb.send(
         new ScanCommand({ TableName: target.aggregatesTable, ExclusiveStartKey: key as never }),
       );
       for (const item of out.Items ?? []) {
+        // The exact latest state is the device's newest minute item (the device-state table is a listing
+        // refreshed on status changes and every few hours): its LastEventTime.
+        const last = item.LastEventTime?.N;
+        if (last !== undefined) latest[item.Name.S!] = Math.max(latest[item.Name.S!] ?? 0, Number(last));
         const row: Record<string, number> = {};
         for (const [k, v] of Object.entries(item)) if (v.N !== undefined) row[k] = Number(v.N);
         aggregates[`${item.Name.S}|${item.StatusTime.S}`] = row;
       }
-      key = out.LastEvaluatedKey;
-    } while (key);
-
-    const latest: Record<string, number> = {};
-    key = undefined;
-    do {
-      const out: ScanCommandOutput = await ddb.send(
-        new ScanCommand({ TableName: target.deviceStateTable, ExclusiveStartKey: key as never }),
-      );
-      for (const item of out.Items ?? []) latest[item.Name.S!] = Number(item.LastEventTime?.N);
       key = out.LastEvaluatedKey;
     } while (key);
 

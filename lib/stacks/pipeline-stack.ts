@@ -40,6 +40,7 @@ export class PipelineStack extends Stack {
       deviceStateTable: props.deviceStateTable,
       archiveBucket: props.archiveBucket,
       allowedLatenessMinutes: config.allowedLatenessMinutes,
+      deviceStateRefreshMinutes: config.deviceStateRefreshMinutes,
       earliestEventTime: config.earliestEventTime,
       eventSource: {
         batchSize: config.batchSize,

@@ -44,6 +44,7 @@ export class StateStack extends Stack {
       billingMode: config.billingMode,
       readCapacity: { min: config.readCapacityMin, max: config.readCapacityMax },
       writeCapacity: { min: config.writeCapacityMin, max: config.writeCapacityMax },
+      targetUtilizationPercent: config.capacityTargetPercent,
       aggregatesTtl: config.aggregatesTtlDays !== undefined,
     });
     this.aggregatesTable = tables.aggregates;

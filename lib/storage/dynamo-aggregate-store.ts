@@ -1,14 +1,17 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type AggregateStore,
   type CompiledProfile,
+  forEachConcurrently,
   type LatestReading,
   type MinuteRef,
   minuteKey,
   minuteRefKey,
+  type NewestMinute,
   type StoredMinute,
   toFixed,
+  watermarkOf,
 } from '../core';
 import { backoff } from '../shared/backoff';
 import { packIds, unpackIds } from './id-codec';
@@ -22,19 +25,51 @@ export interface DynamoAggregateStoreProps {
   readonly deviceStateTable: string;
   /** Expire aggregates this many days after their minute (TTL attribute `ExpiresAt`). @default no expiry */
   readonly aggregatesTtlDays?: number;
+  /**
+   * How long a device's newest item, once read, is taken from memory instead of queried again (kept up to
+   * date by this store's own writes); 0 queries every time. @default NEWEST_CACHE_MS (1 hour: longer than a solar panel's ~16 minutes between readings)
+   */
+  readonly newestCacheMs?: number;
 }
+
+/**
+ * A device's newest item seen by this container stays valid while only this container writes the device
+ * (one shard, one invocation at a time). If the shard moved to another container meanwhile, the entry
+ * can only be older than the table, never newer: the watermark is then lower (lateness judged more
+ * leniently; the merge stays exactly once), a minute thought new fails its conditional put and is
+ * re-read, and a listing rewrite may repeat. The age bound caps how long that can last.
+ */
+export const NEWEST_CACHE_MS = 60 * 60_000;
 
 const BATCH_GET_LIMIT = 100;
 const MAX_UNPROCESSED_ROUNDS = 8;
+/** Parallel newest-item queries (a Query reads one partition; it cannot be batched). */
+const QUERY_CONCURRENCY = 16;
 /** Unprocessed keys mean the table is throttling: wait 25 ms, 50 ms, ... up to 1 s, jittered. */
 const UNPROCESSED_BACKOFF = { baseMs: 25, maxMs: 1_000, jitter: 'full' } as const;
 
 /**
- * The flush's storage port on DynamoDB. Costs, per device-minute and flush: one eventually consistent
- * read (0.5 RRU for items under 4 KB) and, only when the minute gained events, one conditional put
- * (1 WRU per KB); per device and flush, one 0.5 RRU watermark read and one conditional put.
+ * Attributes of an aggregates item beyond the profile's metrics: bookkeeping (`Profile`, `EventIds`,
+ * `Version`, `ExpiresAt`) and, on the minute that held its device's newest reading when it was written,
+ * that reading: `LastEventTime` (epoch ms, the watermark), `LastEventId`, `Status`, `Reading` (the
+ * profile's reading fields) and `StateAt` (the `LastEventTime` the device-state table last received).
+ * A device's latest state is its newest item: Query `Name = :device`, descending, `Limit 1`.
+ */
+export const AGGREGATE_LATEST_ATTRIBUTES = ['LastEventTime', 'LastEventId', 'Status', 'Reading', 'StateAt'] as const;
+
+/**
+ * The flush's storage port on DynamoDB. Costs per device and flush: one newest-item Query (0.5 RRU, an
+ * item under 4 KB); per device-minute that gained events, one conditional put (1 WRU per KB: a solar
+ * minute with its latest reading is ~0.4 KB); per minute not newer than the device's newest item (a
+ * replay, a crowded minute), one 0.5 RRU read; per device-state rewrite (status change or refresh),
+ * one conditional put.
  */
 export class DynamoAggregateStore implements AggregateStore {
+  /** Device id -> its newest item (null: none) and when it was read from the table. */
+  private readonly newest = new Map<string, { value: NewestMinute | null; readAt: number }>();
+  /** Newest-item Queries sent (the cache's misses), for tests and benchmarks. */
+  newestQueries = 0;
+
   constructor(private readonly props: DynamoAggregateStoreProps) {}
 
   async getMinutes(refs: readonly MinuteRef[], consistent: boolean): Promise<Map<string, StoredMinute>> {
@@ -49,15 +84,65 @@ export class DynamoAggregateStore implements AggregateStore {
     return out;
   }
 
+  async getNewest(deviceIds: readonly string[]): Promise<Map<string, NewestMinute>> {
+    const out = new Map<string, NewestMinute>();
+    const maxAge = this.props.newestCacheMs ?? NEWEST_CACHE_MS;
+    const now = Date.now();
+    const misses: string[] = [];
+    for (const deviceId of deviceIds) {
+      const cached = this.newest.get(deviceId);
+      if (cached === undefined || now - cached.readAt >= maxAge) misses.push(deviceId);
+      else if (cached.value !== null) out.set(deviceId, cached.value);
+    }
+    await forEachConcurrently(misses, QUERY_CONCURRENCY, async (deviceId) => {
+      this.newestQueries++;
+      const result = await this.props.client.send(
+        new QueryCommand({
+          TableName: this.props.aggregatesTable,
+          KeyConditionExpression: '#n = :d',
+          ExpressionAttributeNames: { '#n': 'Name', '#s': 'Status' },
+          ExpressionAttributeValues: { ':d': deviceId },
+          ProjectionExpression: 'StatusTime, LastEventTime, LastEventId, #s, StateAt',
+          ScanIndexForward: false,
+          Limit: 1,
+        }),
+      );
+      const item = result.Items?.[0];
+      if (item === undefined) {
+        if (maxAge > 0) this.newest.set(deviceId, { value: null, readAt: now });
+        return;
+      }
+      const value: NewestMinute = {
+        minuteStartMs: Date.parse(item.StatusTime as string),
+        latest:
+          typeof item.LastEventTime === 'number'
+            ? { eventTimeMs: item.LastEventTime, eventId: item.LastEventId as number, status: item.Status as string }
+            : undefined,
+        stateAt: typeof item.StateAt === 'number' ? item.StateAt : undefined,
+      };
+      out.set(deviceId, value);
+      if (maxAge > 0) this.newest.set(deviceId, { value, readAt: now });
+    });
+    return out;
+  }
+
+  /** After a successful put: the cached newest item follows what this store wrote. */
+  private wrote(ref: MinuteRef, minute: StoredMinute): void {
+    const cached = this.newest.get(ref.deviceId);
+    if (cached === undefined) return;
+    const current = cached.value;
+    if (current !== null && ref.minuteStartMs < current.minuteStartMs) return;
+    const value: NewestMinute =
+      current !== null && ref.minuteStartMs === current.minuteStartMs && minute.latest === undefined
+        ? current
+        : { minuteStartMs: ref.minuteStartMs, latest: minute.latest, stateAt: minute.stateAt };
+    this.newest.set(ref.deviceId, { value, readAt: cached.readAt });
+  }
+
   async getWatermarks(deviceIds: readonly string[]): Promise<Map<string, number>> {
-    const items = await this.batchGet(
-      this.props.deviceStateTable,
-      // Two profiles may send one device id: BatchGetItem refuses a repeated key (ValidationException).
-      [...new Set(deviceIds)].map((Name) => ({ Name })),
-      false,
-      'Name, LastEventTime',
-    );
-    return new Map(items.map((i) => [i.Name as string, i.LastEventTime as number]));
+    const out = new Map<string, number>();
+    for (const [id, newest] of await this.getNewest(deviceIds)) out.set(id, watermarkOf(newest) as number);
+    return out;
   }
 
   async putMinute(ref: MinuteRef, minute: StoredMinute, attributes: Record<string, number>): Promise<boolean> {
@@ -70,6 +155,15 @@ export class DynamoAggregateStore implements AggregateStore {
       // Sums are recovered from their attributes (exact for sums under 1e9 units); mins/maxs likewise.
       EventIds: packIds(minute.ids),
       Version: minute.version,
+      ...(minute.latest
+        ? {
+            LastEventTime: minute.latest.eventTimeMs,
+            LastEventId: minute.latest.eventId,
+            Status: minute.latest.status,
+            Reading: minute.latest.reading,
+            StateAt: minute.stateAt,
+          }
+        : {}),
       ...(ttlDays ? { ExpiresAt: Math.floor(ref.minuteStartMs / 1000) + ttlDays * 86_400 } : {}),
     };
     try {
@@ -82,8 +176,11 @@ export class DynamoAggregateStore implements AggregateStore {
           ExpressionAttributeValues: minute.version === 1 ? undefined : { ':previous': minute.version - 1 },
         }),
       );
+      this.wrote(ref, minute);
       return true;
     } catch (err) {
+      // Another writer (or an earlier attempt) got there: forget what we believed about the device.
+      this.newest.delete(ref.deviceId);
       if (err instanceof ConditionalCheckFailedException) return false;
       throw err;
     }
@@ -159,5 +256,15 @@ function itemToMinute(compiled: CompiledProfile, item: Record<string, unknown>):
     mins: compiled.minNames.map(num),
     maxs: compiled.maxNames.map(num),
     version: num('Version'),
+    latest:
+      typeof item.LastEventTime === 'number'
+        ? {
+            eventTimeMs: item.LastEventTime,
+            eventId: num('LastEventId'),
+            status: item.Status as string,
+            reading: (item.Reading ?? {}) as LatestReading['reading'],
+          }
+        : undefined,
+    stateAt: typeof item.StateAt === 'number' ? item.StateAt : undefined,
   };
 }

@@ -13,7 +13,24 @@ export const AGGREGATE_KEY = { partition: 'Name', sort: 'StatusTime' } as const;
 export const DEVICE_STATE_KEY = { partition: 'Name' } as const;
 
 /** Attributes of an aggregates item that are bookkeeping, not metrics. */
-export const AGGREGATE_BOOKKEEPING = ['Name', 'StatusTime', 'Profile', 'EventIds', 'Version', 'ExpiresAt'] as const;
+/**
+ * `LastEventTime`, `LastEventId`, `StateAt` (numbers) and `Status`, `Reading` ride on the minute that held
+ * the device's newest reading (lib/storage/dynamo-aggregate-store.ts, AGGREGATE_LATEST_ATTRIBUTES): the
+ * device's newest item is its exact latest state (Query descending, Limit 1).
+ */
+export const AGGREGATE_BOOKKEEPING = [
+  'Name',
+  'StatusTime',
+  'Profile',
+  'EventIds',
+  'Version',
+  'ExpiresAt',
+  'LastEventTime',
+  'LastEventId',
+  'Status',
+  'Reading',
+  'StateAt',
+] as const;
 
 /** A device's latest state as stored (and as the dashboard shows it). */
 export interface DeviceStateRecord {

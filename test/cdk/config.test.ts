@@ -71,6 +71,8 @@ describe('configFromContext', () => {
     ['iot:metricsNamespace', 'has space', 'CloudWatch namespace'],
     ['iot:athenaScanLimitGiB', 0, 'from 1 to 10240'],
     ['iot:readCapacityMax', 0, 'from 1 to 40000'],
+    ['iot:capacityTargetPercent', 95, 'from 20 to 90'],
+    ['iot:deviceStateRefreshMinutes', -1, 'from 0 to 10080'],
   ])('%s = %j is rejected with a message naming the key and the fix', (key, value, hint) => {
     let error: unknown;
     try {
@@ -88,6 +90,20 @@ describe('configFromContext', () => {
     expect(() => withCdkJson({ 'iot:writeCapacityMin': 20, 'iot:writeCapacityMax': 10 })).toThrow(
       'iot:writeCapacityMax: got 10; set at least iot:writeCapacityMin (20)',
     );
+  });
+
+  test('the autoscaling target leaves burst capacity for a window of writes (provisioned only)', () => {
+    expect(() => withCdkJson({ 'iot:billingMode': 'PROVISIONED', 'iot:capacityTargetPercent': 85 })).toThrow(
+      "iot:capacityTargetPercent: got 85; set at most 83: with a 60 s tumbling window the burst capacity (300 s of unused capacity) cannot absorb a window's writes above that",
+    );
+    expect(() =>
+      withCdkJson({
+        'iot:billingMode': 'PROVISIONED',
+        'iot:capacityTargetPercent': 90,
+        'iot:tumblingWindowSeconds': 30,
+      }),
+    ).not.toThrow();
+    expect(() => withCdkJson({ 'iot:capacityTargetPercent': 90 })).not.toThrow();
   });
 
   test('an unknown iot: key (a typo) is rejected when the context keys are given', () => {

@@ -62,6 +62,7 @@ describe('aggregator function', () => {
           ARCHIVE_BUCKET: importOf('RefArchiveBucket'),
           QUARANTINE_PREFIX: 'quarantine/',
           ALLOWED_LATENESS_MINUTES: '10',
+          DEVICE_STATE_REFRESH_MINUTES: '360',
           EARLIEST_EVENT_TIME: '2000-01-01T00:00:00.000Z',
           POWERTOOLS_SERVICE_NAME: 'iot-aggregator-dev',
           POWERTOOLS_METRICS_NAMESPACE: 'IotTelemetry',
@@ -94,18 +95,25 @@ describe('aggregator function', () => {
       },
     });
   });
-  test('tables: exactly the DynamoDB actions the store calls (BatchGetItem, conditional PutItem), no more', () => {
+  test('tables: exactly the DynamoDB actions the store calls, per table, no more', () => {
     const statements = Object.entries(json.pipeline.findResources('AWS::IAM::Policy'))
       .filter(([id]) => id.startsWith('AggregatorRole'))
       .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Cfn[]);
     const dynamo = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
-    expect(dynamo).toHaveLength(1);
-    expect(dynamo[0].Effect).toBe('Allow');
-    expect(dynamo[0].Action).toEqual(['dynamodb:BatchGetItem', 'dynamodb:PutItem']);
-    // The two tables themselves (no index ARNs, no `*`).
-    expect(dynamo[0].Resource.map((r: Cfn) => r['Fn::ImportValue'])).toEqual([
-      expect.stringMatching(/:ExportsOutputFnGetAttAggregatesTableArn\w+$/),
-      expect.stringMatching(/:ExportsOutputFnGetAttDeviceStateTableArn\w+$/),
+    expect(dynamo).toHaveLength(2);
+    // The tables themselves (no index ARNs, no `*`): aggregates read and written, the listing only written.
+    const byTable = dynamo.map((s) => [
+      s.Effect,
+      [s.Action].flat(),
+      [s.Resource].flat().map((r: Cfn) => r['Fn::ImportValue']),
+    ]);
+    expect(byTable).toEqual([
+      [
+        'Allow',
+        ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        [expect.stringMatching(/:ExportsOutputFnGetAttAggregatesTableArn\w+$/)],
+      ],
+      ['Allow', ['dynamodb:PutItem'], [expect.stringMatching(/:ExportsOutputFnGetAttDeviceStateTableArn\w+$/)]],
     ]);
   });
 });

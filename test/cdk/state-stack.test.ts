@@ -15,6 +15,7 @@ beforeAll(() => {
     'iot:readCapacityMax': 20,
     'iot:writeCapacityMin': 5,
     'iot:writeCapacityMax': 100,
+    'iot:capacityTargetPercent': 75,
     'iot:retentionHours': 48,
     'iot:aggregatesTtlDays': 365,
   });
@@ -107,30 +108,46 @@ describe('DynamoDB tables', () => {
     },
   );
 
-  test('provisioned mode starts at the floor and autoscales both tables between floor and ceiling', () => {
-    provisioned.state.hasResourceProperties('AWS::DynamoDB::Table', {
-      BillingMode: Match.absent(),
-      ProvisionedThroughput: { ReadCapacityUnits: 2, WriteCapacityUnits: 5 },
+  test('provisioned mode: each table starts at its floor and autoscales on reads and writes to the ceiling', () => {
+    const resources = provisioned.state.toJSON().Resources;
+    expect(resources.AggregatesTable.Properties.BillingMode).toBeUndefined();
+    expect(resources.AggregatesTable.Properties.ProvisionedThroughput).toEqual({
+      ReadCapacityUnits: 2,
+      WriteCapacityUnits: 5,
+    });
+    // The device-state table takes a write per status change or refresh, not per reading: floor 1.
+    expect(resources.DeviceStateTable.Properties.ProvisionedThroughput).toEqual({
+      ReadCapacityUnits: 1,
+      WriteCapacityUnits: 1,
     });
     const targets = Object.values(provisioned.state.findResources('AWS::ApplicationAutoScaling::ScalableTarget'));
-    expect(targets).toHaveLength(4);
     const ranges = targets.map((t) => [
+      JSON.stringify(t.Properties.ResourceId).includes('"AggregatesTable"') ? 'aggregates' : 'state',
       t.Properties.ScalableDimension,
       t.Properties.MinCapacity,
       t.Properties.MaxCapacity,
     ]);
-    expect(ranges).toEqual(
-      expect.arrayContaining([
-        ['dynamodb:table:ReadCapacityUnits', 2, 20],
-        ['dynamodb:table:WriteCapacityUnits', 5, 100],
-      ]),
-    );
-    provisioned.state.resourcePropertiesCountIs(
-      'AWS::ApplicationAutoScaling::ScalingPolicy',
-      { TargetTrackingScalingPolicyConfiguration: Match.objectLike({ TargetValue: 70 }) },
-      4,
-    );
+    expect(ranges.sort()).toEqual([
+      ['aggregates', 'dynamodb:table:ReadCapacityUnits', 2, 20],
+      ['aggregates', 'dynamodb:table:WriteCapacityUnits', 5, 100],
+      ['state', 'dynamodb:table:ReadCapacityUnits', 1, 20],
+      ['state', 'dynamodb:table:WriteCapacityUnits', 1, 100],
+    ]);
+    for (const metric of ['DynamoDBReadCapacityUtilization', 'DynamoDBWriteCapacityUtilization']) {
+      provisioned.state.resourcePropertiesCountIs(
+        'AWS::ApplicationAutoScaling::ScalingPolicy',
+        {
+          PolicyType: 'TargetTrackingScaling',
+          TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+            TargetValue: 75,
+            PredefinedMetricSpecification: { PredefinedMetricType: metric },
+          }),
+        },
+        2,
+      );
+    }
     app.state.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 0);
+    expect(app.state.toJSON().Resources.AggregatesTable.Properties.BillingMode).toBe('PAY_PER_REQUEST');
   });
 
   test('TTL on the aggregates table only when configured', () => {

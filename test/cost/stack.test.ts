@@ -23,6 +23,7 @@ describe('readStack', () => {
         logicalId: 'AggregatorFunction',
         architecture: 'arm64',
         memoryMb: 512,
+        deviceStateRefreshSeconds: 6 * 3600,
         mapping: { batchSize: 500, maxBatchingWindowSeconds: 5, tumblingWindowSeconds: 60, parallelizationFactor: 1 },
       },
     ]);
@@ -36,7 +37,7 @@ describe('readStack', () => {
         bufferMiB: 64,
       },
     ]);
-    expect([s.alarms, s.dashboards, s.kmsKeys, s.queues]).toEqual([8, 1, 1, 1]);
+    expect([s.alarms, s.dashboards, s.kmsKeys, s.queues]).toEqual([7, 1, 1, 1]);
     expect(s.athenaScanLimitBytes).toBe(10 * 1024 ** 3);
   });
 
@@ -53,11 +54,21 @@ describe('readStack', () => {
       const s = readStack(out, 'us-east-1');
       expect(s.streams[0]).toMatchObject({ shards: 2, retentionHours: 48 });
       expect(s.deliveries[0].parquet).toBe(true);
-      for (const t of s.tables) {
-        expect(t.billingMode).toBe('PROVISIONED');
-        expect(t.writeScaling).toEqual({ min: 5, max: 50, targetPercent: expect.any(Number) });
-        expect(t.readScaling).toEqual({ min: 1, max: 10, targetPercent: expect.any(Number) });
-      }
+      // The aggregates table at the configured floors, the device-state listing at 1; the ceilings shared.
+      expect(s.tables.map((t) => [t.logicalId, t.billingMode, t.writeScaling, t.readScaling])).toEqual([
+        [
+          'AggregatesTable',
+          'PROVISIONED',
+          { min: 5, max: 200, targetPercent: 70 },
+          { min: 1, max: 100, targetPercent: 70 },
+        ],
+        [
+          'DeviceStateTable',
+          'PROVISIONED',
+          { min: 1, max: 200, targetPercent: 70 },
+          { min: 1, max: 100, targetPercent: 70 },
+        ],
+      ]);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -269,16 +269,21 @@ describe('aggregator handler on a real DynamoDB wire protocol (dynalite)', () =>
       ).flat(),
       { final: true },
     );
-    // A fault DynamoDB cannot be made to produce on demand: the connection drops after three writes.
+    // A fault DynamoDB cannot be made to produce on demand: the connection drops after three aggregate writes.
     let puts = 0;
+    const landed: Promise<unknown>[] = [];
     const failing = {
       ...h.deps,
       store: new DynamoAggregateStore({
         client: {
-          send: (command: { constructor: { name: string } }) => {
-            if (command.constructor.name === 'PutCommand' && ++puts > 3)
-              return Promise.reject(new Error('socket hang up'));
-            return h.doc.send(command as never);
+          send: (command: { constructor: { name: string }; input: { TableName?: string } }) => {
+            const aggregatePut = command.constructor.name === 'PutCommand' && command.input.TableName === h.aggregates;
+            // The failure surfaces once the writes that got through have landed (no race with the read below).
+            if (aggregatePut && ++puts > 3)
+              return Promise.allSettled(landed).then(() => Promise.reject(new Error('socket hang up')));
+            const sent = h.doc.send(command as never);
+            if (aggregatePut) landed.push(sent);
+            return sent;
           },
         } as unknown as DynamoDBDocumentClient,
         aggregatesTable: h.aggregates,
@@ -308,6 +313,12 @@ describe('aggregator handler on a real DynamoDB wire protocol (dynalite)', () =>
     });
     const [row] = await aggregatesOf(h);
     expect(row).toMatchObject({ RecordCount: 60, Version: 2 });
+    // The exact latest state rides in the newest minute item (its watermark too).
+    expect(row).toMatchObject({
+      LastEventTime: T0 + 59_000,
+      Status: 'OK',
+      Reading: { StatusTime: '2026-11-22 10:00:59.000', HealthPoints: 150 },
+    });
   });
 
   test('solar minutes carry energy, power and faults', async () => {

@@ -1,17 +1,24 @@
 import {
   type AggregateStore,
+  isNewerReading,
   type LatestReading,
   type MinuteRef,
   minuteAttributes,
   minuteRefKey,
+  type NewestMinute,
   type StoredMinute,
+  watermarkOf,
 } from '../../lib/core';
 
 /** An in-memory AggregateStore with DynamoDB's conditional-write semantics, for logic tests without network. */
 export class MemoryStore implements AggregateStore {
   readonly minutes = new Map<string, { ref: MinuteRef; minute: StoredMinute; attributes: Record<string, number> }>();
-  readonly latest = new Map<string, LatestReading>();
+  /** The device-state table (the fleet-wide listing). */
+  readonly deviceState = new Map<string, LatestReading>();
+  /** Minute writes (the aggregates table). */
   writes = 0;
+  /** Device-state writes. */
+  stateWrites = 0;
   /** Called before each put; return true to make it fail as a version conflict would (another writer won). */
   interfere: (ref: MinuteRef) => boolean = () => false;
 
@@ -25,11 +32,25 @@ export class MemoryStore implements AggregateStore {
     return out;
   }
 
+  async getNewest(deviceIds: readonly string[]): Promise<Map<string, NewestMinute>> {
+    return this.newestSync(new Set(deviceIds));
+  }
+
   async getWatermarks(deviceIds: readonly string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
-    for (const id of deviceIds) {
-      const l = this.latest.get(id);
-      if (l) out.set(id, l.eventTimeMs);
+    for (const [id, newest] of this.newestSync(new Set(deviceIds))) out.set(id, watermarkOf(newest) as number);
+    return out;
+  }
+
+  /**
+   * Each device's latest state as the aggregates table gives it (its newest item's reading), with
+   * `eventTimeMs` the watermark.
+   */
+  get latest(): Map<string, Partial<LatestReading> & { eventTimeMs: number }> {
+    const ids = new Set([...this.minutes.values()].map((m) => m.ref.deviceId));
+    const out = new Map<string, Partial<LatestReading> & { eventTimeMs: number }>();
+    for (const [id, newest] of this.newestSync(ids)) {
+      out.set(id, { ...newest.latest, eventTimeMs: watermarkOf(newest) as number });
     }
     return out;
   }
@@ -45,14 +66,8 @@ export class MemoryStore implements AggregateStore {
   }
 
   async putLatest(deviceId: string, _compiled: unknown, latest: LatestReading): Promise<void> {
-    const current = this.latest.get(deviceId);
-    if (
-      current === undefined ||
-      current.eventTimeMs < latest.eventTimeMs ||
-      (current.eventTimeMs === latest.eventTimeMs && current.eventId < latest.eventId)
-    ) {
-      this.latest.set(deviceId, latest);
-    }
+    this.stateWrites++;
+    if (isNewerReading(latest, this.deviceState.get(deviceId))) this.deviceState.set(deviceId, latest);
   }
 
   /** Aggregates as `device|minuteISO → attributes`, for comparisons. */
@@ -60,6 +75,18 @@ export class MemoryStore implements AggregateStore {
     const out: Record<string, Record<string, number>> = {};
     for (const { ref, minute } of this.minutes.values()) {
       out[`${ref.deviceId}|${new Date(ref.minuteStartMs).toISOString()}`] = minuteAttributes(ref.compiled, minute);
+    }
+    return out;
+  }
+
+  private newestSync(ids: Set<string>): Map<string, NewestMinute> {
+    const out = new Map<string, NewestMinute>();
+    for (const { ref, minute } of this.minutes.values()) {
+      if (!ids.has(ref.deviceId)) continue;
+      const seen = out.get(ref.deviceId);
+      if (seen === undefined || seen.minuteStartMs < ref.minuteStartMs) {
+        out.set(ref.deviceId, { minuteStartMs: ref.minuteStartMs, latest: minute.latest, stateAt: minute.stateAt });
+      }
     }
     return out;
   }
