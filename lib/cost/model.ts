@@ -243,13 +243,20 @@ export function priceStack(stack: StackFacts, w: Workload, c: PathCounts, prices
   const provisioned = stack.tables.filter((t) => t.billingMode === 'PROVISIONED');
   const writesLower = 'fewer write units per reading (one item write per reading, smaller items)';
   if (stack.tables.length > 0) {
-    const share = onDemand.length / stack.tables.length;
-    if (share > 0) {
+    // Each table is billed for the traffic it takes: the listing its share of the writes and no reads on
+    // the data path, the minutes table the rest (a stack without that split shares evenly).
+    const listingWru = month(c.dynamoListingWriteUnits);
+    const hasBoth = stack.tables.some((t) => t.role === 'listing') && stack.tables.some((t) => t.role === 'minutes');
+    const tableShare = (t: (typeof stack.tables)[number], total: number, listingPart: number) =>
+      !hasBoth ? total / stack.tables.length : t.role === 'listing' ? listingPart : total - listingPart;
+    const sumOver = (tables: typeof stack.tables, total: number, listingPart: number) =>
+      tables.reduce((sum, t) => sum + tableShare(t, total, listingPart), 0);
+    if (onDemand.length > 0) {
       lines.push(
         line(
           'DynamoDB',
           `on-demand write request units (${onDemand.length} table(s))`,
-          wru * share,
+          sumOver(onDemand, wru, listingWru),
           prices.dynamoWriteUnitsMillion,
           writesLower,
           1e6,
@@ -259,17 +266,16 @@ export function priceStack(stack: StackFacts, w: Workload, c: PathCounts, prices
         line(
           'DynamoDB',
           'on-demand read request units',
-          rru * share,
+          sumOver(onDemand, rru, 0),
           prices.dynamoReadUnitsMillion,
           'fewer reads per flush',
           1e6,
         ),
       );
     }
-    // Provisioned tables share the traffic evenly (an approximation: the model's counts are per stack).
     for (const t of provisioned) {
-      const wcuPerSecond = wru / stack.tables.length / MONTH_SECONDS;
-      const rcuPerSecond = rru / stack.tables.length / MONTH_SECONDS;
+      const wcuPerSecond = tableShare(t, wru, listingWru) / MONTH_SECONDS;
+      const rcuPerSecond = tableShare(t, rru, 0) / MONTH_SECONDS;
       const capacity = (
         perSecond: number,
         fixed?: number,

@@ -23,6 +23,8 @@ export interface PathCounts {
   /** Bytes the archive stores (compressed objects). */
   readonly archiveBytes: number;
   readonly dynamoWriteUnits: number;
+  /** The part of `dynamoWriteUnits` that goes to the device-state listing (the rest: the minutes table). */
+  readonly dynamoListingWriteUnits: number;
   readonly dynamoReadUnits: number;
   readonly dynamoWriteRequests: number;
   /** New per-minute aggregates items (DynamoDB storage). */
@@ -93,6 +95,7 @@ export function designCounts(stack: StackFacts, w: Workload): PathCounts {
     archiveBytes: (sends * (w.recordBytes + 1)) / w.archiveCompressionRatio,
     dynamoWriteUnits:
       minuteWritesPerReading * writeUnits(w.aggregateItemBytes) + stateWritesPerReading * writeUnits(w.stateItemBytes),
+    dynamoListingWriteUnits: stateWritesPerReading * writeUnits(w.stateItemBytes),
     dynamoReadUnits: (perDeviceWindowsPerReading + minuteReadsPerReading) * readUnits(w.aggregateItemBytes, false),
     dynamoWriteRequests: minuteWritesPerReading + stateWritesPerReading,
     aggregateItems: 1 / readingsPerMinuteItem,
@@ -124,6 +127,9 @@ export function measuredCounts(snapshot: MeteringSnapshot, design: PathCounts, s
     firehoseBilledBytes: k.firehoseBilledBytes / n,
     archiveBytes: snapshot.firehose.bytesWritten / n,
     dynamoWriteUnits: d.writeUnits / n,
+    // Metering counts the stack's units, not per table: the listing keeps the design's share of them.
+    dynamoListingWriteUnits:
+      design.dynamoWriteUnits > 0 ? (d.writeUnits / n) * (design.dynamoListingWriteUnits / design.dynamoWriteUnits) : 0,
     dynamoReadUnits: d.readUnits / n,
     dynamoWriteRequests: d.writeRequests / n,
     aggregateItems: design.aggregateItems,

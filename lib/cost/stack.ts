@@ -34,6 +34,12 @@ export interface TableFacts {
   readonly writeScaling?: AutoScalingFacts;
   readonly pointInTimeRecovery: boolean;
   readonly ttlAttribute?: string;
+  /**
+   * What the table holds, from its key schema: `minutes` (a sort key: the per-minute aggregates, which
+   * take the data path's reads and almost all of its writes) or `listing` (partition key only: the
+   * device-state listing, rewritten once per refresh interval).
+   */
+  readonly role: 'minutes' | 'listing';
 }
 
 export interface FunctionFacts {
@@ -134,6 +140,7 @@ export function readStack(cdkOut: string, region: string): StackFacts {
       writeScaling: scaled('WriteCapacityUnits'),
       pointInTimeRecovery: p.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled === true,
       ttlAttribute: p.TimeToLiveSpecification?.Enabled ? String(p.TimeToLiveSpecification.AttributeName) : undefined,
+      role: (p.KeySchema ?? []).some((k: { KeyType?: string }) => k.KeyType === 'RANGE') ? 'minutes' : 'listing',
     };
   });
 

@@ -18,8 +18,8 @@ const stack: StackFacts = {
   region: 'us-east-1',
   streams: [{ logicalId: 'Stream', mode: 'PROVISIONED', shards: 1, retentionHours: 24, consumers: 2 }],
   tables: [
-    { logicalId: 'Aggregates', billingMode: 'PAY_PER_REQUEST', pointInTimeRecovery: true },
-    { logicalId: 'State', billingMode: 'PAY_PER_REQUEST', pointInTimeRecovery: true },
+    { logicalId: 'Aggregates', billingMode: 'PAY_PER_REQUEST', pointInTimeRecovery: true, role: 'minutes' },
+    { logicalId: 'State', billingMode: 'PAY_PER_REQUEST', pointInTimeRecovery: true, role: 'listing' },
   ],
   functions: [
     {
@@ -151,14 +151,38 @@ describe('the cost model, line by line', () => {
       })),
     };
     const r = priceStack(provisioned, small, designCounts(provisioned, small), prices);
-    // 2 WRU per reading at 10 readings/s = 20 WCU/s, half per table: ceil(10 / 0.7) = 15 WCU each
+    // 2 WRU per reading at 10 readings/s (a listing row every flush): 10 WCU/s per table, ceil(10 / 0.7) = 15 WCU each
     const wcu = r.lines.filter((l) => /WCU/.test(l.what));
     expect(wcu.map((l) => l.what)).toEqual(['Aggregates provisioned 15 WCU', 'State provisioned 15 WCU']);
     expect(wcu[0].usd).toBeCloseTo(15 * 730 * 0.00065, 10);
-    // 0.5 RRU per reading = 5/s, 2.5 per table: ceil(2.5 / 0.7) = 4 RCU
+    // 0.5 RRU per reading = 5/s, all on the minutes table (the listing is never read on the data path):
+    // ceil(5 / 0.7) = 8 RCU there, the autoscaling floor of 1 on the listing
     expect(r.lines.find((l) => /Aggregates provisioned .* RCU/.test(l.what))?.what).toBe(
-      'Aggregates provisioned 4 RCU',
+      'Aggregates provisioned 8 RCU',
     );
+    expect(r.lines.find((l) => /State provisioned .* RCU/.test(l.what))?.what).toBe('State provisioned 1 RCU');
+  });
+  test('each provisioned table is sized for its own traffic: the listing takes only its refresh writes', () => {
+    const provisioned: StackFacts = {
+      ...stack,
+      functions: stack.functions.map((f) => ({ ...f, deviceStateRefreshSeconds: 6 * 3600 })),
+      tables: stack.tables.map((t) => ({
+        ...t,
+        billingMode: 'PROVISIONED' as const,
+        writeScaling: { min: 5, max: 50, targetPercent: 70 },
+        readScaling: { min: 1, max: 10, targetPercent: 70 },
+      })),
+    };
+    const r = priceStack(provisioned, small, designCounts(provisioned, small), prices);
+    // 10 readings/s: the minutes take ~1 WRU each (ceil(9.95 / 0.7) = 15 WCU); the listing is rewritten
+    // once per 6 h of a device's readings (100 s apart): 0.046 WCU/s, so autoscaling's floor of 5.
+    const what = r.lines.filter((l) => /provisioned/.test(l.what) && l.service === 'DynamoDB').map((l) => l.what);
+    expect(what).toEqual([
+      'Aggregates provisioned 15 WCU',
+      'Aggregates provisioned 8 RCU',
+      'State provisioned 5 WCU',
+      'State provisioned 1 RCU',
+    ]);
   });
 });
 
