@@ -1,4 +1,5 @@
 import { type KinesisClient, PutRecordsCommand, type PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
+import { backoffDelay } from '../shared/backoff';
 import { AdaptiveRate } from './adaptive-rate';
 
 /** PutRecords limits (Kinesis API reference). A record's size counts its data and its partition key. */
@@ -300,7 +301,11 @@ export class KinesisSender {
     if (again.length === 0) return;
     this.counts.retries += again.length;
     this.waitingRetry += again.length;
-    const cap = Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** attempt);
+    const wait = backoffDelay(
+      { baseMs: this.o.baseDelayMs, maxMs: this.o.maxDelayMs, jitter: 'full' },
+      attempt + 1,
+      this.o.random,
+    );
     const timer = setTimeout(
       () => {
         this.retryTimers.delete(timer);
@@ -316,7 +321,7 @@ export class KinesisSender {
         }
         this.afterChange();
       },
-      Math.round(this.o.random() * cap),
+      Math.round(wait),
     );
     this.retryTimers.add(timer);
   }
