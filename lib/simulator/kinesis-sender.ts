@@ -306,23 +306,20 @@ export class KinesisSender {
       attempt + 1,
       this.o.random,
     );
-    const timer = setTimeout(
-      () => {
-        this.retryTimers.delete(timer);
-        this.waitingRetry -= again.length;
-        if (this.fatal) {
-          this.counts.failed += again.length;
-        } else {
-          // Retried records go first: they are the oldest.
-          const bytes = again.reduce((s, p) => s + p.size, 0);
-          this.queue = again.concat(this.queue.slice(this.head));
-          this.head = 0;
-          this.queuedBytes += bytes;
-        }
-        this.afterChange();
-      },
-      Math.round(wait),
-    );
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.waitingRetry -= again.length;
+      if (this.fatal) {
+        this.counts.failed += again.length;
+      } else {
+        // Retried records go first: they are the oldest.
+        const bytes = again.reduce((s, p) => s + p.size, 0);
+        this.queue = again.concat(this.queue.slice(this.head));
+        this.head = 0;
+        this.queuedBytes += bytes;
+      }
+      this.afterChange();
+    }, Math.round(wait));
     this.retryTimers.add(timer);
   }
 
