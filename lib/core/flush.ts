@@ -135,6 +135,7 @@ export async function flushWindow(
       stored?.latest === undefined ||
       stored.stateAt === undefined ||
       stored.latest.status !== d.latest.status ||
+      d.compiled.profile.listingFollowsEveryFlush === true ||
       d.latest.eventTimeMs - stored.stateAt >= refreshMs;
     if (due) stateWrites.push(d);
     marks.set(d.deviceId, { latest: d.latest, stateAt: due ? d.latest.eventTimeMs : stored?.stateAt });

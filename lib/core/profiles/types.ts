@@ -63,6 +63,14 @@ export interface DeviceProfile<R = unknown> {
    */
   readonly earliestEventTimeMs?: number;
   /**
+   * Devices that move (the workshop's unicorns): their device-state listing row follows every flush, so
+   * a live map that reads the listing (the dashboard) sees each new position. Stationary devices (solar
+   * panels, placed by the registry) are rewritten on a status change or once per
+   * `iot:deviceStateRefreshMinutes`, which saves one write per reading.
+   * @default false
+   */
+  readonly listingFollowsEveryFlush?: boolean;
+  /**
    * The dedup key within one device and one minute of event time, as a safe integer.
    * Together with the device id and the minute it identifies an event: unicorns use the
    * millisecond offset of StatusTime in its minute (the workshop's Name + StatusTime),

@@ -23,6 +23,8 @@ export const unicornProfile: DeviceProfile<UnicornRecord> = {
   name: 'unicorn',
   description: 'Wild Rydes unicorns (AWS real-time data processing workshop): one status per second per unicorn.',
   identityField: 'Name',
+  // Unicorns move: the live map follows their listing rows (one write per unicorn per flush, ~1/60 per reading).
+  listingFollowsEveryFlush: true,
   fields: UNICORN_FIELDS,
   validate(obj) {
     const reason = validateFields(obj, UNICORN_FIELDS);
