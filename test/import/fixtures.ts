@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { detectProfile } from '../../lib/core/profiles';
+import { detectProfile, solarProfile } from '../../lib/core/profiles';
 import { minuteKey, minuteStart } from '../../lib/core/time';
 import { generateFleet } from '../../lib/simulator/generate';
 
@@ -49,18 +49,8 @@ export function withCopies(lines: readonly string[], seed = 5): string[] {
 export const ndjson = (lines: readonly string[]) => Buffer.from(`${lines.join('\n')}\n`);
 export const gzipped = (lines: readonly string[]) => gzipSync(ndjson(lines));
 
-const SOLAR_FIELDS = [
-  'panelId',
-  'ts',
-  'seq',
-  'acPowerW',
-  'dcVoltageV',
-  'dcCurrentA',
-  'energyWh',
-  'panelTempC',
-  'irradianceWm2',
-  'status',
-];
+/** The solar record's fields, in the archive's column order (the profile defines them once). */
+const SOLAR_FIELDS = solarProfile.archiveColumns.map((c) => c.name);
 
 /** Solar lines as a CSV export (header, one row per reading). */
 export function solarCsv(lines: readonly string[]): Buffer {

@@ -1,3 +1,4 @@
+import { solarProfile, unicornProfile } from '../../lib/core/profiles';
 import { panel, unicorn, workshopTime } from './records';
 
 /**
@@ -7,19 +8,9 @@ import { panel, unicorn, workshopTime } from './records';
  * named queries with the aggregator.
  */
 
-const UNICORN_FIELDS = ['Name', 'StatusTime', 'Latitude', 'Longitude', 'Distance', 'HealthPoints', 'MagicPoints'];
-const SOLAR_FIELDS = [
-  'panelId',
-  'ts',
-  'seq',
-  'acPowerW',
-  'dcVoltageV',
-  'dcCurrentA',
-  'energyWh',
-  'panelTempC',
-  'irradianceWm2',
-  'status',
-];
+/** Each profile's fields, in the archive's column order (the profiles define them once). */
+const UNICORN_FIELDS = unicornProfile.archiveColumns.map((c) => c.name);
+const SOLAR_FIELDS = solarProfile.archiveColumns.map((c) => c.name);
 
 /** JSON texts of values that are wrong somewhere: every JSON type, fractions, infinities, huge and tiny numbers. */
 export const ANY_JSON_VALUES = [
