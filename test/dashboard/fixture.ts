@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { REGISTRY_KEY } from '../../lib/catalog/registry-table';
+import type { UnicornRecord } from '../../lib/core/profiles/records';
 import { minuteStart } from '../../lib/core/time';
 import { type Dashboard, startDashboard } from '../../lib/dashboard/server';
 import { embeddedTarget } from '../../lib/dashboard/target';
@@ -24,15 +25,8 @@ export const UNICORNS = ['Shadowfax', 'Bucephalus', XSS_NAME] as const;
 export const COPIES = 2;
 export const INVALID = ['not json at all'];
 
-export interface UnicornReading {
-  readonly Name: string;
-  readonly StatusTime: string;
-  readonly Latitude: number;
-  readonly Longitude: number;
-  readonly Distance: number;
-  readonly HealthPoints: number;
-  readonly MagicPoints: number;
-}
+/** A reading in the workshop's format, as the record contract defines it. */
+export type UnicornReading = UnicornRecord;
 
 const workshopTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
