@@ -6,9 +6,9 @@ import { promisify } from 'node:util';
 import { flushWindow } from '../lib/core';
 import { solarProfile } from '../lib/core/profiles';
 import { pricesFor } from '../lib/cost/prices';
+import { ParquetDayWriter } from '../lib/import/parquet-archive';
 import { IMPORT_FLUSH_LATENESS_MS, type ObjectSink } from '../lib/import/publish';
 import { runImport } from '../lib/import/run';
-import { ParquetWriter } from '../lib/local/parquet';
 import { DynamoAggregateStore } from '../lib/storage/dynamo-aggregate-store';
 import { createPipelineTables, startDynalite, startS3rver } from '../test/support/emulators';
 import { MemoryStore } from '../test/support/memory-store';
@@ -78,14 +78,14 @@ export async function runImportBench(): Promise<BenchReport> {
       },
     };
     const memory = new MemoryStore();
-    const writer = new ParquetWriter(columns, 'GZIP');
+    const writer = new ParquetDayWriter({ columns: () => columns });
     let flushMs = 0;
     const summary = await runImport({
       inputs: [file],
       s3: s3.client,
       bucket: 'archive',
       format: 'parquet',
-      parquet: () => writer,
+      parquet: writer,
       store: memory,
       archive,
       flush: async (w) => {
@@ -154,14 +154,14 @@ export async function runImportBench(): Promise<BenchReport> {
       if (line.includes(firstDay)) out.write(`${line}\n`);
     }
     await new Promise((r) => out.end(r));
-    const writer2 = new ParquetWriter(columns, 'GZIP');
+    const writer2 = new ParquetDayWriter({ columns: () => columns });
     const t2 = Date.now();
     const ddb = await runImport({
       inputs: [dayFile],
       s3: s3.client,
       bucket: 'archive-ddb',
       format: 'parquet',
-      parquet: () => writer2,
+      parquet: writer2,
       store: counted,
       stateDir: join(work, 'state-2'),
     });

@@ -11,12 +11,12 @@ import { Command, Option } from 'commander';
 import { rawTableName } from '../lib/catalog';
 import { flushWindow, PROFILES } from '../lib/core';
 import { ImportError } from '../lib/import/errors';
+import { ParquetDayWriter } from '../lib/import/parquet-archive';
 import { importProgress, summaryText } from '../lib/import/progress';
-import { type ArchiveFormat, IMPORT_FLUSH_LATENESS_MS, type ParquetEncoder } from '../lib/import/publish';
+import { type ArchiveFormat, IMPORT_FLUSH_LATENESS_MS } from '../lib/import/publish';
 import { runImport } from '../lib/import/run';
 import { type RawTableInfo, readRawTables, resolveImportTarget } from '../lib/import/target';
 import { retryThrottled } from '../lib/import/throttle';
-import { ParquetWriter } from '../lib/local/parquet';
 import { baseClientConfig, s3ClientConfig } from '../lib/shared/aws-clients';
 import { TargetError } from '../lib/shared/stack-target';
 import { DynamoAggregateStore } from '../lib/storage/dynamo-aggregate-store';
@@ -85,20 +85,14 @@ const program = new Command('import')
       if (formats.size > 1) throw new ImportError('The raw tables disagree on their format: pass --archive-format.');
       format = [...formats][0] ?? 'json';
     }
-    const encoders = new Map<string, ParquetWriter>();
-    const parquet = (profile: string): ParquetEncoder => {
-      let w = encoders.get(profile);
-      if (!w) {
-        const p = PROFILES.find((x) => x.name === profile);
-        const columns =
-          tables?.get(profile)?.columns ??
-          (p?.archiveColumns ?? []).map((c) => ({ name: c.name.toLowerCase(), type: c.type }));
-        // GZIP pages, as the stack's Firehose conversion writes them (Athena reads fewer bytes than with Snappy).
-        w = new ParquetWriter(columns, 'GZIP');
-        encoders.set(profile, w);
-      }
-      return w;
-    };
+    const parquet = new ParquetDayWriter({
+      columns: (profile) =>
+        tables?.get(profile)?.columns ??
+        (PROFILES.find((x) => x.name === profile)?.archiveColumns ?? []).map((c) => ({
+          name: c.name.toLowerCase(),
+          type: c.type,
+        })),
+    });
     const store = new DynamoAggregateStore({
       client: doc,
       aggregatesTable: target.aggregatesTable,
@@ -159,7 +153,7 @@ const program = new Command('import')
       process.exitCode = !summary.complete ? 130 : summary.filesWithErrors.length > 0 ? 1 : 0;
     } finally {
       progress.stop();
-      for (const w of encoders.values()) await w.close();
+      await parquet.close();
       s3.destroy();
       dynamo.destroy();
     }

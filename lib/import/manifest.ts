@@ -47,8 +47,11 @@ export interface FileProgress {
   error?: string;
 }
 
+/** Bumped when the spool or manifest layout changes: a state directory of another version is refused. */
+export const MANIFEST_VERSION = 2;
+
 export interface Manifest {
-  readonly version: 1;
+  readonly version: typeof MANIFEST_VERSION;
   readonly importId: string;
   /** The arrival time given to every record (future timestamps are judged against it), fixed at the first run. */
   readonly startedAtMs: number;
@@ -113,6 +116,12 @@ export class ImportState {
     } catch (err) {
       throw new ImportError(`${path}: unreadable manifest (${(err as Error).message}); delete ${dir} to start over.`);
     }
+    if (manifest.version !== MANIFEST_VERSION) {
+      throw new ImportError(
+        `${dir} was written by another version of the import (state version ${manifest.version}, this one reads ${MANIFEST_VERSION}); ` +
+          'delete it and run the same command again (records already imported are not counted twice).',
+      );
+    }
     const state = new ImportState(dir, manifest);
     state.truncateSpools();
     return state;
@@ -126,14 +135,14 @@ export class ImportState {
     return join(this.dir, 'spool', `${key}.ndjson`);
   }
 
-  /** Queues a record line (with its newline) for the spool; written by `flushSpools`. */
-  append(key: string, line: Buffer): void {
+  /** Queues a spool line (its hour prefix, then the record with its newline); written by `flushSpools`. */
+  append(key: string, hour: Buffer, line: Buffer): void {
     let list = this.pending.get(key);
     if (list === undefined) {
       list = [];
       this.pending.set(key, list);
     }
-    list.push(line);
+    list.push(hour, line);
   }
 
   /** Writes the queued lines after each spool's committed length and returns the new lengths (not yet committed). */

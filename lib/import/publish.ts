@@ -1,8 +1,10 @@
-import { gzipSync } from 'node:zlib';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import {
   type AggregateStore,
   type DecodeOptions,
-  decodeBytes,
+  decodeRange,
   EventWindow,
   type FlushResult,
   flushWindow,
@@ -11,7 +13,10 @@ import {
 } from '../core';
 import { type QuarantineTarget, writeQuarantine } from '../storage/quarantine';
 import { forEachLine } from './chunks';
+import { LineSet } from './copies';
 import type { PublishCounts } from './manifest';
+import type { DayArchiveWriter, HourFile } from './parquet-archive';
+import { SPOOL_HOUR_BYTES } from './scan';
 
 /** How the stack archives raw records (the raw Glue tables' storage format). */
 export type ArchiveFormat = 'parquet' | 'json';
@@ -19,11 +24,6 @@ export type ArchiveFormat = 'parquet' | 'json';
 /** Where archive objects go: one PUT per object, so an object appears whole or not at all. */
 export interface ObjectSink {
   put(key: string, body: Buffer, contentType: string): Promise<void>;
-}
-
-/** Parsed records to one Parquet object (the project's Parquet writer, `lib/local/parquet.ts`). */
-export interface ParquetEncoder {
-  write(records: readonly Record<string, unknown>[]): Promise<Buffer>;
 }
 
 export interface PublishDeps {
@@ -35,8 +35,10 @@ export interface PublishDeps {
   /** @default 'raw/' */
   readonly archivePrefix?: string;
   readonly format: ArchiveFormat;
-  /** The encoder of a profile's raw table; required when `format` is parquet. */
-  readonly parquet?: (profile: string) => ParquetEncoder;
+  /** Writes a day's Parquet files from its spool (DuckDB); required when `format` is parquet. */
+  readonly parquet?: DayArchiveWriter;
+  /** A scratch directory for the day's archive files (Parquet); removed once they are uploaded. */
+  readonly workDir?: string;
   readonly quarantine: QuarantineTarget;
   /** Runs the flush; the caller wraps it in its throttling retry. @default a plain call */
   readonly flush?: (window: EventWindow) => Promise<FlushResult>;
@@ -51,12 +53,19 @@ export interface PublishDeps {
 export const IMPORT_FLUSH_LATENESS_MS = Number.POSITIVE_INFINITY;
 
 const HOUR_MS = 3_600_000;
-const MAX_UPLOADS_IN_FLIGHT = 4;
+/**
+ * Archive PUTs in flight. Hourly objects are small (a few MB at the solar fleet's scale, ~70 KB in the
+ * benchmark), so the PUT's round trip binds, not bandwidth: several overlap. Single PUTs, not multipart:
+ * an hour's object stays far below the sizes where multipart pays (and a PUT is atomic by itself).
+ */
+const UPLOADS_IN_FLIGHT = 8;
 
 export interface DayPublish extends PublishCounts {
   readonly copiesDropped: number;
   readonly quarantined: number;
 }
+
+const gzipAsync = promisify(gzip);
 
 /** The archive object of one partition hour: a deterministic name, so a repeated publish overwrites it. */
 export function archiveKey(
@@ -72,49 +81,69 @@ export function archiveKey(
 }
 
 /**
- * Phase 2 for one profile-day spool: drops the byte-identical copies that crossed chunk boundaries,
- * writes one archive object per event-time hour (Parquet or GZIP NDJSON, as the stack archives), and
- * merges the day's events into DynamoDB through the aggregator's own `flushWindow` and store adapter, so
- * every device-minute of the day is written once (or not at all, when the store already holds its
- * events). Rejects found only now (`rate_exceeded`) go to the quarantine. Idempotent: running it again
- * writes the same objects and adds nothing to the aggregates.
+ * Phase 2 for one profile-day spool (`spool`, its bytes; `spoolPath`, the same bytes on disk for
+ * DuckDB): one archive object per event-time hour (Parquet or GZIP NDJSON, as the stack archives) and
+ * one merge of the day's events into DynamoDB through the aggregator's own `flushWindow` and store
+ * adapter, so every device-minute of the day is written once (or not at all, when the store already
+ * holds its events). Rejects found only now (`rate_exceeded`) go to the quarantine.
+ *
+ * The work splits over both cores: DuckDB writes the Parquet files from the spool on its own threads
+ * while JavaScript folds the same lines into the window (the core's decoder and merge: the one
+ * definition of a valid event and of the aggregates, which SQL would restate), then the merge and
+ * the uploads overlap. Idempotent: running it again writes the same objects and adds nothing to the
+ * aggregates.
  */
-export async function publishDay(spoolKey: string, spool: Buffer, deps: PublishDeps): Promise<DayPublish> {
+export async function publishDay(
+  spoolKey: string,
+  spool: Buffer,
+  deps: PublishDeps,
+  spoolPath?: string,
+): Promise<DayPublish> {
   const [profileName, day] = spoolKey.split('/');
+  const dayStart = Date.parse(`${day}T00:00:00.000Z`);
+  const outDir = deps.workDir === undefined ? undefined : `${deps.workDir}/${profileName}-${day}`;
+  let parquetFiles: Promise<HourFile[]> | undefined;
+  if (deps.format === 'parquet') {
+    if (!deps.parquet || !spoolPath || !outDir)
+      throw new Error('a Parquet publish needs a writer, the spool file and a work directory');
+    mkdirSync(deps.workDir as string, { recursive: true });
+    parquetFiles = deps.parquet.writeDay(profileName, spoolPath, outDir);
+    parquetFiles.catch(() => {}); // awaited below
+  }
+
   const window = new EventWindow();
-  const hours = new Map<number, { lines: Buffer[]; records: Record<string, unknown>[] }>();
-  const seen = new Set<string>();
+  const jsonHours = new Map<number, Buffer[]>();
+  const seen = new LineSet(spool);
   const rejected: RejectedRecord[] = [];
   let copiesDropped = 0;
   let archived = 0;
-  const dayStart = Date.parse(`${day}T00:00:00.000Z`);
-
   forEachLine(spool, (s, e) => {
-    const copyKey = spool.toString('latin1', s, e);
-    if (seen.has(copyKey)) {
+    const fp = seen.fingerprint(s, e);
+    if (seen.has(fp, s, e)) {
       copiesDropped++;
       return;
     }
-    seen.add(copyKey);
-    const bytes = spool.subarray(s, e);
-    const event = decodeBytes(bytes, deps.arrivalMs, deps.decode ?? {});
+    seen.add(fp, s, e);
+    const r = s + SPOOL_HOUR_BYTES;
+    const event = decodeRange(spool, r, e, deps.arrivalMs, deps.decode ?? {});
     // Spooled lines passed this exact check in phase 1; a line that does not is a spool written by another version.
     if (!event.ok)
       throw new Error(
         `spool ${spoolKey} holds a record the core rejects (${event.reason}): delete the import's state directory`,
       );
-    const hour = Math.floor((event.eventTimeMs - dayStart) / HOUR_MS);
-    let h = hours.get(hour);
-    if (h === undefined) {
-      h = { lines: [], records: [] };
-      hours.set(hour, h);
+    if (deps.format === 'json') {
+      const hour = Math.floor((event.eventTimeMs - dayStart) / HOUR_MS);
+      let lines = jsonHours.get(hour);
+      if (lines === undefined) {
+        lines = [];
+        jsonHours.set(hour, lines);
+      }
+      lines.push(spool.subarray(r, e + 1));
     }
-    h.lines.push(spool.subarray(s, e + 1));
-    h.records.push(event.record as Record<string, unknown>);
     archived++;
     if (window.add(event) === 'overflow') {
       const record: RawRecord = {
-        data: bytes.toString('base64'),
+        data: spool.toString('base64', r, e),
         arrivalMs: deps.arrivalMs,
         sequenceNumber: String(s).padStart(15, '0'),
         partitionKey: profileName,
@@ -127,48 +156,39 @@ export async function publishDay(spoolKey: string, spool: Buffer, deps: PublishD
     deps.flush ??
     ((w: EventWindow) =>
       flushWindow(w, deps.store, { allowedLatenessMs: IMPORT_FLUSH_LATENESS_MS, concurrency: deps.writeConcurrency }));
-  // The merge (DynamoDB-bound) runs while the archive objects are encoded and uploaded: they are independent.
+  // The merge (DynamoDB-bound) runs while the archive objects are finished and uploaded: they are independent.
   const flushing = window.minuteCount > 0 ? flush(window) : Promise.resolve(undefined);
   flushing.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled" meanwhile
 
-  let objects = 0;
+  const objects: { hour: number; body: () => Promise<Buffer> }[] = parquetFiles
+    ? (await parquetFiles).map((f) => ({ hour: f.hour, body: async () => readFileSync(f.path) }))
+    : [...jsonHours].map(([hour, lines]) => ({ hour, body: () => gzipAsync(Buffer.concat(lines), { level: 6 }) }));
   let archiveBytes = 0;
-  const uploads: Promise<void>[] = [];
-  for (const hour of [...hours.keys()].sort((a, b) => a - b)) {
-    const h = hours.get(hour) as { lines: Buffer[]; records: Record<string, unknown>[] };
-    const body =
-      deps.format === 'parquet'
-        ? await (deps.parquet as (p: string) => ParquetEncoder)(profileName).write(h.records)
-        : gzipSync(Buffer.concat(h.lines), { level: 6 });
+  const contentType = deps.format === 'parquet' ? 'application/octet-stream' : 'application/x-ndjson';
+  const upload = async (o: (typeof objects)[number]) => {
+    const body = await o.body();
     const key = archiveKey(
       deps.archivePrefix ?? 'raw/',
       profileName,
-      dayStart + hour * HOUR_MS,
+      dayStart + o.hour * HOUR_MS,
       deps.importId,
       deps.format,
     );
-    // Encoding is sequential (one DuckDB connection); uploads overlap it, a few at a time.
-    const upload = deps.archive.put(
-      key,
-      body,
-      deps.format === 'parquet' ? 'application/octet-stream' : 'application/x-ndjson',
-    );
-    upload.catch(() => {}); // settled below
-    uploads.push(upload);
-    if (uploads.length >= MAX_UPLOADS_IN_FLIGHT) await uploads.shift();
-    objects++;
+    await deps.archive.put(key, body, contentType);
     archiveBytes += body.length;
+  };
+  try {
+    await eachLimited(objects, UPLOADS_IN_FLIGHT, upload);
+  } finally {
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
   }
-  const settled = await Promise.allSettled(uploads);
-  const failed = settled.find((r) => r.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
 
   const shard = `import-${deps.importId}-${profileName}-${day}`;
   if (rejected.length > 0) await writeQuarantine(deps.quarantine, shard, rejected);
   const result = await flushing;
   return {
     archived,
-    objects,
+    objects: objects.length,
     archiveBytes,
     deviceMinutesWritten: result?.aggregatesWritten ?? 0,
     eventsAlreadyStored: result?.duplicatesDropped ?? 0,
@@ -177,4 +197,26 @@ export async function publishDay(spoolKey: string, spool: Buffer, deps: PublishD
     copiesDropped,
     quarantined: rejected.length,
   };
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time; the first failure is thrown once all have settled. */
+export async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && failure === undefined) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
 }

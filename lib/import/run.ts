@@ -7,8 +7,17 @@ import { chunkLines } from './chunks';
 import { type CsvLayout, csvLayout } from './csv';
 import { ImportError } from './errors';
 import { type InputFile, openInput, resolveInputs, sniffInput } from './inputs';
-import { emptyPublish, emptyScan, ImportState, type Manifest, type PublishCounts, type ScanCounts } from './manifest';
-import { type ArchiveFormat, type ObjectSink, type ParquetEncoder, publishDay } from './publish';
+import {
+  emptyPublish,
+  emptyScan,
+  ImportState,
+  MANIFEST_VERSION,
+  type Manifest,
+  type PublishCounts,
+  type ScanCounts,
+} from './manifest';
+import type { DayArchiveWriter } from './parquet-archive';
+import { type ArchiveFormat, eachLimited, type ObjectSink, publishDay } from './publish';
 import { addScanCounts, scanChunk } from './scan';
 
 export interface ImportOptions {
@@ -18,8 +27,8 @@ export interface ImportOptions {
   readonly s3: S3Client;
   readonly bucket: string;
   readonly format: ArchiveFormat;
-  /** A profile's Parquet encoder (columns of its raw table); required for parquet. */
-  readonly parquet?: (profile: string) => ParquetEncoder;
+  /** Writes a profile-day's Parquet files (DuckDB, the raw tables' columns); required for parquet. */
+  readonly parquet?: DayArchiveWriter;
   /** The aggregator's store adapter (DynamoDB), or any `AggregateStore`. */
   readonly store: AggregateStore;
   /** Where archive objects go. @default PutObject into `bucket` */
@@ -73,6 +82,8 @@ export interface ImportSummary {
 }
 
 const DEFAULT_CHUNK_BYTES = 64 << 20;
+/** Profile-days published at once (each holds its spool in memory). */
+const DAYS_IN_FLIGHT = 2;
 
 /** The import's identity: its inputs (names and sizes) and where they go. Same command, same id, same state. */
 export function importIdOf(files: readonly InputFile[], bucket: string): string {
@@ -160,8 +171,11 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
         bytes = bytes.subarray(skip);
         start = skip;
       }
-      const result = scanChunk(bytes, start, { arrivalMs, source, decode: options.decode, csv: layout }, (k, line) =>
-        state.append(k, line),
+      const result = scanChunk(
+        bytes,
+        start,
+        { arrivalMs, source, decode: options.decode, csv: layout },
+        (k, hour, line) => state.append(k, hour, line),
       );
       const lengths = state.flushSpools();
       if (result.rejected.length > 0) {
@@ -204,20 +218,29 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
   // Phase 2: publish, once every file is scanned (a day's records can come from any file).
   const scanned = files.every((f) => state.manifest.files[f.url].finished);
   if (scanned) {
-    for (const key of Object.keys(state.manifest.spools).sort()) {
-      if (stopped()) break;
-      if (state.manifest.published.includes(key)) continue;
-      const day = await publishDay(key, state.readSpool(key), {
-        importId,
-        arrivalMs,
-        decode: options.decode,
-        store: options.store,
-        archive: options.archive ?? s3Sink(options.s3, options.bucket),
-        format: options.format,
-        parquet: options.parquet,
-        quarantine,
-        flush: options.flush,
-      });
+    const days = Object.keys(state.manifest.spools)
+      .sort()
+      .filter((key) => !state.manifest.published.includes(key));
+    // Two days at a time: one day's merge and uploads (I/O) overlap the next day's decode and DuckDB work.
+    await eachLimited(days, DAYS_IN_FLIGHT, async (key) => {
+      if (stopped()) return;
+      const day = await publishDay(
+        key,
+        state.readSpool(key),
+        {
+          importId,
+          arrivalMs,
+          decode: options.decode,
+          store: options.store,
+          archive: options.archive ?? s3Sink(options.s3, options.bucket),
+          format: options.format,
+          parquet: options.parquet,
+          workDir: join(stateDir, 'out'),
+          quarantine,
+          flush: options.flush,
+        },
+        state.spoolPath(key),
+      );
       state.commit((m) => ({
         ...m,
         published: [...m.published, key],
@@ -237,7 +260,7 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
         },
       }));
       options.onProgress?.(progress('publish'));
-    }
+    });
   }
   const m = state.manifest;
   const complete = scanned && Object.keys(m.spools).every((k) => m.published.includes(k));
@@ -262,7 +285,7 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
 
 function freshManifest(importId: string, files: readonly InputFile[], startedAtMs: number): Manifest {
   return {
-    version: 1,
+    version: MANIFEST_VERSION,
     importId,
     startedAtMs,
     inputs: files,

@@ -8,11 +8,22 @@ import {
   wrongType,
 } from '../core';
 import { forEachLine } from './chunks';
+import { LineSet } from './copies';
 import { type CsvLayout, csvRowToJson, parseCsvRows } from './csv';
 import type { ScanCounts } from './manifest';
 
-/** The spool (and archive day) a valid event belongs to: `<profile>/<yyyy-mm-dd>` of its event time. */
-export type SpoolSink = (key: string, line: Buffer) => void;
+/**
+ * Receives a valid record for the spool (and archive day) it belongs to, `<profile>/<yyyy-mm-dd>` of
+ * its event time: the spool line is `hour` (SPOOL_HOUR_BYTES ASCII digits of the event-time hour,
+ * so the archive writer partitions by hour without parsing timestamps again) then the record's bytes
+ * and a newline.
+ */
+export type SpoolSink = (key: string, hour: Buffer, line: Buffer) => void;
+
+/** A spool line starts with the event-time hour, `00`..`23`. */
+export const SPOOL_HOUR_BYTES = 2;
+const HOUR_PREFIXES = Array.from({ length: 24 }, (_, h) => Buffer.from(String(h).padStart(SPOOL_HOUR_BYTES, '0')));
+const HOUR_MS = 3_600_000;
 
 export interface ChunkScan {
   readonly rejected: RejectedRecord[];
@@ -50,7 +61,6 @@ export function scanChunk(chunk: Buffer, chunkStart: number, ctx: ScanContext, s
     quarantineObjects: 0,
   };
   const rejected: RejectedRecord[] = [];
-  const seen = new Set<string>();
   // Spool keys by profile, then day: a chunk mixes fleets within a day.
   const days = new Map<string, Map<number, string>>();
   const options = ctx.decode ?? {};
@@ -78,15 +88,15 @@ export function scanChunk(chunk: Buffer, chunkStart: number, ctx: ScanContext, s
       key = `${event.profile.name}/${new Date(day * DAY_MS).toISOString().slice(0, 10)}`;
       byDay.set(day, key);
     }
-    sink(key, line);
+    sink(key, HOUR_PREFIXES[Math.floor((event.eventTimeMs - day * DAY_MS) / HOUR_MS)], line);
   };
 
   if (ctx.csv === undefined) {
+    const seen = new LineSet(chunk);
     forEachLine(chunk, (s, e) => {
       counts.records++;
-      // latin1 keeps every byte as one char: equal strings are equal bytes, at the cost of a copy.
-      const copyKey = chunk.toString('latin1', s, e);
-      if (seen.has(copyKey)) {
+      const fp = seen.fingerprint(s, e);
+      if (seen.has(fp, s, e)) {
         counts.copiesDropped++;
         return;
       }
@@ -97,7 +107,7 @@ export function scanChunk(chunk: Buffer, chunkStart: number, ctx: ScanContext, s
         return;
       }
 
-      seen.add(copyKey);
+      seen.add(fp, s, e);
       // The line and its newline are adjacent in the chunk unless it ended in \r\n or at EOF.
       accept(decoded, chunk[e] === 0x0a ? chunk.subarray(s, e + 1) : Buffer.concat([bytes, NEWLINE]));
     });
@@ -105,6 +115,7 @@ export function scanChunk(chunk: Buffer, chunkStart: number, ctx: ScanContext, s
   }
 
   const layout = ctx.csv;
+  const seen = new Set<string>();
   const text = chunk.toString('utf8');
   let offset = chunkStart;
   for (const { row, raw } of parseCsvRows(text)) {

@@ -13,6 +13,17 @@ import type { ParquetCompression } from './stack-plan';
  * writer: the embedded Firehose, the benchmark and the tests all use it.
  */
 
+const quoteIdentifier = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * A JSON value's text (`expr`, VARCHAR) as the Parquet column `column` (named in lower case), the way
+ * Firehose's OpenX deserializer converts it: cast to the column's type, or null when it does not cast.
+ * The one definition of that conversion; the history import's archive writer uses it too.
+ */
+export function castToColumn(expr: string, column: Pick<GlueColumn, 'name' | 'type'>): string {
+  return `TRY_CAST(${expr} AS ${duckDbType(column.type)}) AS ${quoteIdentifier(column.name.toLowerCase())}`;
+}
+
 export class ParquetWriter {
   private connection?: Promise<{ instance: DuckDBInstance; conn: DuckDBConnection }>;
   private readonly dir = mkdtempSync(join(tmpdir(), 'local-parquet-'));
@@ -41,13 +52,7 @@ export class ParquetWriter {
     writeFileSync(input, `${lowered.join('\n')}\n`);
     const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
     const cols = this.columns.map((c) => `${q(c.name.toLowerCase())}: 'VARCHAR'`).join(', ');
-    const select = this.columns
-      .map((c) => {
-        const type = duckDbType(c.type);
-        const name = `"${c.name.toLowerCase().replace(/"/g, '""')}"`;
-        return `TRY_CAST(${name} AS ${type}) AS ${name}`;
-      })
-      .join(', ');
+    const select = this.columns.map((c) => castToColumn(quoteIdentifier(c.name.toLowerCase()), c)).join(', ');
     try {
       await conn.run(
         `COPY (SELECT ${select} FROM read_json(${q(input)}, format='newline_delimited', columns={${cols}})) ` +

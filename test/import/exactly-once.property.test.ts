@@ -26,9 +26,14 @@ const quarantine = { client: undefined as never, bucket: 'unused' };
 
 async function importChunk(store: MemoryStore, lines: readonly string[]): Promise<void> {
   const spools = new Map<string, Buffer[]>();
-  const scan = scanChunk(Buffer.from(`${lines.join('\n')}\n`), 0, { arrivalMs: ARRIVAL, source: 'p' }, (k, line) => {
-    spools.set(k, [...(spools.get(k) ?? []), line]);
-  });
+  const scan = scanChunk(
+    Buffer.from(`${lines.join('\n')}\n`),
+    0,
+    { arrivalMs: ARRIVAL, source: 'p' },
+    (k, hour, line) => {
+      spools.set(k, [...(spools.get(k) ?? []), hour, line]);
+    },
+  );
   expect(scan.rejected).toEqual([]);
   for (const [key, parts] of spools) {
     await publishDay(key, Buffer.concat(parts), {

@@ -1,19 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { archiveTables, fillParams, findNamedQuery } from '../../lib/catalog';
 import { PROFILES } from '../../lib/core/profiles';
 import type { Manifest } from '../../lib/import/manifest';
 import { AnalyticsEngine } from '../../lib/local/athena/engine';
-import { sleep } from '../../lib/shared/sleep';
 import { unpackIds } from '../../lib/storage/id-codec';
 import { createPipelineTables, startDynalite, startS3rver, type TestDynamo, type TestS3 } from '../support/emulators';
+import { chunksDone, finish, runAndKill, scanTable as scanDynamo, startImport } from './cli';
 import { BAD_LINES, gzipped, history, ndjson, referenceAggregates, solarCsv, withCopies } from './fixtures';
 
 /**
@@ -22,8 +19,6 @@ import { BAD_LINES, gzipped, history, ndjson, referenceAggregates, solarCsv, wit
  * the quarantine and both DynamoDB tables must equal those of an uninterrupted import, and the
  * aggregates must equal a reference computed here from the deduplicated events.
  */
-const ROOT = join(__dirname, '..', '..');
-
 interface Target {
   readonly bucket: string;
   readonly aggregates: string;
@@ -44,11 +39,7 @@ describe('npm run import: kill -9 at any point, then the same command', () => {
   const inputs = join(dir, 'in');
   let kills = 0;
 
-  // node itself runs the CLI (tsx's loader, not its wrapper process), so SIGKILL hits the import.
   const args = (t: Target) => [
-    '--require',
-    require.resolve('tsx/cjs'),
-    join(ROOT, 'bin', 'import.ts'),
     inputs,
     '--aws',
     '--s3-endpoint',
@@ -71,49 +62,10 @@ describe('npm run import: kill -9 at any point, then the same command', () => {
     '0.25',
     '--json',
   ];
-  const start = (t: Target): ChildProcess =>
-    spawn(process.execPath, args(t), {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, DEBUG: '1' },
-    });
-  const finish = (child: ChildProcess) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      let stdout = '';
-      let stderr = '';
-      child.stdout?.on('data', (d) => {
-        stdout += d;
-      });
-      child.stderr?.on('data', (d) => {
-        stderr += d;
-      });
-      child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    });
-  const manifest = (t: Target): Manifest | undefined => {
-    const p = join(t.stateDir, 'manifest.json');
-    return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as Manifest) : undefined;
+  const start = (t: Target) => startImport(args(t));
+  const kill = async (t: Target, when: (m: Manifest) => boolean) => {
+    if (await runAndKill(() => start(t), t.stateDir, when)) kills++;
   };
-  /** Runs the import and SIGKILLs it once `when` holds for its manifest; false when it finished first. */
-  const runAndKill = async (t: Target, when: (m: Manifest) => boolean): Promise<boolean> => {
-    const child = start(t);
-    const done = finish(child);
-    let exited = false;
-    void done.then(() => {
-      exited = true;
-    });
-    for (;;) {
-      if (exited) return false;
-      const m = manifest(t);
-      if (m && when(m)) {
-        child.kill('SIGKILL');
-        await done;
-        kills++;
-        return true;
-      }
-      await sleep(20);
-    }
-  };
-  const chunksDone = (m: Manifest) => Object.values(m.files).reduce((n, f) => n + f.doneBytes, 0);
 
   beforeAll(async () => {
     dynamo = await startDynalite();
@@ -136,9 +88,9 @@ describe('npm run import: kill -9 at any point, then the same command', () => {
 
     // Kill points: during the scan of the first file, inside the gzip file, during the publish.
     const t = targets.killed;
-    await runAndKill(t, (m) => chunksDone(m) > 0);
-    await runAndKill(t, (m) => m.files[join(inputs, 'b.ndjson.gz')]?.doneBytes > 0);
-    await runAndKill(t, (m) => m.published.length > 0);
+    await kill(t, (m) => chunksDone(m) > 0);
+    await kill(t, (m) => m.files[join(inputs, 'b.ndjson.gz')]?.doneBytes > 0);
+    await kill(t, (m) => m.published.length > 0);
     const last = await finish(start(t));
     if (last.code !== 0) throw new Error(`resumed import failed: ${last.stderr}`);
   }, 240_000);
@@ -149,18 +101,7 @@ describe('npm run import: kill -9 at any point, then the same command', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const scanTable = async (table: string) => {
-    const out: Record<string, unknown>[] = [];
-    let key: Record<string, unknown> | undefined;
-    do {
-      const page = await dynamo.client.send(
-        new ScanCommand({ TableName: table, ExclusiveStartKey: key as never, ConsistentRead: true }),
-      );
-      out.push(...(page.Items ?? []).map((i) => unmarshall(i)));
-      key = page.LastEvaluatedKey;
-    } while (key);
-    return out.sort((a, b) => `${a.Name}|${a.StatusTime}`.localeCompare(`${b.Name}|${b.StatusTime}`));
-  };
+  const scanTable = (table: string) => scanDynamo(dynamo.client, table);
   const objects = async (client: S3Client, bucket: string) => {
     const out = new Map<string, Buffer>();
     let token: string | undefined;
