@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { GlueColumn } from '../catalog';
@@ -28,7 +29,11 @@ export interface ParquetDayWriterProps {
    * 374 ms); Athena and the embedded engine read both.
    */
   readonly compression?: ParquetCompression | 'ZSTD';
-  /** DuckDB worker threads. @default every core */
+  /**
+   * DuckDB worker threads. @default every core but one: the JavaScript thread (the core's decoder and
+   * merge) binds the publish, and a day's DuckDB work is a fraction of its own, so DuckDB gets the
+   * remaining cores rather than competing for the one it needs.
+   */
   readonly threads?: number;
 }
 
@@ -93,7 +98,7 @@ export class ParquetDayWriter implements DayArchiveWriter {
 
   private async connect(): Promise<DuckDBConnection> {
     this.instance ??= DuckDBInstance.create(':memory:', {
-      ...(this.props.threads ? { threads: String(this.props.threads) } : {}),
+      threads: String(this.props.threads ?? Math.max(1, availableParallelism() - 1)),
     });
     return (await this.instance).connect();
   }
