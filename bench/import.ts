@@ -130,6 +130,7 @@ export async function runImportBench(): Promise<BenchReport> {
     // result waits for the JavaScript thread, so the overlapped figure above says little about DuckDB itself.
     const spoolRoot = join(work, 'state-1', 'spool');
     let duckAloneMs = 0;
+    mkdirSync(join(work, 'duck-alone'));
     for (const profile of readdirSync(spoolRoot)) {
       for (const f of readdirSync(join(spoolRoot, profile))) {
         const t = Date.now();
