@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { flushWindow } from '../lib/core';
+import { decodeBytes, EventWindow, flushWindow } from '../lib/core';
 import { solarProfile } from '../lib/core/profiles';
 import { pricesFor } from '../lib/cost/prices';
 import { type DayArchiveWriter, ParquetDayWriter } from '../lib/import/parquet-archive';
@@ -25,10 +27,12 @@ import { type BenchReport, fmt, perSecond } from './report';
  * seconds apart), imported from the file into Parquet archive objects on s3rver (in its own process, as
  * the embedded runtime runs it). 1,000 panels give ~12,000 distinct records per hourly object, nearer the
  * solar fleet's ~114,000 than a few panels over many days, whose hundreds of tiny objects measure
- * s3rver's PUT rate rather than the import. Two runs:
+ * s3rver's PUT rate rather than the import. Three runs:
  * 1. files → archive (s3rver) with the aggregates merged into an in-memory store through the same
  *    flushWindow: the import's own throughput, which the emulated DynamoDB would otherwise hide;
- * 2. the first event-time hour → dynalite, to count DynamoDB writes per device-minute and the emulator's rate.
+ * 2. the first event-time hour → dynalite, to count DynamoDB writes per device-minute and the emulator's rate;
+ * 3. the same hour's merge through the DynamoDB adapter against an endpoint that answers at once: the
+ *    client's own CPU per conditional write, which bounds one import process on real DynamoDB.
  * Prints AWS list-price costs per raw record from the measured counts (lib/cost/prices.ts).
  */
 export async function runImportBench(): Promise<BenchReport> {
@@ -218,6 +222,52 @@ export async function runImportBench(): Promise<BenchReport> {
         `${fmt(minuteWrites)} aggregate writes (${figures.writesPerDeviceMinute.toFixed(2)} per device-minute) + ${fmt(latestWrites)} device-state writes, ` +
         `${fmt(reads)} reads; ${(ddbMs / 1000).toFixed(1)} s, ${fmt(figures.dynaliteWritesPerSecond)} writes/s (the emulator's conditional-write ceiling binds)`,
     );
+
+    // 3. The DynamoDB client's own cost: the same first hour's merge against an endpoint on 127.0.0.1 that
+    // answers every request at once, so what is measured is this process's CPU per conditional write
+    // (AWS SDK marshalling, signing, HTTP): the bound of one import process on real DynamoDB.
+    const instant = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/x-amz-json-1.0');
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((r) => instant.listen(0, '127.0.0.1', () => r()));
+    const instantClient = new DynamoDBClient(
+      baseClientConfig({
+        endpoint: `http://127.0.0.1:${(instant.address() as AddressInfo).port}`,
+        region: 'us-east-1',
+      }),
+    );
+    try {
+      const window = new EventWindow();
+      const arrival = Date.now();
+      for (const line of readFileSync(dayFile, 'utf8').split('\n')) {
+        const e = line ? decodeBytes(Buffer.from(line), arrival) : undefined;
+        if (e?.ok) window.add(e);
+      }
+      const instantStore = new DynamoAggregateStore({
+        client: DynamoDBDocumentClient.from(instantClient, { marshallOptions: { removeUndefinedValues: true } }),
+        aggregatesTable: 'a',
+        deviceStateTable: 's',
+      });
+      const cpu0 = process.cpuUsage();
+      const t3 = Date.now();
+      const r = await flushWindow(window, instantStore, { allowedLatenessMs: IMPORT_FLUSH_LATENESS_MS });
+      const cpu = process.cpuUsage(cpu0);
+      const sdkMs = Date.now() - t3;
+      figures.sdkWritesPerSecond = perSecond(r.aggregatesWritten, sdkMs);
+      figures.sdkCpuMicrosPerWrite = (cpu.user + cpu.system) / r.aggregatesWritten;
+      lines.push(
+        `DynamoDB client cost (same first hour, endpoint answering at once): ${fmt(r.aggregatesWritten)} conditional puts, ` +
+          `${fmt(figures.sdkWritesPerSecond)} writes/s, ${fmt(figures.sdkCpuMicrosPerWrite)} µs CPU per write in this process ` +
+          `(load average ${load()}): one import process writes aggregates at most this fast on real DynamoDB`,
+      );
+    } finally {
+      instantClient.destroy();
+      instant.close();
+    }
 
     // Cost on AWS from the measured counts (on-demand, us-east-1 list prices).
     const p = pricesFor('us-east-1');
