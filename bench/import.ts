@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -35,6 +33,15 @@ import { type BenchReport, fmt, perSecond } from './report';
  *    client's own CPU per conditional write, which bounds one import process on real DynamoDB.
  * Prints AWS list-price costs per raw record from the measured counts (lib/cost/prices.ts).
  */
+/** A DynamoDB endpoint on 127.0.0.1 that answers every request at once with an empty result; prints its port. */
+const INSTANT_DYNAMODB = `
+const server = require('node:http').createServer((req, res) => {
+  req.resume();
+  req.on('end', () => { res.setHeader('content-type', 'application/x-amz-json-1.0'); res.end('{}'); });
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
+
 export async function runImportBench(): Promise<BenchReport> {
   const panels = Number(process.env.IMPORT_BENCH_PANELS ?? 1000);
   const days = Number(process.env.IMPORT_BENCH_DAYS ?? 1);
@@ -226,19 +233,14 @@ export async function runImportBench(): Promise<BenchReport> {
     // 3. The DynamoDB client's own cost: the same first hour's merge against an endpoint on 127.0.0.1 that
     // answers every request at once, so what is measured is this process's CPU per conditional write
     // (AWS SDK marshalling, signing, HTTP): the bound of one import process on real DynamoDB.
-    const instant = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        res.setHeader('content-type', 'application/x-amz-json-1.0');
-        res.end('{}');
-      });
+    // The endpoint runs in its own process, so that only the client's CPU is counted here.
+    const instant = spawn(process.execPath, ['-e', INSTANT_DYNAMODB], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<number>((resolve, reject) => {
+      instant.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+      instant.once('error', reject);
     });
-    await new Promise<void>((r) => instant.listen(0, '127.0.0.1', () => r()));
     const instantClient = new DynamoDBClient(
-      baseClientConfig({
-        endpoint: `http://127.0.0.1:${(instant.address() as AddressInfo).port}`,
-        region: 'us-east-1',
-      }),
+      baseClientConfig({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1' }),
     );
     try {
       const window = new EventWindow();
@@ -266,7 +268,7 @@ export async function runImportBench(): Promise<BenchReport> {
       );
     } finally {
       instantClient.destroy();
-      instant.close();
+      instant.kill();
     }
 
     // Cost on AWS from the measured counts (on-demand, us-east-1 list prices).
