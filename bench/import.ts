@@ -40,6 +40,7 @@ const server = require('node:http').createServer((req, res) => {
   req.on('end', () => { res.setHeader('content-type', 'application/x-amz-json-1.0'); res.end('{}'); });
 });
 server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+process.stdin.on('end', () => process.exit(0)).resume(); // gone with its parent
 `;
 
 export async function runImportBench(): Promise<BenchReport> {
@@ -234,7 +235,7 @@ export async function runImportBench(): Promise<BenchReport> {
     // answers every request at once, so what is measured is this process's CPU per conditional write
     // (AWS SDK marshalling, signing, HTTP): the bound of one import process on real DynamoDB.
     // The endpoint runs in its own process, so that only the client's CPU is counted here.
-    const instant = spawn(process.execPath, ['-e', INSTANT_DYNAMODB], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const instant = spawn(process.execPath, ['-e', INSTANT_DYNAMODB], { stdio: ['pipe', 'pipe', 'inherit'] });
     const port = await new Promise<number>((resolve, reject) => {
       instant.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
       instant.once('error', reject);
