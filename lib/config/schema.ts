@@ -188,6 +188,12 @@ export const CONFIG_KEYS = {
     default: undefined,
     description: 'Email subscribed to the alarm topic (confirm the subscription mail); unset or `""`: none',
   }),
+  cloudWatchDashboard: key({
+    ...boolean(),
+    default: true,
+    description:
+      'Build the CloudWatch dashboard ($3 a month beyond the first three of an account); the alarms stay, and `npm run dashboard` shows the same health',
+  }),
   aggregatesTtlDays: key({
     ...integer(AGGREGATES_TTL_DAYS.min, AGGREGATES_TTL_DAYS.max, ', or "" to keep aggregates forever'),
     default: undefined,
