@@ -200,6 +200,12 @@ export const CONFIG_KEYS = {
     description:
       'Expire aggregate rows this many days after their minute (DynamoDB TTL on `ExpiresAt`, free); unset: kept forever',
   }),
+  aggregatesPointInTimeRecovery: key({
+    ...boolean(),
+    default: true,
+    description:
+      'Point-in-time recovery of the aggregates table ($0.20 per GB-month); false leaves recovery to the archive, whose per-minute named queries recompute the minutes',
+  }),
   batchSize: key({
     ...integer(1, 10_000),
     default: 500,

@@ -7,12 +7,22 @@
 
 /** "At 1,769 MB, a function has the equivalent of one vCPU" (AWS Lambda developer guide, memory configuration). */
 export const LAMBDA_MB_PER_VCPU = 1769;
+
+import { FLUSH_CONCURRENCY } from '../core/flush';
+
 /**
  * Design estimates (no run): per invocation (decode, validate, window state) and per DynamoDB write
  * request (the flush sends 16 at a time; ~30 ms per round of conditional puts, assumed).
  */
 export const DESIGN_MS_PER_INVOCATION = 20;
 export const DESIGN_MS_PER_WRITE = 2;
+/**
+ * Round trip of one DynamoDB request from Lambda in the same region, assumed: DynamoDB states
+ * "single-digit millisecond" latency; 5 ms is its middle. The flush keeps FLUSH_CONCURRENCY requests in
+ * flight, so each write adds RTT / concurrency of waiting (CPU-bound stretches overlap it: an upper bound).
+ */
+export const DYNAMO_ROUND_TRIP_MS = 5;
+export const RUN_WAIT_MS_PER_WRITE = DYNAMO_ROUND_TRIP_MS / FLUSH_CONCURRENCY;
 
 /** Wall time per millisecond of CPU at this memory size: below one vCPU, the CPU runs as a share of one. */
 export function cpuStretch(memoryMb: number): number {
@@ -26,7 +36,7 @@ export function designGbSeconds(invocations: number, writeRequests: number, memo
 
 /**
  * GB-seconds of a measured run as AWS would bill them: its CPU time at the memory's CPU share, the
- * design's wait per DynamoDB write request, and the 1 ms rounding of each invocation.
+ * waits on DynamoDB per write request, and the 1 ms rounding of each invocation.
  */
 export function runGbSeconds(run: {
   readonly cpuMs: number;
@@ -34,6 +44,6 @@ export function runGbSeconds(run: {
   readonly writeRequests: number;
   readonly memoryMb: number;
 }): number {
-  const ms = run.cpuMs * cpuStretch(run.memoryMb) + run.writeRequests * DESIGN_MS_PER_WRITE + run.invocations;
+  const ms = run.cpuMs * cpuStretch(run.memoryMb) + run.writeRequests * RUN_WAIT_MS_PER_WRITE + run.invocations;
   return (ms / 1000) * (run.memoryMb / 1024);
 }

@@ -317,7 +317,7 @@ export function priceStack(stack: StackFacts, w: Workload, c: PathCounts, prices
         ? 'iot:aggregatesTtlDays (the archive keeps the history for Athena)'
         : 'a shorter iot:aggregatesTtlDays (the archive keeps the history for Athena)';
     lines.push(line('DynamoDB', `aggregates storage (${held})`, storageGb, prices.dynamoStorageGbMonth, storageLower));
-    if (stack.tables.some((t) => t.pointInTimeRecovery)) {
+    if (stack.tables.some((t) => t.role === 'minutes' && t.pointInTimeRecovery)) {
       lines.push(
         line('DynamoDB', 'point-in-time recovery of that storage', storageGb, prices.dynamoPitrGbMonth, storageLower),
       );

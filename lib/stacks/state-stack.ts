@@ -46,6 +46,7 @@ export class StateStack extends Stack {
       writeCapacity: { min: config.writeCapacityMin, max: config.writeCapacityMax },
       targetUtilizationPercent: config.capacityTargetPercent,
       aggregatesTtl: config.aggregatesTtlDays !== undefined,
+      aggregatesPointInTimeRecovery: config.aggregatesPointInTimeRecovery,
     });
     this.aggregatesTable = tables.aggregates;
     this.deviceStateTable = tables.deviceState;

@@ -108,6 +108,18 @@ describe('DynamoDB tables', () => {
     },
   );
 
+  test('iot:aggregatesPointInTimeRecovery=false turns recovery off on the minutes only, with its nag reason', () => {
+    const lean = synthesize({ 'iot:aggregatesPointInTimeRecovery': 'false' }).state.toJSON().Resources;
+    expect(lean.AggregatesTable.Properties.PointInTimeRecoverySpecification).toEqual({
+      PointInTimeRecoveryEnabled: false,
+    });
+    expect(lean.DeviceStateTable.Properties.PointInTimeRecoverySpecification).toEqual({
+      PointInTimeRecoveryEnabled: true,
+    });
+    const suppressed = lean.AggregatesTable.Metadata.cdk_nag.rules_to_suppress.map((r: { id: string }) => r.id);
+    expect(suppressed).toEqual(['AwsSolutions-DDB3']);
+  });
+
   test('provisioned mode: each table starts at its floor and autoscales on reads and writes to the ceiling', () => {
     const resources = provisioned.state.toJSON().Resources;
     expect(resources.AggregatesTable.Properties.BillingMode).toBeUndefined();
