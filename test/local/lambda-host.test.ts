@@ -20,7 +20,7 @@ describe('Lambda host: a dead environment is a function error, never a crash', (
       join(dir, 'index.js'),
       `exports.handler = async (event) => {
          if (event.sleepMs) await new Promise((r) => setTimeout(r, event.sleepMs));
-         if (event.spinMs) { const end = Date.now() + event.spinMs; while (Date.now() < end); }
+         if (event.spinMs) { const start = process.cpuUsage(); while (process.cpuUsage(start).user < event.spinMs * 1000); }
          return { pid: process.pid };
        };`,
     );
@@ -58,7 +58,7 @@ describe('Lambda host: a dead environment is a function error, never a crash', (
     const spinning = await host.invoke({ spinMs: 300 });
     expect(waiting.durationMs).toBeGreaterThanOrEqual(400);
     expect(waiting.cpuMs).toBeLessThan(150);
-    expect(spinning.cpuMs).toBeGreaterThanOrEqual(250);
+    expect(spinning.cpuMs).toBeGreaterThanOrEqual(300); // spins on its own CPU clock: robust to a busy machine
   });
 
   it('an environment killed while idle leaves the pool: the next invocation gets a fresh one', async () => {
