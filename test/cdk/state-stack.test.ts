@@ -224,3 +224,9 @@ test('outputs: stream, tables, bucket and region, under the shared OUTPUT_KEYS i
   expect(outputs[OUTPUT_KEYS.archiveBucket].Value).toEqual({ Ref: 'ArchiveBucket' });
   expect(outputs[OUTPUT_KEYS.region].Value).toEqual({ Ref: 'AWS::Region' });
 });
+
+test('the aggregates TTL is an output only when set (tools that write minutes stamp the same expiry)', () => {
+  expect(app.state.toJSON().Outputs[OUTPUT_KEYS.aggregatesTtlDays]).toBeUndefined();
+  const withTtl = synthesize({ 'iot:aggregatesTtlDays': '7' }).state.toJSON().Outputs;
+  expect(withTtl[OUTPUT_KEYS.aggregatesTtlDays].Value).toBe('7');
+});
