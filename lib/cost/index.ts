@@ -8,8 +8,9 @@ import { priceTutorial } from './tutorial';
 import { type WorkloadFlags, workload } from './workload';
 
 export { CostInputError } from './errors';
-export { formatReport, oneLine, toJson } from './format';
+export { formatReport, oneLine, recommendedLine, toJson } from './format';
 export type { CostReport, LineItem } from './model';
+export { recommendedStack, recommendedSummary } from './recommended';
 
 /** Default place an embedded run records its counts (lib/local/metering.ts writes it). */
 export const METERING_FILE = '.local/metering.json';

@@ -34,6 +34,17 @@ export const RECOMMENDED_SOLAR = {
   ],
 } as const;
 
+/** The recommended configuration in a few words, for one-line summaries. */
+export function recommendedSummary(): string {
+  const c = RECOMMENDED_SOLAR.context;
+  return [
+    `provisioned tables at ${c['iot:capacityTargetPercent']}%`,
+    `a ${c['iot:aggregatesTtlDays']}-day TTL on the minutes`,
+    'no recovery of the derived minutes',
+    'no CloudWatch dashboard',
+  ].join(', ');
+}
+
 /** `-c key=value ...` for the command line. */
 export function contextFlags(context: Readonly<Record<string, string>>): string {
   return Object.entries(context)
