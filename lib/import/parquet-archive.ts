@@ -41,7 +41,7 @@ const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /**
  * The archive's Parquet, written by DuckDB straight from the spool, one statement per profile-day:
- * DuckDB reads the spool's lines itself (multi-threaded, as one VARCHAR column: a valid JSON line holds
+ * DuckDB reads the spool's lines itself (on its own threads, as one VARCHAR column: a valid JSON line holds
  * no raw control character, so `\x01` never splits one), drops the byte-identical copies that crossed
  * chunk boundaries (`DISTINCT`), takes the fields out of the JSON, converts them to the raw table's
  * columns the way Firehose does (`castToColumn`, the one definition) and writes every hour's file with
