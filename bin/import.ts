@@ -60,6 +60,11 @@ const program = new Command('import')
   )
   .option('--state-dir <dir>', 'manifest and spool directory (default .import/<import id>)')
   .option('--chunk-mb <n>', 'decompressed MB per chunk, the unit of resumption', positiveNumber('--chunk-mb'), 64)
+  .option(
+    '--scan-threads <n>',
+    'threads scanning NDJSON chunks (default: every core; 1: none)',
+    positiveInt('--scan-threads'),
+  )
   .option('--write-concurrency <n>', 'parallel conditional writes to DynamoDB', positiveInt('--write-concurrency'), 16)
   .option('--json', 'print the summary as JSON on stdout')
   .action(async (inputs: string[], opts) => {
@@ -133,6 +138,7 @@ const program = new Command('import')
           ),
         stateDir: opts.stateDir,
         chunkBytes: Math.round(opts.chunkMb * 1024 * 1024),
+        scanThreads: opts.scanThreads,
         warn: (line) => process.stderr.write(`${line}\n`),
         onProgress: progress.onProgress,
         signal: abort.signal,

@@ -145,6 +145,11 @@ export class ImportState {
     list.push(hour, line);
   }
 
+  /** Queues spool lines already laid out (hour prefixes, records, newlines), as a scan worker returns them. */
+  appendLines(key: string, lines: Uint8Array): void {
+    this.append(key, Buffer.alloc(0), Buffer.from(lines.buffer, lines.byteOffset, lines.byteLength));
+  }
+
   /** Writes the queued lines after each spool's committed length and returns the new lengths (not yet committed). */
   flushSpools(): Record<string, number> {
     const lengths = { ...this.manifest.spools };

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { AggregateStore, DecodeOptions, EventWindow, FlushResult } from '../core';
@@ -18,7 +19,8 @@ import {
 } from './manifest';
 import type { DayArchiveWriter } from './parquet-archive';
 import { type ArchiveFormat, eachLimited, type ObjectSink, publishDay } from './publish';
-import { addScanCounts, scanChunk } from './scan';
+import { addScanCounts, type ChunkScan, type ScanResult, scanChunk } from './scan';
+import { ScanPool } from './scan-pool';
 
 export interface ImportOptions {
   /** Files, directories or globs; local paths or `s3://` URLs. */
@@ -39,6 +41,8 @@ export interface ImportOptions {
   readonly stateDir?: string;
   /** Decompressed bytes per chunk, the unit of progress kept in the manifest. @default 64 MiB */
   readonly chunkBytes?: number;
+  /** Threads that scan NDJSON chunks (CSV is scanned on the import's own thread). @default every core; 1: no worker */
+  readonly scanThreads?: number;
   readonly decode?: DecodeOptions;
   /** @default Date.now */
   readonly now?: () => number;
@@ -149,68 +153,107 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
     };
   };
   const stopped = () => options.signal?.aborted === true;
+  const scanThreads = options.scanThreads ?? availableParallelism();
+  let pool: ScanPool | undefined;
+  const startPool = () => (scanThreads > 1 ? ScanPool.start(scanThreads) : undefined);
 
   // Phase 1: scan.
-  for (const file of files) {
-    if (stopped()) break;
-    const done = state.manifest.files[file.url];
-    if (done.finished) continue;
-    inputBytesLive = file.gzip ? 0 : done.doneBytes;
-    const stream = await openInput(file, done.doneBytes, s3, (n) => {
-      inputBytesLive += n;
-    });
-    const source = file.url.replace(/^.*\//, '');
-    const { chunks, error } = chunkLines(stream, done.doneBytes, chunkBytes);
-    for await (const chunk of chunks) {
-      let bytes = chunk.bytes;
-      let start = chunk.start;
-      const layout = layouts.get(file.url);
-      if (layout && start === 0) {
-        const nl = bytes.indexOf(0x0a);
-        const skip = nl < 0 ? bytes.length : nl + 1;
-        bytes = bytes.subarray(skip);
-        start = skip;
-      }
-      const result = scanChunk(
-        bytes,
-        start,
-        { arrivalMs, source, decode: options.decode, csv: layout },
-        (k, hour, line) => state.append(k, hour, line),
-      );
-      const lengths = state.flushSpools();
-      if (result.rejected.length > 0) {
-        await writeQuarantine(quarantine, `import-${importId}-f${files.indexOf(file)}`, result.rejected);
-        result.counts.quarantineObjects = 1;
-      }
-      result.counts.bytes = chunk.bytes.length;
-      const end = chunk.start + chunk.bytes.length;
-      state.commit((m) => ({
-        ...m,
-        files: { ...m.files, [file.url]: { doneBytes: end, finished: false } },
-        spools: lengths,
-        scan: addScanCounts(m.scan, result.counts),
-      }));
-      options.onProgress?.(progress('scan'));
+  try {
+    for (const file of files) {
       if (stopped()) break;
+      const done = state.manifest.files[file.url];
+      if (done.finished) continue;
+      inputBytesLive = file.gzip ? 0 : done.doneBytes;
+      const stream = await openInput(file, done.doneBytes, s3, (n) => {
+        inputBytesLive += n;
+      });
+      const source = file.url.replace(/^.*\//, '');
+      const { chunks, error } = chunkLines(stream, done.doneBytes, chunkBytes);
+      const layout = layouts.get(file.url);
+      const fileIndex = files.indexOf(file);
+      /** Appends a chunk's result to the spools, quarantines its rejects and commits it: always in chunk order. */
+      const commitChunk = async (chunkStart: number, chunkLength: number, result: ChunkScan) => {
+        const lengths = state.flushSpools();
+        if (result.rejected.length > 0) {
+          await writeQuarantine(quarantine, `import-${importId}-f${fileIndex}`, result.rejected);
+          result.counts.quarantineObjects = 1;
+        }
+        result.counts.bytes = chunkLength;
+        const end = chunkStart + chunkLength;
+        state.commit((m) => ({
+          ...m,
+          files: { ...m.files, [file.url]: { doneBytes: end, finished: false } },
+          spools: lengths,
+          scan: addScanCounts(m.scan, result.counts),
+        }));
+        options.onProgress?.(progress('scan'));
+      };
+      if (layout === undefined && pool === undefined) pool = startPool();
+      const workers = layout === undefined ? pool : undefined;
+      // Chunks being scanned by the workers, oldest first; each is committed once it and all before it are done.
+      const inFlight: { start: number; length: number; result: Promise<ScanResult> }[] = [];
+      const commitOldest = async () => {
+        const job = inFlight.shift() as (typeof inFlight)[number];
+        const result = await job.result;
+        for (const [key, lines] of result.spools) state.appendLines(key, lines);
+        await commitChunk(job.start, job.length, result);
+      };
+      for await (const chunk of chunks) {
+        if (workers) {
+          // The chunk's bytes are reused by the reader after this turn: the worker gets a copy.
+          const bytes = workers.buffer(chunk.bytes.length);
+          bytes.set(chunk.bytes);
+          const result = workers.scan({
+            bytes,
+            length: chunk.bytes.length,
+            start: chunk.start,
+            ctx: { arrivalMs, source, decode: options.decode },
+          });
+          result.catch(() => {}); // awaited in order by commitOldest
+          inFlight.push({ start: chunk.start, length: chunk.bytes.length, result });
+          if (inFlight.length >= workers.size) await commitOldest();
+          if (stopped()) break;
+          continue;
+        }
+        let bytes = chunk.bytes;
+        let start = chunk.start;
+        if (layout && start === 0) {
+          const nl = bytes.indexOf(0x0a);
+          const skip = nl < 0 ? bytes.length : nl + 1;
+          bytes = bytes.subarray(skip);
+          start = skip;
+        }
+        const result = scanChunk(
+          bytes,
+          start,
+          { arrivalMs, source, decode: options.decode, csv: layout },
+          (k, hour, line) => state.append(k, hour, line),
+        );
+        await commitChunk(chunk.start, chunk.bytes.length, result);
+        if (stopped()) break;
+      }
+      while (inFlight.length > 0) await commitOldest();
+      if (stopped()) {
+        stream.destroy();
+        break;
+      }
+      const failure = error();
+      if (failure) {
+        const message = readErrorMessage(file, failure);
+        options.warn?.(message);
+        state.commit((m) => ({
+          ...m,
+          files: { ...m.files, [file.url]: { ...m.files[file.url], finished: true, error: message } },
+        }));
+      } else {
+        state.commit((m) => ({ ...m, files: { ...m.files, [file.url]: { ...m.files[file.url], finished: true } } }));
+      }
+      inputBytesBase += file.size;
+      inputBytesLive = 0;
+      options.onProgress?.(progress('scan'));
     }
-    if (stopped()) {
-      stream.destroy();
-      break;
-    }
-    const failure = error();
-    if (failure) {
-      const message = readErrorMessage(file, failure);
-      options.warn?.(message);
-      state.commit((m) => ({
-        ...m,
-        files: { ...m.files, [file.url]: { ...m.files[file.url], finished: true, error: message } },
-      }));
-    } else {
-      state.commit((m) => ({ ...m, files: { ...m.files, [file.url]: { ...m.files[file.url], finished: true } } }));
-    }
-    inputBytesBase += file.size;
-    inputBytesLive = 0;
-    options.onProgress?.(progress('scan'));
+  } finally {
+    await pool?.close();
   }
   state.closeSpools();
 

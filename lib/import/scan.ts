@@ -30,6 +30,23 @@ export interface ChunkScan {
   readonly counts: ScanCounts;
 }
 
+/** A chunk sent to a scan worker: its bytes are `bytes[0, length)`, transferred (and sent back in the result). */
+export interface ScanJob {
+  readonly id: number;
+  readonly bytes: Uint8Array;
+  readonly length: number;
+  readonly start: number;
+  /** NDJSON only: a CSV layout holds the profile's functions, which cannot cross threads. */
+  readonly ctx: Omit<ScanContext, 'csv'>;
+}
+
+export interface ScanResult extends ChunkScan {
+  readonly id: number;
+  /** Each spool's new lines, in chunk order. */
+  readonly spools: readonly (readonly [string, Uint8Array])[];
+  readonly bytes: Uint8Array;
+}
+
 export interface ScanContext {
   /** The arrival time every imported record gets: the import's start. */
   readonly arrivalMs: number;

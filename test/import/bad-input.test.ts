@@ -14,7 +14,7 @@ describe('import: bad input', () => {
   const dir = mkdtempSync(join(tmpdir(), 'import-bad-'));
   const lines = history(1, 2).filter((l) => l.includes('panelId'));
   let n = 0;
-  const run = async (files: Record<string, Buffer>, bucket = 'archive') => {
+  const run = async (files: Record<string, Buffer>, bucket = 'archive', scanThreads?: number) => {
     const inputs = join(dir, `in-${++n}`);
     mkdirSync(inputs);
     for (const [name, body] of Object.entries(files)) writeFileSync(join(inputs, name), body);
@@ -28,6 +28,7 @@ describe('import: bad input', () => {
       store,
       stateDir: join(dir, `state-${n}`),
       chunkBytes: 16 * 1024,
+      scanThreads,
       warn: (l) => warnings.push(l),
     });
     return { summary, store, warnings };
@@ -103,5 +104,14 @@ describe('import: bad input', () => {
       .map((l) => JSON.parse(l).reason)
       .sort();
     expect(reasons).toEqual(['invalid_json', 'timestamp_in_future', 'timestamp_too_old', 'unknown_profile']);
+  });
+
+  it('scan workers give exactly what the import thread gives (counts, aggregates, quarantine)', async () => {
+    const files = { 'a.ndjson': ndjson([...lines, ...BAD_LINES, ...lines.slice(0, 50)]), 'b.ndjson': ndjson(lines) };
+    const inThread = await run(files, 'archive', 1);
+    const workers = await run(files, 'archive', 2);
+    expect(workers.summary.scan).toEqual(inThread.summary.scan);
+    expect(workers.summary.publish).toEqual(inThread.summary.publish);
+    expect(workers.store.snapshot()).toEqual(inThread.store.snapshot());
   });
 });
