@@ -2,12 +2,18 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import type { Topology } from 'topojson-specification';
-import type { CostReport, DashboardConfig, DevicesMessage, DeviceView } from '../../lib/dashboard/wire';
+import {
+  type CostReport,
+  type DashboardConfig,
+  type DevicesMessage,
+  type DeviceView,
+  decodeDevices,
+} from '../../lib/dashboard/wire';
 import { api, formatUsd } from './api';
 import { DeviceCharts } from './charts';
 import { byId, formatNumber, formatTime, h, replace } from './dom';
 import { DeviceList } from './list';
-import { FleetMap, STATUS_COLORS, UNICORN_COLOR } from './map';
+import { FleetMap, prewarmMap, STATUS_COLORS, UNICORN_COLOR } from './map';
 import { resultTable } from './tables';
 
 /** The page: fleet map and list (live over server-sent events), a device's charts, pipeline health, findings. */
@@ -58,13 +64,15 @@ const marks: Record<string, number> = {};
 
 async function main(): Promise<void> {
   marks.start = performance.now();
-  const [cfg, world, snapshot] = await Promise.all([
+  prewarmMap();
+  // The fleet downloads while the map starts (its worker, style and basemap): the two overlap.
+  const snapshot = api.devices();
+  snapshot.catch(() => undefined); // awaited below, where a failure is reported
+  const [cfg, world] = await Promise.all([
     api.config(),
     fetch('/world.json').then((r) => r.json() as Promise<Topology>),
-    api.devices(),
   ]);
   config = cfg;
-  marks.data = performance.now();
   replace(
     byId('source'),
     `${config.kind === 'embedded' ? 'Embedded stack' : 'AWS'} · ${config.source}`,
@@ -75,8 +83,9 @@ async function main(): Promise<void> {
   charts = new DeviceCharts(byId('charts'));
   list = new DeviceList(devices, select);
   list.listen();
-  applyDevices(snapshot);
-  marks.listed = performance.now();
+  marks.mapStarted = performance.now();
+  applyDevices(await snapshot);
+  marks.data = performance.now();
   await fleetMap.loaded;
   marks.mapLoaded = performance.now();
   fleetMap.setAll([...devices.values()]);
@@ -90,11 +99,12 @@ async function main(): Promise<void> {
 }
 
 function applyDevices(m: DevicesMessage): DeviceView[] {
-  for (const d of m.devices) devices.set(d.id, d);
+  const changed = decodeDevices(m.devices);
+  for (const d of changed) devices.set(d.id, d);
   version = Math.max(version, m.version);
   list.invalidate();
-  if (selected && m.devices.some((d) => d.id === selected)) detailHeader(devices.get(selected)!);
-  return [...m.devices];
+  if (selected && changed.some((d) => d.id === selected)) detailHeader(devices.get(selected)!);
+  return changed;
 }
 
 function connect(): void {
