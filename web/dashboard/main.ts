@@ -123,8 +123,8 @@ function connect(): void {
 }
 
 function legend(): void {
-  const item = (color: string, label: string) =>
-    h('li', {}, h('span', { class: 'swatch', 'data-color': color }), label);
+  const item = (color: string, label: string, kind = 'swatch') =>
+    h('li', {}, h('span', { class: kind, 'data-color': color }), label);
   const ul = byId('legend');
   replace(
     ul,
@@ -134,6 +134,7 @@ function legend(): void {
     item(STATUS_COLORS.DEGRADED, 'degraded'),
     item(STATUS_COLORS.FAULT_GRID, 'fault / low health'),
     item(STATUS_COLORS.NO_DATA, 'registered, no data yet'),
+    item('#16a34a', 'group of panels (zoomed out; red ring: faults; click to zoom in)', 'swatch group'),
   );
   // Colours through the CSSOM (a style attribute would be inline style, which the CSP forbids).
   for (const s of ul.querySelectorAll<HTMLElement>('.swatch')) s.style.background = s.dataset.color ?? '';
