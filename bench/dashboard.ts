@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -123,6 +124,9 @@ export async function runDashboardBench(): Promise<BenchReport> {
       renders.push(marks.firstRender);
       breakdown.push(marks);
     }
+    // The fleet view as the benchmark saw it (docs/dashboard-fleet.png is one of these).
+    mkdirSync('.bench', { recursive: true });
+    await page.screenshot({ path: '.bench/dashboard-fleet.png' });
     // Devices the fleet view stands for: panels drawn one by one, plus the panels in each drawn group.
     const drawnCounts = async () =>
       (await page.evaluate(`(() => {
