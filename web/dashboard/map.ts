@@ -83,12 +83,6 @@ function toFeature(d: DeviceView, fid: number): GeoJSON.Feature<GeoJSON.Point, P
   };
 }
 
-/** Starts MapLibre's worker (loading and compiling its script) before the map exists: call it first. */
-export function prewarmMap(): void {
-  setWorkerUrl();
-  maplibregl.prewarm();
-}
-
 const setWorkerUrl = () => maplibregl.setWorkerUrl(new URL('/maplibre-gl-worker.mjs', location.href).href);
 
 export class FleetMap {
