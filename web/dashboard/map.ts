@@ -87,6 +87,7 @@ const setWorkerUrl = () => maplibregl.setWorkerUrl(new URL('/maplibre-gl-worker.
 
 export class FleetMap {
   readonly map: MapLibreMap;
+  /** Resolves when the style is loaded and its sources take data. */
   readonly loaded: Promise<void>;
   private readonly ids = new Map<string, number>();
   private readonly onMap = new Set<string>();
@@ -218,7 +219,9 @@ export class FleetMap {
         this.map.getCanvas().style.cursor = '';
       });
     }
-    this.loaded = new Promise((resolve) => this.map.once('load', () => resolve()));
+    // The style's sources exist once it is parsed: the fleet can go to the worker while the basemap's tile
+    // is still being built and drawn ('load' would wait for that first frame).
+    this.loaded = new Promise((resolve) => this.map.once('style.load', () => resolve()));
   }
 
   private fid(id: string): number {
