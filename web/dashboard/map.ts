@@ -114,7 +114,7 @@ export class FleetMap {
           world: { type: 'geojson', data: countries, maxzoom: 0, tolerance: 0 },
           // Two sources: a unicorn moving every second re-tiles a handful of points, not the 30,000 panels.
           // Points need almost no tile buffer (the circles are a few pixels): less to tile and draw.
-          // Panels are grouped (MapLibre's clustering, supercluster in the worker) where at least
+          // Panels are grouped (MapLibre's clustering, in the worker) where at least
           // GROUP_MIN_POINTS of them would share a few pixels: a fleet view draws a circle per site, not
           // thousands of overlapping circles; a small fleet, or any fleet zoomed in, is drawn panel by panel.
           panels: {
