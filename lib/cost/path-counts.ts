@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { profileByName } from '../core/profiles';
 import type { MeteringSnapshot } from '../local/metering-types';
 import { readUnits, writeUnits } from '../shared/dynamo-units';
 import { NEWEST_CACHE_MS } from '../storage/dynamo-aggregate-store';
@@ -71,7 +72,8 @@ export function flushWindowSeconds(stack: StackFacts): number {
  * NEWEST_CACHE_MS after reading it: one Query per that many seconds of a device's windows) and one conditional put per device-minute that gained events (the newest
  * one carries the latest reading); a stored minute is read first (0.5 RRU) only when it may exist
  * (readings less than a minute apart); the device-state listing row is rewritten once per refresh
- * interval of event time (status changes come on top: measure). Copies are dropped inside the window;
+ * interval of event time, or every flush for a fleet whose listing follows every flush (status changes
+ * come on top: measure). Copies are dropped inside the window;
  * copies straddling windows cost reads the design leaves out: measure.
  */
 export function designCounts(stack: StackFacts, w: Workload): PathCounts {
@@ -83,8 +85,12 @@ export function designCounts(stack: StackFacts, w: Workload): PathCounts {
   const minutesPerWindow = w.intervalSeconds >= 60 ? 1 : Math.max(1, window / 60);
   const minuteWritesPerReading = perDeviceWindowsPerReading * minutesPerWindow;
   const refresh = stack.functions.find((f) => f.mapping)?.deviceStateRefreshSeconds ?? 0;
+  // A fleet whose listing follows every flush (the unicorns' live map) ignores the refresh interval.
+  const everyFlush = profileByName(w.profile)?.listingFollowsEveryFlush === true;
   const stateWritesPerReading =
-    refresh > 0 ? Math.min(perDeviceWindowsPerReading, w.intervalSeconds / refresh) : perDeviceWindowsPerReading;
+    refresh > 0 && !everyFlush
+      ? Math.min(perDeviceWindowsPerReading, w.intervalSeconds / refresh)
+      : perDeviceWindowsPerReading;
   const minuteReadsPerReading = w.intervalSeconds < 60 ? minuteWritesPerReading : 0;
   const newestQueriesPerWindow =
     1 / Math.max(1, Math.ceil(NEWEST_CACHE_MS / 1000 / Math.max(window, w.intervalSeconds)));

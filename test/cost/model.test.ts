@@ -214,6 +214,18 @@ describe('the cost model, line by line', () => {
   });
 });
 
+test("the unicorns' listing follows every flush whatever the refresh interval; the panels' follows the refresh", () => {
+  const refreshing: StackFacts = {
+    ...stack,
+    functions: stack.functions.map((f) => ({ ...f, deviceStateRefreshSeconds: 6 * 3600 })),
+  };
+  // 5 unicorns reading every second, one 60 s window: a listing row per device and window
+  expect(designCounts(refreshing, workload('workshop')).dynamoListingWriteUnits).toBeCloseTo(1 / 60, 10);
+  // panels ~946 s apart: a listing row per 6 h of a device's readings
+  const solar = workload('solar-fleet');
+  expect(designCounts(refreshing, solar).dynamoListingWriteUnits).toBeCloseTo(solar.intervalSeconds / 21_600, 10);
+});
+
 describe('the tutorial architecture', () => {
   test('one DynamoDB write per raw record, 5 KB Firehose records, a year of raw JSON per query, KDA at 1 KPU', () => {
     const t = priceTutorial(small, prices);
