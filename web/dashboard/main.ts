@@ -170,7 +170,8 @@ async function loadMinutes(d: DeviceView): Promise<void> {
   replace(box, 'Loading per-minute aggregates…');
   replace(byId('raw'));
   try {
-    const data = await api.minutes(d.id, 24);
+    // The day up to the device's last reading, not up to now: a simulated or imported fleet lives in its own time.
+    const data = await api.minutes(d.id, 24, d.lastSeen !== null ? d.lastSeen + 60_000 : undefined);
     if (selected !== d.id) return;
     const metrics = [...new Set(data.minutes.flatMap((m) => Object.keys(m.metrics)))].sort();
     charts.show(d.profile, data);
@@ -182,7 +183,7 @@ async function loadMinutes(d: DeviceView): Promise<void> {
       h(
         'p',
         { id: 'minutes-summary', 'data-minutes': data.minutes.length },
-        `${data.minutes.length} minutes with data in the last 24 h`,
+        `${data.minutes.length} minutes with data in the 24 h up to its last reading`,
         first !== null ? ` (${formatTime(first)} – ${formatTime(last)})` : '',
         ` · ${formatNumber(data.readUnits, 1)} read units`,
       ),
@@ -270,7 +271,11 @@ function findingsForm(): void {
   const select = byId<HTMLSelectElement>('finding-name');
   const from = byId<HTMLInputElement>('finding-from');
   const to = byId<HTMLInputElement>('finding-to');
-  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  // Default to the fleet's newest day, not today's: a simulated or imported fleet lives in its own time.
+  let newest = 0;
+  for (const d of devices.values()) newest = Math.max(newest, d.lastSeen ?? 0);
+  const base = newest > 0 ? newest : Date.now();
+  const day = (offset: number) => new Date(base + offset * 86_400_000).toISOString().slice(0, 10);
   from.value = day(-1);
   to.value = day(0);
   replace(select, ...config.findings.map((f) => h('option', { value: f.name }, f.name)));
