@@ -62,7 +62,7 @@ const program = new Command('import')
   .option('--chunk-mb <n>', 'decompressed MB per chunk, the unit of resumption', positiveNumber('--chunk-mb'), 64)
   .option(
     '--scan-threads <n>',
-    'threads scanning NDJSON chunks (default: every core; 1: none)',
+    'worker threads scanning NDJSON chunks (default 1: the import thread itself)',
     positiveInt('--scan-threads'),
   )
   .option('--write-concurrency <n>', 'parallel conditional writes to DynamoDB', positiveInt('--write-concurrency'), 16)

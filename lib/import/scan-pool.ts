@@ -3,9 +3,9 @@ import { Worker } from 'node:worker_threads';
 import type { ScanJob, ScanResult } from './scan';
 
 /**
- * Worker threads that scan NDJSON chunks (lib/import/scan-worker.ts), so the scan uses every core:
- * the validation is the core's JavaScript decoder (the one definition of a valid record), and one
- * thread of it was what bound the scan. The workers load the TypeScript sources through tsx, as every
+ * Worker threads that scan NDJSON chunks (lib/import/scan-worker.ts), so the scan can use several
+ * cores: the validation is the core's JavaScript decoder (the one definition of a valid record), and
+ * one thread of it binds the scan where cores are idle. The workers load the TypeScript sources through tsx, as every
  * entry point of the project does.
  */
 export class ScanPool {

@@ -60,6 +60,8 @@ describe('npm run import: kill -9 at any point, then the same command', () => {
     t.stateDir,
     '--chunk-mb',
     '0.25',
+    // The killed import scans on two worker threads, the clean one on its own thread: both must agree.
+    ...(t.bucket === 'killed' ? ['--scan-threads', '2'] : []),
     '--json',
   ];
   const start = (t: Target) => startImport(args(t));
