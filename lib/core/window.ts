@@ -1,4 +1,4 @@
-import { type CompiledProfile, compileProfile, toFixed } from './compiled-profile';
+import { type CompiledProfile, compileProfile } from './compiled-profile';
 import type { ValidEvent } from './decode';
 import type { MinuteEvents } from './minute-aggregate';
 import { profileByName } from './profiles';
@@ -51,6 +51,9 @@ class MinuteAccumulator implements MinuteEvents {
 
 class DeviceAccumulator {
   readonly minutes = new Map<number, MinuteAccumulator>();
+  /** The minute of the device's previous event: its next event is nearly always in it (no Map lookup). */
+  lastMinuteStart = Number.NaN;
+  lastMinute: MinuteAccumulator | undefined;
   /** Newest event; its reading and status are derived only when asked, off the per-record path. */
   latestTimeMs = Number.NEGATIVE_INFINITY;
   latestId = Number.NEGATIVE_INFINITY;
@@ -153,29 +156,22 @@ export class EventWindow {
     const device = this.deviceOf(acc, event.deviceId);
     const t = event.eventTimeMs;
     const start = minuteStart(t);
-    let minute = device.minutes.get(start);
+    let minute = device.lastMinuteStart === start ? device.lastMinute : device.minutes.get(start);
     if (minute === undefined) {
       minute = new MinuteAccumulator(compiled);
       device.minutes.set(start, minute);
       this.minutesCount++;
       this.stateBytes += 48 + 24 * (compiled.minFns.length + compiled.maxFns.length);
     }
+    device.lastMinuteStart = start;
+    device.lastMinute = minute;
     if (minute.has(event.eventId)) return 'duplicate';
     if (minute.ids.length >= this.maxEventsPerMinute) return 'overflow';
     minute.push(event.eventId);
     const r = event.record;
-    const { sumFns, minFns, maxFns } = compiled;
-    for (let j = 0; j < sumFns.length; j++) minute.sums.push(toFixed(sumFns[j](r)));
-    for (let j = 0; j < minFns.length; j++) {
-      const v = minFns[j](r);
-      if (v < minute.mins[j]) minute.mins[j] = v;
-    }
-    for (let j = 0; j < maxFns.length; j++) {
-      const v = maxFns[j](r);
-      if (v > minute.maxs[j]) minute.maxs[j] = v;
-    }
+    compiled.fold(r, minute.sums, minute.mins, minute.maxs);
     this.events++;
-    this.stateBytes += 17 + 17 * sumFns.length;
+    this.stateBytes += 17 + 17 * compiled.sumFns.length;
     if (t > device.latestTimeMs || (t === device.latestTimeMs && event.eventId > device.latestId)) {
       device.latestTimeMs = t;
       device.latestId = event.eventId;
@@ -311,54 +307,58 @@ interface KnownAggregate {
 }
 
 /**
- * Fingerprint → payload, open addressing over an Int32Array with linear probing, doubling at half
- * load. Hand-written because a Map of 100,000 integer keys spent ~7% of the path growing and probing;
- * here a probe is one typed-array read, and a window of one batch starts small (64 slots).
- * The first payload stored under a fingerprint keeps it.
+ * Fingerprint → payload, open addressing with linear probing, doubling at half load. Hand-written
+ * because a Map of 100,000 integer keys spent ~7% of the path growing and probing. A slot is two
+ * adjacent int32s, the fingerprint and the index of its payload in a dense array, so a probe and an
+ * insert touch one cache line: the table outgrows the cache, and each probe of a record that is no
+ * copy is a miss. (`new Array(n)` of over ~100,000 slots, the former payload store, is a dictionary in
+ * V8.) A window of one batch starts small (64 slots). The first payload stored under a fingerprint keeps it.
  */
 class FingerprintTable {
-  /** 0 marks an empty slot (fingerprint 0 is stored as 1): a probe reads only this array. */
-  private keys = new Int32Array(64);
-  private values: (string | KnownAggregate | undefined)[] = new Array(64);
+  /** Slot i is `table[2i]` (fingerprint; 0 marks an empty slot, fingerprint 0 is stored as 1), `table[2i + 1]` (index). */
+  private table = new Int32Array(128);
+  private readonly values: (string | KnownAggregate)[] = [];
   private mask = 63;
-  size = 0;
+
+  get size(): number {
+    return this.values.length;
+  }
 
   get(fingerprint: number): string | KnownAggregate | undefined {
     const key = fingerprint === 0 ? 1 : fingerprint;
-    const keys = this.keys;
+    const table = this.table;
     for (let i = key & this.mask; ; i = (i + 1) & this.mask) {
-      const k = keys[i];
+      const k = table[2 * i];
       if (k === 0) return undefined;
-      if (k === key) return this.values[i];
+      if (k === key) return this.values[table[2 * i + 1]];
     }
   }
 
   add(fingerprint: number, value: string | KnownAggregate): void {
-    if (this.size * 2 >= this.keys.length) this.grow();
+    if (this.values.length * 2 >= this.mask + 1) this.grow();
     const key = fingerprint === 0 ? 1 : fingerprint;
-    const keys = this.keys;
+    if (this.place(key, this.values.length)) this.values.push(value);
+  }
+
+  /** Puts `key` → `index` in the first free slot of its probe; false when the key is already there. */
+  private place(key: number, index: number): boolean {
+    const table = this.table;
     for (let i = key & this.mask; ; i = (i + 1) & this.mask) {
-      const k = keys[i];
+      const k = table[2 * i];
       if (k === 0) {
-        keys[i] = key;
-        this.values[i] = value;
-        this.size++;
-        return;
+        table[2 * i] = key;
+        table[2 * i + 1] = index;
+        return true;
       }
-      if (k === key) return;
+      if (k === key) return false;
     }
   }
 
   private grow(): void {
-    const { keys, values } = this;
-    this.keys = new Int32Array(keys.length * 2);
-    this.values = new Array(keys.length * 2);
-    this.mask = keys.length * 2 - 1;
-    this.size = 0;
-    for (let i = 0; i < keys.length; i++) {
-      const v = values[i];
-      if (keys[i] !== 0 && v !== undefined) this.add(keys[i], v);
-    }
+    const old = this.table;
+    this.table = new Int32Array(old.length * 2);
+    this.mask = old.length - 1;
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.place(old[i], old[i + 1]);
   }
 }
 
