@@ -314,7 +314,7 @@ interface KnownAggregate {
 }
 
 /**
- * Fingerprint → payload, open addressing with linear probing, doubling at half load. Hand-written
+ * Fingerprint → payload, open addressing with linear probing, growing at half load. Hand-written
  * because a Map of 100,000 integer keys spent ~7% of the path growing and probing. A slot is two
  * adjacent int32s, the fingerprint and the index of its payload in a dense array, so a probe and an
  * insert touch one cache line: the table outgrows the cache, and each probe of a record that is no
@@ -361,10 +361,11 @@ class FingerprintTable {
     }
   }
 
+  /** Four times the slots: a window of 100,000 payloads rehashes a third as much as when doubling. */
   private grow(): void {
     const old = this.table;
-    this.table = new Int32Array(old.length * 2);
-    this.mask = old.length - 1;
+    this.table = new Int32Array(old.length * 4);
+    this.mask = old.length * 2 - 1;
     for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.place(old[i], old[i + 1]);
   }
 }
