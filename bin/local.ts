@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 import { Command, InvalidArgumentError } from 'commander';
-import { estimate, oneLine } from '../lib/cost';
+import { estimate, oneLine, recommendedLine, recommendedStack, recommendedSummary } from '../lib/cost';
 import { DEFAULT_PORT, startDashboard } from '../lib/dashboard/server';
 import { embeddedTarget } from '../lib/dashboard/target';
 import { formatDemoSummary, runDemo } from '../lib/local/demo';
@@ -88,7 +88,13 @@ program
       log: say,
       keep: o.keep,
       priceRun: (run: Parameters<typeof estimate>[0]['fromRun']) =>
-        oneLine(estimate({ workload: 'solar-fleet', fromRun: run }).report),
+        [
+          oneLine(estimate({ workload: 'solar-fleet', fromRun: run }).report),
+          recommendedLine(
+            estimate({ workload: 'solar-fleet', fromRun: run, stack: recommendedStack('.', 'us-east-1') }).report,
+            recommendedSummary(),
+          ),
+        ].join('\n'),
     };
     let summary: Awaited<ReturnType<typeof runDemo>>;
     try {

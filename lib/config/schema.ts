@@ -188,11 +188,23 @@ export const CONFIG_KEYS = {
     default: undefined,
     description: 'Email subscribed to the alarm topic (confirm the subscription mail); unset or `""`: none',
   }),
+  cloudWatchDashboard: key({
+    ...boolean(),
+    default: true,
+    description:
+      'Build the CloudWatch dashboard ($3 a month beyond the first three of an account); the alarms stay, and `npm run dashboard` shows the same health',
+  }),
   aggregatesTtlDays: key({
     ...integer(AGGREGATES_TTL_DAYS.min, AGGREGATES_TTL_DAYS.max, ', or "" to keep aggregates forever'),
     default: undefined,
     description:
       'Expire aggregate rows this many days after their minute (DynamoDB TTL on `ExpiresAt`, free); unset: kept forever',
+  }),
+  aggregatesPointInTimeRecovery: key({
+    ...boolean(),
+    default: true,
+    description:
+      'Point-in-time recovery of the aggregates table ($0.20 per GB-month); false leaves recovery to the archive, whose per-minute named queries recompute the minutes',
   }),
   batchSize: key({
     ...integer(1, 10_000),

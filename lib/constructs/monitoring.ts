@@ -42,6 +42,12 @@ export interface MonitoringProps {
    * @default 300_000 (5 minutes: five tumbling windows)
    */
   readonly maxIteratorAgeMs?: number;
+  /**
+   * Build the CloudWatch dashboard ($3 a month beyond an account's first three). The alarms stay either
+   * way; `npm run dashboard -- --outputs ...` shows the same pipeline health from GetMetricData.
+   * @default true
+   */
+  readonly dashboard?: boolean;
 }
 
 const MINUTE = Duration.minutes(1);
@@ -53,7 +59,7 @@ const FIVE_MINUTES = Duration.minutes(5);
  */
 export class Monitoring extends Construct {
   readonly topic: sns.Topic;
-  readonly dashboard: cloudwatch.Dashboard;
+  readonly dashboard?: cloudwatch.Dashboard;
   readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
@@ -214,6 +220,7 @@ export class Monitoring extends Construct {
       { lessThan: true },
     );
 
+    if (props.dashboard === false) return;
     const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
       new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {

@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 
 /** The aggregates table's TTL attribute (epoch seconds), written by the aggregator when a TTL is configured. */
@@ -18,6 +19,13 @@ export interface TelemetryTablesProps {
   /** Turn TTL on for the aggregates table (attribute `ExpiresAt`). @default false */
   readonly aggregatesTtl?: boolean;
   /**
+   * Point-in-time recovery of the aggregates table ($0.20 per GB-month on top of storage). Its minutes are
+   * derived from the archive, whose per-minute named queries recompute them; the device-state table
+   * always keeps recovery.
+   * @default true
+   */
+  readonly aggregatesPointInTimeRecovery?: boolean;
+  /**
    * Autoscaling target utilisation in percent (20 to 90).
    * @default 70
    */
@@ -29,8 +37,8 @@ export const DEVICE_STATE_CAPACITY_FLOOR = 1;
 
 /**
  * The aggregates table (the workshop's `UnicornSensorData` keys: `Name` + `StatusTime` minute start) and the
- * device-state table (`Name`). Stream-free, point-in-time recovery on, KMS-encrypted, retained and
- * deletion-protected: they hold the only copy of the aggregates.
+ * device-state table (`Name`). Stream-free, point-in-time recovery on (the aggregates table's can be
+ * turned off: the archive rebuilds it), KMS-encrypted, retained and deletion-protected.
  *
  * PROVISIONED: both tables get target-tracking autoscaling on reads and writes. The aggregates table
  * takes about one write per unique reading and one newest-item read per device and flush; the
@@ -50,25 +58,39 @@ export class TelemetryTables extends Construct {
         `targetUtilizationPercent ${targetUtilizationPercent}: set 20 to 90 (Application Auto Scaling's range)`,
       );
     }
-    const common = (floor: { read: number; write: number }): Omit<dynamodb.TableProps, 'partitionKey'> => ({
+    const common = (
+      floor: { read: number; write: number },
+      pointInTimeRecoveryEnabled = true,
+    ): Omit<dynamodb.TableProps, 'partitionKey'> => ({
       billingMode: provisioned ? dynamodb.BillingMode.PROVISIONED : dynamodb.BillingMode.PAY_PER_REQUEST,
       readCapacity: provisioned ? floor.read : undefined,
       writeCapacity: provisioned ? floor.write : undefined,
       // aws/dynamodb key: no monthly fee, key use visible in CloudTrail; DynamoDB caches data keys so KMS
       // request fees stay negligible.
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled },
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const aggregatesFloor = { read: props.readCapacity.min, write: props.writeCapacity.min };
     const stateFloor = { read: DEVICE_STATE_CAPACITY_FLOOR, write: DEVICE_STATE_CAPACITY_FLOOR };
+    const aggregatesPitr = props.aggregatesPointInTimeRecovery ?? true;
     this.aggregates = new dynamodb.Table(this, 'Aggregates', {
-      ...common(aggregatesFloor),
+      ...common(aggregatesFloor, aggregatesPitr),
       partitionKey: { name: 'Name', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'StatusTime', type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: props.aggregatesTtl ? AGGREGATES_TTL_ATTRIBUTE : undefined,
     });
+    if (!aggregatesPitr) {
+      NagSuppressions.addResourceSuppressions(this.aggregates, [
+        {
+          id: 'AwsSolutions-DDB3',
+          reason:
+            'iot:aggregatesPointInTimeRecovery=false: the aggregates are derived data; the S3 archive keeps every ' +
+            'reading and the per-minute named queries recompute the minutes from it',
+        },
+      ]);
+    }
     this.deviceState = new dynamodb.Table(this, 'DeviceState', {
       ...common(stateFloor),
       partitionKey: { name: 'Name', type: dynamodb.AttributeType.STRING },

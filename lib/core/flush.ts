@@ -110,7 +110,7 @@ export async function flushWindow(
 ): Promise<FlushResult> {
   const lateness = options.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS;
   const refreshMs = options.deviceStateRefreshMs ?? DEFAULT_DEVICE_STATE_REFRESH_MS;
-  const concurrency = options.concurrency ?? 16;
+  const concurrency = options.concurrency ?? FLUSH_CONCURRENCY;
   const maxRetries = options.maxConflictRetries ?? 5;
   const minutes = [...window.minutes()];
   const devices = [...window.devices()];
@@ -199,6 +199,9 @@ export async function flushWindow(
     versionConflicts,
   };
 }
+
+/** Store requests a flush keeps in flight (the cost model counts the waits on DynamoDB with it). */
+export const FLUSH_CONCURRENCY = 16;
 
 /** Runs `fn` over `items` with at most `limit` in flight (a few lines; no dependency needed for it). */
 export async function forEachConcurrently<T>(

@@ -46,6 +46,14 @@ export function oneLine(r: CostReport): string {
   return `At fleet scale (${r.workload.name}, ${quantity(r.readingsPerMonth)} readings a month) this traffic pattern costs ${usd(r.totalUsd)} USD a month on ${r.region} list prices (largest: ${top}). Details: npm run cost -- --from-run`;
 }
 
+/** The same run priced on the README's recommended configuration (`what`: lib/cost/recommended.ts). */
+export function recommendedLine(r: CostReport, what: string): string {
+  return (
+    `The same traffic on the README's recommended configuration (${what}): ${usd(r.totalUsd)} USD a month; ` +
+    'the recommended gateway (npm run simulate -- --aggregate) also drops the copies before Kinesis.'
+  );
+}
+
 export function toJson(r: CostReport, compare?: CostReport): unknown {
   const strip = (x: CostReport) => ({
     title: x.title,

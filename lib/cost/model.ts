@@ -1,3 +1,4 @@
+import { designGbSeconds } from './lambda-time';
 import { type PathCounts, perMonth } from './path-counts';
 import type { Price, PriceTable } from './prices';
 import type { StackFacts } from './stack';
@@ -46,9 +47,16 @@ export const ATHENA_MIN_BYTES = 10 * MB;
 const ON_DEMAND_SHARDS = 4;
 /** Per-item storage overhead DynamoDB adds (index and metadata). */
 const DYNAMO_ITEM_OVERHEAD = 100;
-/** Design estimate of the aggregator's duration: per invocation, and per DynamoDB write request. */
-const DESIGN_MS_PER_INVOCATION = 20;
-const DESIGN_MS_PER_WRITE = 2;
+/**
+ * Storage that grows (the archive, aggregates kept forever) is priced as it stands after this many
+ * months: the bill of a deployment's first year-end, not of its cheap first month.
+ */
+export const STORAGE_HORIZON_MONTHS = 12;
+/** Months of aggregates items DynamoDB holds: the TTL's worth, or the horizon's when kept forever. */
+export function storageMonths(ttlDays: number | undefined): number {
+  const monthDays = MONTH_SECONDS / 86_400;
+  return ttlDays === undefined ? STORAGE_HORIZON_MONTHS : Math.min(ttlDays / monthDays, STORAGE_HORIZON_MONTHS);
+}
 /**
  * JQ processing time per record for Firehose's partition-key query: not published; assumed. 5 µs for
  * a profile-only `if has(..)` query; the stack's query also type-checks every archive column
@@ -213,8 +221,7 @@ export function priceStack(stack: StackFacts, w: Workload, c: PathCounts, prices
     const gbSeconds =
       c.lambdaGbSeconds !== undefined
         ? month(c.lambdaGbSeconds)
-        : ((n * DESIGN_MS_PER_INVOCATION + month(c.dynamoWriteRequests) * DESIGN_MS_PER_WRITE) / 1000) *
-          (f.memoryMb / 1024);
+        : designGbSeconds(n, month(c.dynamoWriteRequests), f.memoryMb);
     lines.push(
       line(
         'Lambda',
@@ -298,25 +305,21 @@ export function priceStack(stack: StackFacts, w: Workload, c: PathCounts, prices
         line('DynamoDB', `${t.logicalId} provisioned ${rcu} RCU`, rcu * HOURS, prices.dynamoRcuHour, 'fewer reads'),
       );
     }
-    const storageGb = (month(c.aggregateItems) * (w.aggregateItemBytes + DYNAMO_ITEM_OVERHEAD)) / GB;
-    lines.push(
-      line(
-        'DynamoDB',
-        'storage added this month (aggregates; grows monthly)',
-        storageGb,
-        prices.dynamoStorageGbMonth,
-        'iot:aggregatesTtlDays',
-      ),
-    );
-    if (stack.tables.some((t) => t.pointInTimeRecovery)) {
+    const ttlDays = stack.functions.find((f) => f.mapping)?.aggregatesTtlDays;
+    const heldMonths = storageMonths(ttlDays);
+    const storageGb = (month(c.aggregateItems) * heldMonths * (w.aggregateItemBytes + DYNAMO_ITEM_OVERHEAD)) / GB;
+    const held =
+      ttlDays === undefined
+        ? `after ${STORAGE_HORIZON_MONTHS} months, kept forever: +${fmtGb(storageGb / heldMonths)} a month`
+        : `${ttlDays} day(s) of items, iot:aggregatesTtlDays`;
+    const storageLower =
+      ttlDays === undefined
+        ? 'iot:aggregatesTtlDays (the archive keeps the history for Athena)'
+        : 'a shorter iot:aggregatesTtlDays (the archive keeps the history for Athena)';
+    lines.push(line('DynamoDB', `aggregates storage (${held})`, storageGb, prices.dynamoStorageGbMonth, storageLower));
+    if (stack.tables.some((t) => t.role === 'minutes' && t.pointInTimeRecovery)) {
       lines.push(
-        line(
-          'DynamoDB',
-          'point-in-time recovery of that storage',
-          storageGb,
-          prices.dynamoPitrGbMonth,
-          'iot:aggregatesTtlDays',
-        ),
+        line('DynamoDB', 'point-in-time recovery of that storage', storageGb, prices.dynamoPitrGbMonth, storageLower),
       );
     }
   }
@@ -381,12 +384,12 @@ export function priceStack(stack: StackFacts, w: Workload, c: PathCounts, prices
       );
     }
   }
-  const archiveGb = month(c.archiveBytes) / GB;
+  const archiveGb = (month(c.archiveBytes) * STORAGE_HORIZON_MONTHS) / GB;
   if (stack.deliveries.length > 0) {
     lines.push(
       line(
         'S3',
-        'archive added this month (grows monthly)',
+        `archive after ${STORAGE_HORIZON_MONTHS} months (+${fmtGb(archiveGb / STORAGE_HORIZON_MONTHS)} a month)`,
         archiveGb,
         prices.s3StorageGbMonth,
         'lifecycle to a colder class; drop copies before the archive',
@@ -488,6 +491,10 @@ export function priceStack(stack: StackFacts, w: Workload, c: PathCounts, prices
     );
   }
   return report(`${w.name}: the synthesized stack`, stack.region, w, c.note, lines, notes);
+}
+
+function fmtGb(gb: number): string {
+  return `${gb < 10 ? gb.toFixed(1) : Math.round(gb).toLocaleString('en-US')} GB`;
 }
 
 export function fmtCount(n: number): string {

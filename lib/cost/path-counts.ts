@@ -1,7 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { profileByName } from '../core/profiles';
 import type { MeteringSnapshot } from '../local/metering-types';
 import { readUnits, writeUnits } from '../shared/dynamo-units';
+import { NEWEST_CACHE_MS } from '../storage/dynamo-aggregate-store';
 import { CostInputError } from './errors';
+import { runGbSeconds } from './lambda-time';
 import type { StackFacts } from './stack';
 import { MONTH_SECONDS, readingsPerMonth, sendsPerReading, type Workload } from './workload';
 
@@ -65,10 +68,12 @@ export function flushWindowSeconds(stack: StackFacts): number {
 
 /**
  * Today's design (docs/architecture.md): per flush window in which a device has readings, one
- * newest-item Query (0.5 RRU) and one conditional put per device-minute that gained events (the newest
+ * newest-item Query (0.5 RRU) unless the container remembers the device's newest item (it does for
+ * NEWEST_CACHE_MS after reading it: one Query per that many seconds of a device's windows) and one conditional put per device-minute that gained events (the newest
  * one carries the latest reading); a stored minute is read first (0.5 RRU) only when it may exist
  * (readings less than a minute apart); the device-state listing row is rewritten once per refresh
- * interval of event time (status changes come on top: measure). Copies are dropped inside the window;
+ * interval of event time, or every flush for a fleet whose listing follows every flush (status changes
+ * come on top: measure). Copies are dropped inside the window;
  * copies straddling windows cost reads the design leaves out: measure.
  */
 export function designCounts(stack: StackFacts, w: Workload): PathCounts {
@@ -80,9 +85,15 @@ export function designCounts(stack: StackFacts, w: Workload): PathCounts {
   const minutesPerWindow = w.intervalSeconds >= 60 ? 1 : Math.max(1, window / 60);
   const minuteWritesPerReading = perDeviceWindowsPerReading * minutesPerWindow;
   const refresh = stack.functions.find((f) => f.mapping)?.deviceStateRefreshSeconds ?? 0;
+  // A fleet whose listing follows every flush (the unicorns' live map) ignores the refresh interval.
+  const everyFlush = profileByName(w.profile)?.listingFollowsEveryFlush === true;
   const stateWritesPerReading =
-    refresh > 0 ? Math.min(perDeviceWindowsPerReading, w.intervalSeconds / refresh) : perDeviceWindowsPerReading;
+    refresh > 0 && !everyFlush
+      ? Math.min(perDeviceWindowsPerReading, w.intervalSeconds / refresh)
+      : perDeviceWindowsPerReading;
   const minuteReadsPerReading = w.intervalSeconds < 60 ? minuteWritesPerReading : 0;
+  const newestQueriesPerWindow =
+    1 / Math.max(1, Math.ceil(NEWEST_CACHE_MS / 1000 / Math.max(window, w.intervalSeconds)));
   const readingsPerMinuteItem = Math.max(1, 60 / w.intervalSeconds);
   return {
     source: 'design',
@@ -96,7 +107,9 @@ export function designCounts(stack: StackFacts, w: Workload): PathCounts {
     dynamoWriteUnits:
       minuteWritesPerReading * writeUnits(w.aggregateItemBytes) + stateWritesPerReading * writeUnits(w.stateItemBytes),
     dynamoListingWriteUnits: stateWritesPerReading * writeUnits(w.stateItemBytes),
-    dynamoReadUnits: (perDeviceWindowsPerReading + minuteReadsPerReading) * readUnits(w.aggregateItemBytes, false),
+    dynamoReadUnits:
+      (perDeviceWindowsPerReading * newestQueriesPerWindow + minuteReadsPerReading) *
+      readUnits(w.aggregateItemBytes, false),
     dynamoWriteRequests: minuteWritesPerReading + stateWritesPerReading,
     aggregateItems: 1 / readingsPerMinuteItem,
     logBytesPerInvocation: DESIGN_LOG_BYTES_PER_INVOCATION,
@@ -133,13 +146,35 @@ export function measuredCounts(snapshot: MeteringSnapshot, design: PathCounts, s
     dynamoReadUnits: d.readUnits / n,
     dynamoWriteRequests: d.writeRequests / n,
     aggregateItems: design.aggregateItems,
-    lambdaGbSeconds: snapshot.lambda.gbSeconds / n,
+    lambdaGbSeconds: lambdaGbSecondsOf(snapshot) / n,
     logBytesPerInvocation: inv > 0 ? snapshot.lambda.logBytes / inv : design.logBytesPerInvocation,
     metricSeries: snapshot.pipeline.metricSeries > 0 ? snapshot.pipeline.metricSeries : design.metricSeries,
     note:
       `measured in ${source} (${snapshot.endedAt}): ${fmt(n)} unique readings, ${fmt(k.records / n)} Kinesis records, ` +
-      `${fmt(d.writeUnits / n)} WRU and ${fmt(d.readUnits / n)} RRU per reading${snapshot.traffic ? `; traffic: ${snapshot.traffic}` : ''}`,
+      `${fmt(d.writeUnits / n)} WRU and ${fmt(d.readUnits / n)} RRU per reading, ${lambdaNote(snapshot)}` +
+      `${snapshot.traffic ? `; traffic: ${snapshot.traffic}` : ''}`,
   };
+}
+
+/** AWS's GB-seconds from the run's CPU time; a file without it (older runs) keeps its local wall time. */
+function lambdaGbSecondsOf(s: MeteringSnapshot): number {
+  const l = s.lambda;
+  if (l.cpuMs === undefined || !l.memoryMb) return l.gbSeconds;
+  return runGbSeconds({
+    cpuMs: l.cpuMs,
+    invocations: l.invocations,
+    writeRequests: s.dynamodb.writeRequests,
+    memoryMb: l.memoryMb,
+  });
+}
+
+function lambdaNote(s: MeteringSnapshot): string {
+  const l = s.lambda;
+  if (l.invocations === 0) return 'no invocations';
+  const per = (ms: number) => `${fmt(Math.round((ms / l.invocations) * 10) / 10)} ms`;
+  return l.cpuMs === undefined
+    ? `Lambda priced from local wall time (${per(l.durationMs)} per invocation)`
+    : `Lambda CPU ${per(l.cpuMs)} per invocation (local wall time ${per(l.durationMs)}, emulators included)`;
 }
 
 export function readSnapshot(file: string): MeteringSnapshot {

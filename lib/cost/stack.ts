@@ -51,6 +51,8 @@ export interface FunctionFacts {
    * rewritten on a status change or once per this much event time; 0 or absent: on every flush.
    */
   readonly deviceStateRefreshSeconds?: number;
+  /** Days the aggregator's minute items live before DynamoDB's TTL deletes them (AGGREGATES_TTL_DAYS); absent: forever. */
+  readonly aggregatesTtlDays?: number;
   /** The Kinesis event source mapping that invokes it, when there is one. */
   readonly mapping?: {
     readonly batchSize: number;
@@ -157,6 +159,10 @@ export function readStack(cdkOut: string, region: string): StackFacts {
         p.Environment?.Variables?.DEVICE_STATE_REFRESH_MINUTES === undefined
           ? undefined
           : Number(p.Environment.Variables.DEVICE_STATE_REFRESH_MINUTES) * 60,
+      aggregatesTtlDays:
+        p.Environment?.Variables?.AGGREGATES_TTL_DAYS === undefined
+          ? undefined
+          : Number(p.Environment.Variables.AGGREGATES_TTL_DAYS),
       mapping: mapping && {
         batchSize: Number(mapping.BatchSize ?? 100),
         maxBatchingWindowSeconds: Number(mapping.MaximumBatchingWindowInSeconds ?? 0),

@@ -13,6 +13,8 @@ const YEAR_SECONDS = 8760 * 3600;
 export interface Workload {
   readonly name: string;
   readonly description: string;
+  /** The fleet's device profile (lib/core/profiles): how its listing follows the flushes. */
+  readonly profile: 'solar' | 'unicorn';
   readonly devices: number;
   /** Seconds between two readings of one device. */
   readonly intervalSeconds: number;
@@ -55,6 +57,7 @@ const SOLAR_READINGS_PER_YEAR = 1e9;
 const SOLAR_COPIES = 10;
 
 const solarBase = {
+  profile: 'solar' as const,
   devices: SOLAR_DEVICES,
   copies: SOLAR_COPIES,
   dedupeAtEdge: false,
@@ -86,6 +89,7 @@ export const WORKLOADS: Readonly<Record<string, Workload>> = {
   workshop: {
     name: 'workshop',
     description: 'the Wild Rydes workshop: 5 unicorns, 1 record/s each, no copies, 166-byte records',
+    profile: 'unicorn',
     devices: 5,
     intervalSeconds: 1,
     copies: 0,

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 /**
  * The page's static files, built in memory at start with the project's esbuild: the TypeScript under
  * web/dashboard/ with MapLibre GL, uPlot and topojson-client bundled in (no CDN, nothing fetched at
- * run time), its CSS, and the Natural Earth basemap from the world-atlas package.
+ * run time, the Natural Earth basemap from the world-atlas package included), and its CSS.
  */
 export interface PageAssets {
   readonly files: ReadonlyMap<string, { readonly type: string; readonly body: Buffer }>;
@@ -38,10 +38,6 @@ export async function buildPageAssets(root: string): Promise<PageAssets> {
   files.set('/maplibre-gl-worker.mjs', {
     type: 'text/javascript; charset=utf-8',
     body: readFileSync(join(dirname(require.resolve('maplibre-gl/package.json')), 'dist', 'maplibre-gl-worker.mjs')),
-  });
-  files.set('/world.json', {
-    type: 'application/json',
-    body: readFileSync(require.resolve('world-atlas/countries-110m.json')),
   });
   return { files, buildMs: Date.now() - started };
 }

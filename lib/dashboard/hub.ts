@@ -4,7 +4,7 @@ import type { DeviceStateRecord } from '../storage/table-layout';
 import { perHourEstimate, scanReadUnits } from './cost';
 import type { HealthSource, PipelineHealth } from './health-source';
 import type { StateSource } from './state-source';
-import type { CostReport, DevicesMessage, DeviceView } from './wire';
+import { type CostReport, type DevicesMessage, type DeviceView, encodeDevices } from './wire';
 
 /**
  * The server's one reader of live state, shared by every open page: it scans the device-state table
@@ -84,6 +84,7 @@ export class LiveHub {
   private readonly cost = { deviceScans: 0, scanReadUnits: 0, lastScanReadUnits: 0, chartReadUnits: 0 };
   private readonly athena = { queries: 0, bytes: 0, usd: 0 };
   private closed = false;
+  private lastSnapshot: DevicesMessage | undefined;
 
   constructor(private readonly o: LiveHubOptions) {}
 
@@ -94,7 +95,16 @@ export class LiveHub {
    */
   async snapshot(): Promise<DevicesMessage> {
     if (!this.refreshedAt) await this.refresh();
-    return { version: this.version, full: true, devices: [...this.devices.values()], refreshedAt: this.refreshedAt };
+    // One encoding per version, shared by every page that loads (the server also keeps its bytes).
+    if (this.lastSnapshot?.version !== this.version) {
+      this.lastSnapshot = {
+        version: this.version,
+        full: true,
+        devices: encodeDevices(this.devices.values()),
+        refreshedAt: this.refreshedAt,
+      };
+    }
+    return this.lastSnapshot;
   }
 
   /** A page's event stream: first what changed since `since`, then every change, health, and cost. */
@@ -112,7 +122,12 @@ export class LiveHub {
     });
     const changed = [...this.devices.values()].filter((d) => d.v > since);
     if (changed.length > 0 || since < this.version) {
-      send(res, 'devices', { version: this.version, full: false, devices: changed, refreshedAt: this.refreshedAt });
+      send(res, 'devices', {
+        version: this.version,
+        full: false,
+        devices: encodeDevices(changed),
+        refreshedAt: this.refreshedAt,
+      });
     }
     if (this.lastHealth) send(res, 'health', this.lastHealth);
     send(res, 'cost', this.costReport());
@@ -224,7 +239,12 @@ export class LiveHub {
         this.refreshedAt = new Date().toISOString();
         if (changed.length > 0) {
           this.version = next;
-          this.broadcast('devices', { version: next, full: false, devices: changed, refreshedAt: this.refreshedAt });
+          this.broadcast('devices', {
+            version: next,
+            full: false,
+            devices: encodeDevices(changed),
+            refreshedAt: this.refreshedAt,
+          });
         }
         this.broadcast('cost', this.costReport());
       } finally {

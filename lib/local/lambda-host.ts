@@ -12,9 +12,13 @@ import type { FunctionPlan } from './stack-plan';
  * handler's CPU runs beside the pollers instead of blocking them. In-process `require` would be
  * faster to start but shares process.env and the event loop with the runtime.
  */
-export type InvokeResult =
+export type InvokeResult = (
   | { readonly ok: true; readonly value: unknown; readonly durationMs: number }
-  | { readonly ok: false; readonly error: LambdaError; readonly durationMs: number };
+  | { readonly ok: false; readonly error: LambdaError; readonly durationMs: number }
+) & {
+  /** CPU time the environment used during the invocation (absent when it died before answering). */
+  readonly cpuMs?: number;
+};
 
 export interface LambdaError {
   readonly errorType: string;
@@ -170,15 +174,19 @@ class Worker {
       child.once('message', () => resolve());
       child.once('exit', (code) => reject(new Error(`Lambda environment exited during init (code ${code})`)));
     });
-    child.on('message', (m: { type: string; id?: string; ok?: boolean; value?: unknown; error?: LambdaError }) => {
-      if (m.type !== 'result' || !this.pending || m.id !== this.pending.id) return;
-      const p = this.pending;
-      this.pending = undefined;
-      clearTimeout(p.timer);
-      p.resolve(
-        m.ok ? { ok: true, value: m.value, durationMs: 0 } : fail(m.error!.errorType, m.error!.errorMessage, 0),
-      );
-    });
+    child.on(
+      'message',
+      (m: { type: string; id?: string; ok?: boolean; value?: unknown; error?: LambdaError; cpuMs?: number }) => {
+        if (m.type !== 'result' || !this.pending || m.id !== this.pending.id) return;
+        const p = this.pending;
+        this.pending = undefined;
+        clearTimeout(p.timer);
+        const result = m.ok
+          ? ({ ok: true, value: m.value, durationMs: 0 } as const)
+          : fail(m.error!.errorType, m.error!.errorMessage, 0);
+        p.resolve(typeof m.cpuMs === 'number' ? { ...result, cpuMs: m.cpuMs } : result);
+      },
+    );
     // A send to an environment that died before its exit was processed fails with EPIPE (or
     // ERR_IPC_CHANNEL_CLOSED) here: without this listener it would be an uncaught exception.
     child.on('error', (err) => this.die(`Runtime exited (${(err as NodeJS.ErrnoException).code ?? err.message})`));

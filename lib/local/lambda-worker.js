@@ -77,16 +77,25 @@ process.on('message', async (msg) => {
   invocations++;
   const faulty = faultEvery > 0 && invocations % faultEvery === 0;
   if (hangRequested()) return; // never answers: the host's Timeout kills this environment
+  // The environment's CPU time during the invocation (the handler, the SDK, GC): what the cost model
+  // stretches by a Lambda's memory-sized CPU share, where this machine's wall time would price the
+  // emulators' latency instead of DynamoDB's.
+  const cpuStart = process.cpuUsage();
+  const cpuMs = () => {
+    const used = process.cpuUsage(cpuStart);
+    return (used.user + used.system) / 1000;
+  };
   try {
     if (faulty && faultMode === 'before') throw injectedFault();
     const value = await call(load(), msg.event, context);
     if (faulty) throw injectedFault();
-    process.send({ type: 'result', id: msg.id, ok: true, value: value === undefined ? null : value });
+    process.send({ type: 'result', id: msg.id, ok: true, value: value === undefined ? null : value, cpuMs: cpuMs() });
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     process.send({
       type: 'result',
       id: msg.id,
+      cpuMs: cpuMs(),
       ok: false,
       error: { errorType: e.name, errorMessage: e.message, stack: String(e.stack || '').split('\n') },
     });

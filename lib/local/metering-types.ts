@@ -34,6 +34,13 @@ export interface MeteringSnapshot {
     readonly durationMs: number;
     /** Billed GB-seconds: memory x duration rounded up to the millisecond, per invocation. */
     readonly gbSeconds: number;
+    /**
+     * CPU time of the function's environments during invocations (wall time for one that died): the
+     * measure of its work that does not depend on the emulators' latency. Absent in older files.
+     */
+    readonly cpuMs?: number;
+    /** The function's configured memory (the CPU share Lambda gives it follows from it). */
+    readonly memoryMb?: number;
     readonly logBytes: number;
   };
   /** The aggregator's own counts (its EMF metrics). */

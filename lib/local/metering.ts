@@ -52,7 +52,7 @@ export class Metering {
     byTable: {} as Record<string, { writeUnits: number; readUnits: number }>,
   };
   private readonly s3 = { puts: 0, gets: 0, putBytes: 0 };
-  private readonly lambda = { invocations: 0, durationMs: 0, gbSeconds: 0 };
+  private readonly lambda = { invocations: 0, durationMs: 0, gbSeconds: 0, cpuMs: 0, memoryMb: 0 };
 
   /** Starts the metering proxies; returns the URLs to give the router instead of the emulators'. */
   async proxy(upstreams: { kinesis: string; dynamodb: string; s3: string }): Promise<typeof upstreams> {
@@ -70,6 +70,8 @@ export class Metering {
     this.lambda.invocations++;
     this.lambda.durationMs += result.durationMs;
     this.lambda.gbSeconds += (Math.max(1, Math.ceil(result.durationMs)) / 1000) * (host.fn.memoryMb / 1024);
+    this.lambda.cpuMs += result.cpuMs ?? result.durationMs;
+    this.lambda.memoryMb = host.fn.memoryMb;
     return result;
   }
 

@@ -5,7 +5,7 @@ import { KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { baseClientConfig, s3ClientConfig } from '../shared/aws-clients';
 import { sleep } from '../shared/sleep';
-import { OUTPUT_KEYS, type StackTarget } from '../shared/stack-target';
+import { OUTPUT_KEYS, type StackTarget, ttlDays } from '../shared/stack-target';
 import { EmbeddedAnalytics, tablesFromAssembly } from './athena/services';
 import { CheckpointStore } from './checkpoints';
 import { type EdgeRouter, startEdgeRouter } from './edge-router';
@@ -451,6 +451,7 @@ function describe(
     archiveBucket: archive,
     glueDatabase: out(OUTPUT_KEYS.glueDatabase) ?? plan.glueDatabases[0],
     athenaWorkgroup: out(OUTPUT_KEYS.athenaWorkgroup) ?? plan.athenaWorkgroups[0],
+    aggregatesTtlDays: ttlDays(out(OUTPUT_KEYS.aggregatesTtlDays)),
     dlqUrl: dlq ? sqs.queueUrl(dlq) : undefined,
     athenaResultsBucket: plan.buckets.find((b) => /result/i.test(b.logicalId))?.name,
     deliveryStream: plan.deliveryStreams[0]?.name,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   DescribeStreamSummaryCommand,
   GetRecordsCommand,
@@ -141,4 +142,43 @@ export async function waitForStreamActive(
       throw new Error(`stream ${streamName} did not become ACTIVE within ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** An open shard's hash-key range (inclusive), as ListShards gives it. */
+export interface ShardRange {
+  readonly shardId: string;
+  readonly start: bigint;
+  readonly end: bigint;
+}
+
+/** The open shards' hash-key ranges, in hash-key order. */
+export async function openShardRanges(kinesis: KinesisSender, streamName: string): Promise<ShardRange[]> {
+  return (await listShards(kinesis, streamName))
+    .filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber && s.HashKeyRange)
+    .map((s) => ({
+      shardId: s.ShardId!,
+      start: BigInt(s.HashKeyRange!.StartingHashKey!),
+      end: BigInt(s.HashKeyRange!.EndingHashKey!),
+    }))
+    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+}
+
+/** Kinesis's hash key of a partition key: its MD5 digest as a 128-bit unsigned integer. */
+export function partitionHashKey(partitionKey: string): bigint {
+  return BigInt(`0x${createHash('md5').update(partitionKey, 'utf8').digest('hex')}`);
+}
+
+/** Index into `ranges` of the shard a partition key goes to; 0 when the ranges do not cover it (or are empty). */
+export function shardIndexOf(ranges: readonly ShardRange[], partitionKey: string): number {
+  if (ranges.length <= 1) return 0;
+  const h = partitionHashKey(partitionKey);
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (h < ranges[mid].start) hi = mid - 1;
+    else if (h > ranges[mid].end) lo = mid + 1;
+    else return mid;
+  }
+  return 0;
 }

@@ -15,6 +15,8 @@ export interface StackTarget {
   readonly archiveBucket?: string;
   readonly glueDatabase?: string;
   readonly athenaWorkgroup?: string;
+  /** Days the aggregates table keeps a minute (its TTL, `iot:aggregatesTtlDays`); undefined: forever. */
+  readonly aggregatesTtlDays?: number;
   /** Where the target description came from, for messages. */
   readonly source: string;
 }
@@ -27,6 +29,7 @@ export const OUTPUT_KEYS = {
   archiveBucket: 'ArchiveBucketName',
   glueDatabase: 'GlueDatabaseName',
   athenaWorkgroup: 'AthenaWorkgroupName',
+  aggregatesTtlDays: 'AggregatesTtlDays',
   region: 'Region',
 } as const;
 
@@ -60,8 +63,16 @@ export function targetFromCdkOutputs(path: string): StackTarget {
     archiveBucket: pick(OUTPUT_KEYS.archiveBucket),
     glueDatabase: pick(OUTPUT_KEYS.glueDatabase),
     athenaWorkgroup: pick(OUTPUT_KEYS.athenaWorkgroup),
+    aggregatesTtlDays: ttlDays(pick(OUTPUT_KEYS.aggregatesTtlDays)),
     source: path,
   };
+}
+
+/** An output's TTL days, or undefined when the stack keeps aggregates forever (no output). */
+export function ttlDays(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 /** Reads the embedded runtime's `.local/stack.json`, or undefined when no embedded stack has run here. */

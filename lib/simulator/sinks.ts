@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { AggregatePacker, KINESIS_MAX_RECORD_BYTES } from '../core/kpl';
 import { baseClientConfig } from '../shared/aws-clients';
+import { openShardRanges, type ShardRange, shardIndexOf } from '../shared/kinesis-shards';
 import { dedupeKey, type EdgeDedupe } from './edge-dedupe';
 import { SimulationError } from './errors';
 import type { GeneratedRecord } from './generate';
@@ -123,27 +124,34 @@ export interface AggregatingSink extends Sink {
 
 /**
  * Packs readings into KPL aggregates (lib/core/kpl.ts) before the sender: one Kinesis record carries
- * ~100 solar readings, so PUT units and Firehose's per-record rounding stop scaling with readings. An
- * aggregate goes when the next reading would not fit, when its oldest reading has waited `lingerMs`,
- * and at close. The outer partition key is the first reading's device, as the KPL does: on a stream of
- * several shards a device's readings may then land on more than one shard (the aggregator's per-device,
- * per-minute merge is order-free; its lateness bound still holds because readings are never held back
- * past the linger).
+ * ~100 solar readings, so PUT units and Firehose's per-record rounding stop scaling with readings. As the
+ * KPL does, an aggregate holds only readings bound for one shard (`shards`: the stream's open hash-key
+ * ranges; their partition keys' MD5 falls in the range), so each device's readings stay on its own shard
+ * and in order, and one aggregator container writes each device. The outer partition key is the first
+ * reading's device, which routes the aggregate to that shard. An aggregate goes when the next reading
+ * would not fit, when its oldest reading has waited `lingerMs`, and at close. After a reshard the ranges
+ * are stale until the next run: aggregates still arrive whole, on the shard of their first device.
  */
-export function aggregatingSink(sender: KinesisSender, options: AggregationOptions = {}): AggregatingSink {
+export function aggregatingSink(
+  sender: KinesisSender,
+  options: AggregationOptions = {},
+  shards: readonly ShardRange[] = [],
+): AggregatingSink {
   const maxBytes = options.maxBytes ?? DEFAULT_AGGREGATE_BYTES;
   const lingerMs = options.lingerMs ?? DEFAULT_AGGREGATE_LINGER_MS;
   if (!(maxBytes >= 256 && maxBytes <= KINESIS_MAX_RECORD_BYTES)) {
     throw new SimulationError(`--aggregate-bytes must be 256 to ${KINESIS_MAX_RECORD_BYTES} (got ${maxBytes})`);
   }
   // The partition key counts against the record limit too: keep room for the longest (256 bytes).
-  const packer = new AggregatePacker(Math.min(maxBytes, KINESIS_MAX_RECORD_BYTES - 256));
-  let openedAtMs = Number.NaN;
+  const open = Array.from({ length: Math.max(1, shards.length) }, () => ({
+    packer: new AggregatePacker(Math.min(maxBytes, KINESIS_MAX_RECORD_BYTES - 256)),
+    openedAtMs: Number.NaN,
+  }));
   const stats = { readings: 0, records: 0, bytes: 0, putUnits: 0 };
-  const flush = (): Promise<void> | undefined => {
-    const partitionKey = packer.partitionKey;
-    const data = packer.take();
-    openedAtMs = Number.NaN;
+  const flush = (slot: (typeof open)[number]): Promise<void> | undefined => {
+    const partitionKey = slot.packer.partitionKey;
+    const data = slot.packer.take();
+    slot.openedAtMs = Number.NaN;
     if (data === undefined || partitionKey === undefined) return undefined;
     const size = data.length + Buffer.byteLength(partitionKey);
     stats.records++;
@@ -154,17 +162,19 @@ export function aggregatingSink(sender: KinesisSender, options: AggregationOptio
   return {
     put(r, arrivalMs) {
       const data = Buffer.from(r.json);
+      const slot = open[shardIndexOf(shards, r.deviceId)];
+      const { packer } = slot;
       let waited: Promise<void> | undefined;
-      if (packer.count > 0 && (!packer.wouldFit(r.deviceId, data.length) || arrivalMs - openedAtMs >= lingerMs)) {
-        waited = flush();
+      if (packer.count > 0 && (!packer.wouldFit(r.deviceId, data.length) || arrivalMs - slot.openedAtMs >= lingerMs)) {
+        waited = flush(slot);
       }
-      if (packer.count === 0) openedAtMs = arrivalMs;
+      if (packer.count === 0) slot.openedAtMs = arrivalMs;
       packer.add(r.deviceId, data);
       stats.readings++;
       return waited;
     },
     async close() {
-      await flush();
+      await Promise.all(open.map(flush));
       await sender.close();
     },
     stats: () => sender.stats(),
@@ -192,7 +202,8 @@ export async function openSink(
     if (!options.skipStreamCheck) await checkStream(client, target);
     const sender = new KinesisSender({ client, streamName: target.streamName, maxInFlight: options.maxInFlight });
     if (options.aggregate) {
-      const sink = aggregatingSink(sender, options.aggregate);
+      const shards = await openShardRanges(client, target.streamName);
+      const sink = aggregatingSink(sender, options.aggregate, shards);
       return { sink, description: describeTarget(target), aggregation: () => sink.aggregation() };
     }
     return { sink: streamSink(sender), description: describeTarget(target) };

@@ -73,6 +73,7 @@ export class PipelineStack extends Stack {
       metricsNamespace: config.metricsNamespace,
       serviceName,
       alarmEmail: config.alarmEmail,
+      dashboard: config.cloudWatchDashboard,
     });
 
     new CfnOutput(this, 'AggregatorFunctionName', { value: this.aggregator.function.functionName });

@@ -46,6 +46,7 @@ export class StateStack extends Stack {
       writeCapacity: { min: config.writeCapacityMin, max: config.writeCapacityMax },
       targetUtilizationPercent: config.capacityTargetPercent,
       aggregatesTtl: config.aggregatesTtlDays !== undefined,
+      aggregatesPointInTimeRecovery: config.aggregatesPointInTimeRecovery,
     });
     this.aggregatesTable = tables.aggregates;
     this.deviceStateTable = tables.deviceState;
@@ -63,6 +64,10 @@ export class StateStack extends Stack {
     new CfnOutput(this, OUTPUT_KEYS.deviceStateTable, { value: this.deviceStateTable.tableName });
     new CfnOutput(this, OUTPUT_KEYS.archiveBucket, { value: this.archiveBucket.bucketName });
     new CfnOutput(this, OUTPUT_KEYS.region, { value: Aws.REGION });
+    if (config.aggregatesTtlDays !== undefined) {
+      // Tools writing minutes (the history import) stamp the same expiry and skip minutes already expired.
+      new CfnOutput(this, OUTPUT_KEYS.aggregatesTtlDays, { value: String(config.aggregatesTtlDays) });
+    }
   }
 }
 

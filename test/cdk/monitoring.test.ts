@@ -150,6 +150,15 @@ describe('dashboard', () => {
   };
   const metricsOf = (s: Synthesized) => dashboard(s).widgets.flatMap((w) => w.properties.metrics ?? []);
 
+  test('iot:cloudWatchDashboard=false drops the dashboard and keeps every alarm', () => {
+    const lean = synthesize({ 'iot:cloudWatchDashboard': 'false' });
+    quiet.pipeline.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    lean.pipeline.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    expect(Object.keys(lean.pipeline.findResources('AWS::CloudWatch::Alarm')).sort()).toEqual(
+      Object.keys(quiet.pipeline.findResources('AWS::CloudWatch::Alarm')).sort(),
+    );
+  });
+
   test('shows the stream, the aggregator, the failure queue and Firehose, each with its dimension', () => {
     const metrics = metricsOf(quiet);
     const has = (namespace: string, name: string, dimension: string) =>

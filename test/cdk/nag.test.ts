@@ -1,4 +1,5 @@
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
+import { RECOMMENDED_SOLAR } from '../../lib/cost/recommended';
 import { type Cfn, type Synthesized, synthesize } from './helpers';
 
 const CONFIGURATIONS: [string, Record<string, unknown>][] = [
@@ -13,6 +14,7 @@ const CONFIGURATIONS: [string, Record<string, unknown>][] = [
       'iot:alarmEmail': 'ops@example.com',
     },
   ],
+  ["the README's recommended solar configuration", RECOMMENDED_SOLAR.context],
 ];
 
 const synthesized = new Map<string, Synthesized>();
@@ -48,6 +50,7 @@ test('every suppression names an AwsSolutions rule and gives a specific reason',
       'AwsSolutions-SQS3',
       'AwsSolutions-L1',
       'AwsSolutions-KDF1',
+      'AwsSolutions-DDB3',
     ]),
   );
   for (const s of suppressions) expect(s.reason.length).toBeGreaterThan(60);

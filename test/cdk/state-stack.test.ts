@@ -108,6 +108,18 @@ describe('DynamoDB tables', () => {
     },
   );
 
+  test('iot:aggregatesPointInTimeRecovery=false turns recovery off on the minutes only, with its nag reason', () => {
+    const lean = synthesize({ 'iot:aggregatesPointInTimeRecovery': 'false' }).state.toJSON().Resources;
+    expect(lean.AggregatesTable.Properties.PointInTimeRecoverySpecification).toEqual({
+      PointInTimeRecoveryEnabled: false,
+    });
+    expect(lean.DeviceStateTable.Properties.PointInTimeRecoverySpecification).toEqual({
+      PointInTimeRecoveryEnabled: true,
+    });
+    const suppressed = lean.AggregatesTable.Metadata.cdk_nag.rules_to_suppress.map((r: { id: string }) => r.id);
+    expect(suppressed).toEqual(['AwsSolutions-DDB3']);
+  });
+
   test('provisioned mode: each table starts at its floor and autoscales on reads and writes to the ceiling', () => {
     const resources = provisioned.state.toJSON().Resources;
     expect(resources.AggregatesTable.Properties.BillingMode).toBeUndefined();
@@ -211,4 +223,10 @@ test('outputs: stream, tables, bucket and region, under the shared OUTPUT_KEYS i
   expect(outputs[OUTPUT_KEYS.deviceStateTable].Value).toEqual({ Ref: 'DeviceStateTable' });
   expect(outputs[OUTPUT_KEYS.archiveBucket].Value).toEqual({ Ref: 'ArchiveBucket' });
   expect(outputs[OUTPUT_KEYS.region].Value).toEqual({ Ref: 'AWS::Region' });
+});
+
+test('the aggregates TTL is an output only when set (tools that write minutes stamp the same expiry)', () => {
+  expect(app.state.toJSON().Outputs[OUTPUT_KEYS.aggregatesTtlDays]).toBeUndefined();
+  const withTtl = synthesize({ 'iot:aggregatesTtlDays': '7' }).state.toJSON().Outputs;
+  expect(withTtl[OUTPUT_KEYS.aggregatesTtlDays].Value).toBe('7');
 });

@@ -1,3 +1,4 @@
+import { cpuStretch, runGbSeconds } from '../../lib/cost/lambda-time';
 import { JQ_MICROSECONDS_PER_RECORD, priceStack } from '../../lib/cost/model';
 import { designCounts } from '../../lib/cost/path-counts';
 import { pricesFor } from '../../lib/cost/prices';
@@ -81,13 +82,39 @@ describe('the cost model, line by line', () => {
     expect(usd('Lambda', /duration/)).toBeCloseTo(gbSeconds * 0.0000133334, 8);
   });
 
+  test('Lambda from a run: its CPU time at the memory share of a vCPU, plus the waits per write, 1 ms per invocation', () => {
+    expect(cpuStretch(512)).toBeCloseTo(1769 / 512, 10);
+    expect(cpuStretch(4096)).toBe(1);
+    // 1,000 ms of CPU at 512 MB runs 3,455 ms; 100 writes wait 5 ms / 16 in flight each; 10 invocations
+    // round up 1 ms each
+    const ms = 1000 * (1769 / 512) + (100 * 5) / 16 + 10;
+    expect(runGbSeconds({ cpuMs: 1000, invocations: 10, writeRequests: 100, memoryMb: 512 })).toBeCloseTo(
+      (ms / 1000) * 0.5,
+      10,
+    );
+  });
+
   // The hand-made stack facts name no device-state refresh: the listing row is rewritten every flush.
-  test('DynamoDB: readings 100 s apart are alone in their minute: 2 write units and 0.5 read unit each', () => {
+  test('DynamoDB: readings 100 s apart are alone in their minute: 2 write units each, a read per cached hour', () => {
     expect(usd('DynamoDB', /write request units/)).toBeCloseTo(((2 * READINGS) / 1e6) * 0.625, 10);
-    expect(usd('DynamoDB', /read request units/)).toBeCloseTo(((0.5 * READINGS) / 1e6) * 0.125, 10);
-    const storageGb = (READINGS * (380 + 100)) / GiB; // one 380-byte item per reading, 100 bytes overhead
-    expect(usd('DynamoDB', /^storage/)).toBeCloseTo(storageGb * 0.25, 10);
+    // The newest-item Query (0.5 RRU) once per hour a container remembers it: every 36th reading 100 s apart
+    expect(usd('DynamoDB', /read request units/)).toBeCloseTo(((0.5 * READINGS) / 36 / 1e6) * 0.125, 10);
+    // one 380-byte item per reading, 100 bytes overhead; kept forever, so a year of them is held at month 12
+    const storageGb = (12 * READINGS * (380 + 100)) / GiB;
+    expect(usd('DynamoDB', /^aggregates storage \(after 12 months, kept forever/)).toBeCloseTo(storageGb * 0.25, 10);
     expect(usd('DynamoDB', /point-in-time/)).toBeCloseTo(storageGb * 0.2, 10);
+  });
+
+  test('DynamoDB storage with a TTL: only the TTL days of items are held', () => {
+    const withTtl: StackFacts = {
+      ...stack,
+      functions: stack.functions.map((f) => ({ ...f, aggregatesTtlDays: 7 })),
+    };
+    const r = priceStack(withTtl, small, designCounts(withTtl, small), prices);
+    const storage = r.lines.find((l) => /^aggregates storage/.test(l.what))!;
+    expect(storage.what).toBe('aggregates storage (7 day(s) of items, iot:aggregatesTtlDays)');
+    const perDay = READINGS / (MONTH / 86_400);
+    expect(storage.usd).toBeCloseTo(((7 * perDay * 480) / GiB) * 0.25, 10);
   });
 
   test('Firehose: every record billed as 5 KB; partitioning on real bytes; one object a minute', () => {
@@ -99,7 +126,8 @@ describe('the cost model, line by line', () => {
 
   test('S3 and Athena: GZIP JSON at 8:1, queries of one day with the 10 MB minimum', () => {
     const archive = (SENDS * 201) / 8; // bytes a month, newline-delimited
-    expect(usd('S3', /^archive/)).toBeCloseTo((archive / GiB) * 0.023, 10);
+    // the archive grows: priced as it stands after 12 months
+    expect(usd('S3', /^archive after 12 months/)).toBeCloseTo(((12 * archive) / GiB) * 0.023, 10);
     const perDay = archive / (MONTH / 86_400);
     expect(perDay).toBeGreaterThan(10 * 1024 ** 2);
     expect(usd('Athena', /queries/)).toBeCloseTo(((100 * perDay) / 1024 ** 4) * 5, 10);
@@ -155,10 +183,10 @@ describe('the cost model, line by line', () => {
     const wcu = r.lines.filter((l) => /WCU/.test(l.what));
     expect(wcu.map((l) => l.what)).toEqual(['Aggregates provisioned 15 WCU', 'State provisioned 15 WCU']);
     expect(wcu[0].usd).toBeCloseTo(15 * 730 * 0.00065, 10);
-    // 0.5 RRU per reading = 5/s, all on the minutes table (the listing is never read on the data path):
-    // ceil(5 / 0.7) = 8 RCU there, the autoscaling floor of 1 on the listing
+    // 0.5 / 36 RRU per reading = 0.14/s, all on the minutes table (the listing is never read on the data
+    // path): the autoscaling floor of 1 on both
     expect(r.lines.find((l) => /Aggregates provisioned .* RCU/.test(l.what))?.what).toBe(
-      'Aggregates provisioned 8 RCU',
+      'Aggregates provisioned 1 RCU',
     );
     expect(r.lines.find((l) => /State provisioned .* RCU/.test(l.what))?.what).toBe('State provisioned 1 RCU');
   });
@@ -179,11 +207,23 @@ describe('the cost model, line by line', () => {
     const what = r.lines.filter((l) => /provisioned/.test(l.what) && l.service === 'DynamoDB').map((l) => l.what);
     expect(what).toEqual([
       'Aggregates provisioned 15 WCU',
-      'Aggregates provisioned 8 RCU',
+      'Aggregates provisioned 1 RCU',
       'State provisioned 5 WCU',
       'State provisioned 1 RCU',
     ]);
   });
+});
+
+test("the unicorns' listing follows every flush whatever the refresh interval; the panels' follows the refresh", () => {
+  const refreshing: StackFacts = {
+    ...stack,
+    functions: stack.functions.map((f) => ({ ...f, deviceStateRefreshSeconds: 6 * 3600 })),
+  };
+  // 5 unicorns reading every second, one 60 s window: a listing row per device and window
+  expect(designCounts(refreshing, workload('workshop')).dynamoListingWriteUnits).toBeCloseTo(1 / 60, 10);
+  // panels ~946 s apart: a listing row per 6 h of a device's readings
+  const solar = workload('solar-fleet');
+  expect(designCounts(refreshing, solar).dynamoListingWriteUnits).toBeCloseTo(solar.intervalSeconds / 21_600, 10);
 });
 
 describe('the tutorial architecture', () => {

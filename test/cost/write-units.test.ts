@@ -125,7 +125,8 @@ describe('DynamoDB write units: the model agrees with what the adapter consumes 
     const design = designCounts(facts, workload('solar-fleet'));
     const refreshShare = workload('solar-fleet').intervalSeconds / (6 * 3600);
     expect(design.dynamoWriteUnits).toBeCloseTo(1 + refreshShare, 6);
-    expect(design.dynamoReadUnits).toBe(0.5);
+    // A newest-item Query (0.5 RRU) per device and hour the container remembers it: every 4th reading
+    expect(design.dynamoReadUnits).toBe(0.125);
     const measured = measuredCounts(
       {
         ...metering.snapshot([], []),
@@ -144,7 +145,7 @@ describe('DynamoDB write units: the model agrees with what the adapter consumes 
       'test run',
     );
     expect(measured.dynamoWriteUnits).toBe(1);
-    // The design counts a newest-item read per device and window (a cold container); measured is at most that.
+    // The design counts a newest-item read per device and cached hour; measured (a warm store) is at most that.
     expect(measured.dynamoReadUnits).toBeLessThanOrEqual(design.dynamoReadUnits);
   });
 

@@ -8,6 +8,7 @@ import { perHourEstimate } from '../../lib/dashboard/cost';
 import { healthFromResults, healthQueries } from '../../lib/dashboard/health-source';
 import { LiveHub } from '../../lib/dashboard/hub';
 import { embeddedTarget } from '../../lib/dashboard/target';
+import { type DeviceView, decodeDevices, encodeDevices } from '../../lib/dashboard/wire';
 import { mergeRegistry, parseRegistry, readRegistry, serializeRegistry } from '../../lib/shared/device-registry';
 import { publishRegistry, registryEntries, registryFileFor } from '../../lib/simulator/device-registry';
 import { generateFleet } from '../../lib/simulator/generate';
@@ -164,7 +165,7 @@ describe('live hub', () => {
       healthMs: 60_000,
     });
     const first = await hub.snapshot();
-    expect(first.devices.map((d) => [d.id, d.status, d.lat])).toEqual([
+    expect(decodeDevices(first.devices).map((d) => [d.id, d.status, d.lat])).toEqual([
       ['Shadowfax', 'OK', 40.7],
       ['SP-1', 'NO_DATA', -12],
     ]);
@@ -176,10 +177,55 @@ describe('live hub', () => {
     await hub.refresh();
     const moved = await hub.snapshot();
     expect(moved.version).toBe(v1 + 1);
-    expect(moved.devices.find((d) => d.id === 'Shadowfax')).toMatchObject({ lat: 40.8, lastSeen: 2000, v: v1 + 1 });
-    expect(moved.devices.find((d) => d.id === 'SP-1')?.v).toBe(v1);
+    const fleet = decodeDevices(moved.devices);
+    expect(fleet.find((d) => d.id === 'Shadowfax')).toMatchObject({ lat: 40.8, lastSeen: 2000, v: v1 + 1 });
+    expect(fleet.find((d) => d.id === 'SP-1')?.v).toBe(v1);
     expect(hub.costReport().deviceScans).toBe(3);
     hub.close();
+  });
+});
+
+describe('devices on the wire (columns)', () => {
+  it('decodes to exactly the devices encoded, fields absent where they were absent', () => {
+    const views: DeviceView[] = [
+      {
+        id: 'Shadowfax',
+        profile: 'unicorn',
+        status: 'OK',
+        lastSeen: 5,
+        lat: 40.7,
+        lon: -74,
+        values: { HealthPoints: 150, MagicPoints: 3 },
+        v: 2,
+      },
+      {
+        id: 'SP-1',
+        profile: 'solar',
+        status: 'NO_DATA',
+        lastSeen: null,
+        lat: -12,
+        lon: -77,
+        site: 'Lima',
+        ratedPowerW: 3000,
+        values: {},
+        v: 1,
+      },
+      {
+        id: '<img src=x onerror=alert(1)>',
+        profile: 'solar',
+        status: 'FAULT_GRID',
+        lastSeen: 9,
+        lat: null,
+        lon: null,
+        values: { acPowerW: 0, note: 'x' },
+        v: 3,
+      },
+    ];
+    const columns = encodeDevices(views);
+    expect(columns.words).toEqual(['unicorn', 'OK', 'solar', 'NO_DATA', 'Lima', 'FAULT_GRID']);
+    expect(columns.values.HealthPoints).toEqual([150, null, null]);
+    expect(decodeDevices(JSON.parse(JSON.stringify(columns)))).toEqual(views);
+    expect(decodeDevices(encodeDevices([]))).toEqual([]);
   });
 });
 

@@ -6,6 +6,7 @@ import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { Browser, Page } from 'playwright-core';
 import { minuteStart, parseTimestamp } from '../../lib/core/time';
 import { CONTENT_SECURITY_POLICY } from '../../lib/dashboard/server';
+import { type DevicesMessage, type DeviceView, encodeDevices } from '../../lib/dashboard/wire';
 import { baseClientConfig } from '../../lib/shared/aws-clients';
 import { launchChromium } from '../support/browser';
 import { COPIES, type DashboardStack, INVALID, startDashboardStack, UNICORNS, XSS_NAME } from './fixture';
@@ -251,6 +252,72 @@ describe('fleet dashboard in headless Chromium', () => {
   it('logged no console errors and opened no dialog', () => {
     expect(consoleErrors).toEqual([]);
     expect(dialogs).toEqual([]);
+  });
+});
+
+describe('a large fleet on the map', () => {
+  // 500 panels at one site (10 of them faulted) and one far away: the page's snapshot request is answered
+  // with this fleet (the edge of the page); map, worker, grouping and drawing are the real ones.
+  const SITE = { lon: -77.04, lat: -12.05 };
+  const fleet: DeviceView[] = [
+    ...Array.from({ length: 500 }, (_, i) => ({
+      id: `BIG-${String(i).padStart(3, '0')}`,
+      profile: 'solar',
+      status: i % 50 === 0 ? 'FAULT_GRID' : 'OK',
+      lastSeen: Date.now(),
+      lat: SITE.lat + ((i % 23) - 11) * 0.004,
+      lon: SITE.lon + (Math.floor(i / 23) - 11) * 0.004,
+      site: 'Lima',
+      ratedPowerW: 3000,
+      values: { acPowerW: 1500, panelTempC: 30 },
+      v: 1,
+    })),
+    { id: 'FAR-1', profile: 'solar', status: 'OK', lastSeen: Date.now(), lat: -1.31, lon: 36.84, values: {}, v: 1 },
+  ];
+
+  it('groups the panels of a site while zoomed out and draws every one of them zoomed in', async () => {
+    const big = await browser.newPage({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+    const errors: string[] = [];
+    big.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    big.on('pageerror', (e) => errors.push(e.message));
+    try {
+      const message: DevicesMessage = { version: 1, full: true, devices: encodeDevices(fleet), refreshedAt: null };
+      await big.route('**/api/devices', (route) => route.fulfill({ json: message }));
+      await big.goto(stack.dashboard.url);
+      await big.waitForSelector('body[data-map-ready="true"]', { timeout: 60_000 });
+      const panels = () =>
+        big.evaluate(() => {
+          const map = (window as never as { dashboard: { map: import('maplibre-gl').Map } }).dashboard.map;
+          return map.querySourceFeatures('panels').map((f) => ({ ...f.properties }) as Record<string, unknown>);
+        });
+      const zoomedOut = await panels();
+      const group = zoomedOut.find((f) => f.cluster === true);
+      expect(group).toMatchObject({ point_count: 500, faults: 10, silent: 0 });
+      expect(zoomedOut.some((f) => f.id === 'FAR-1')).toBe(true); // alone: drawn as itself
+      expect(zoomedOut.some((f) => typeof f.id === 'string' && f.id.startsWith('BIG-'))).toBe(false);
+      await big.evaluate(
+        (c) =>
+          new Promise<void>((resolve) => {
+            const map = (window as never as { dashboard: { map: import('maplibre-gl').Map } }).dashboard.map;
+            map.jumpTo({ center: [c.lon, c.lat], zoom: 11.5 });
+            map.once('idle', () => resolve());
+          }),
+        SITE,
+      );
+      const drawn = await big.evaluate(() => {
+        const map = (window as never as { dashboard: { map: import('maplibre-gl').Map } }).dashboard.map;
+        return map.queryRenderedFeatures({ layers: ['panels', 'panel-groups'] }).map((f) => f.properties.id as string);
+      });
+      expect(new Set(drawn).size).toBe(500);
+      expect(drawn.every((id) => id?.startsWith('BIG-'))).toBe(true);
+      // The list shows the fleet too (first 200 of 501 plus what the stack pushes), as text.
+      expect(await big.locator('#device-list button[data-device^="BIG-"]').count()).toBeGreaterThan(100);
+      expect(errors).toEqual([]);
+    } finally {
+      await big.close();
+    }
   });
 });
 

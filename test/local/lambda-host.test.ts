@@ -20,6 +20,7 @@ describe('Lambda host: a dead environment is a function error, never a crash', (
       join(dir, 'index.js'),
       `exports.handler = async (event) => {
          if (event.sleepMs) await new Promise((r) => setTimeout(r, event.sleepMs));
+         if (event.spinMs) { const start = process.cpuUsage(); while (process.cpuUsage(start).user < event.spinMs * 1000); }
          return { pid: process.pid };
        };`,
     );
@@ -50,6 +51,15 @@ describe('Lambda host: a dead environment is a function error, never a crash', (
     if (!r.ok) throw new Error(`invocation failed: ${r.error.errorType} ${r.error.errorMessage}`);
     return (r.value as { pid: number }).pid;
   };
+
+  it('reports the CPU time an invocation used apart from its wall time (the cost model prices CPU)', async () => {
+    await host.invoke({}); // a warm environment: module loading is not this invocation's
+    const waiting = await host.invoke({ sleepMs: 400 });
+    const spinning = await host.invoke({ spinMs: 300 });
+    expect(waiting.durationMs).toBeGreaterThanOrEqual(400);
+    expect(waiting.cpuMs).toBeLessThan(150);
+    expect(spinning.cpuMs).toBeGreaterThanOrEqual(300); // spins on its own CPU clock: robust to a busy machine
+  });
 
   it('an environment killed while idle leaves the pool: the next invocation gets a fresh one', async () => {
     const first = pidOf(await host.invoke({}));

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { readAggregate } from '../../lib/core/kpl';
 import { baseClientConfig } from '../../lib/shared/aws-clients';
+import { openShardRanges, ShardReader, shardIndexOf } from '../../lib/shared/kinesis-shards';
 import { consumeStream } from '../../lib/simulator/consumer';
 import { SimulationError } from '../../lib/simulator/errors';
 import { KinesisSender, type SenderEntry } from '../../lib/simulator/kinesis-sender';
@@ -197,6 +198,43 @@ describe('runSimulation against kinesalite', () => {
     expect(s.dedupe).toMatchObject({ forwarded: 300, dropped: 3000 });
     const got = await readBack('deduped', 300);
     expect(new Set(got.map((r) => r.text)).size).toBe(300);
+  });
+
+  it('--aggregate on several shards packs each aggregate for one shard, as the KPL does', async () => {
+    await k.createStream('packed4', 4);
+    const s = await runSimulation({
+      ...base,
+      profiles: ['solar'],
+      devices: 40,
+      count: 800,
+      aggregate: { maxBytes: 25_600, lingerMs: 86_400_000 },
+      target: { endpoint: k.endpoint, region: 'us-east-1', streamName: 'packed4' },
+    });
+    const ranges = await openShardRanges(k.client, 'packed4');
+    expect(ranges).toHaveLength(4);
+    let readings = 0;
+    const shardsOfDevice = new Map<string, Set<string>>();
+    for (const [i, range] of ranges.entries()) {
+      const reader = new ShardReader(k.client, 'packed4', range.shardId, { type: 'TRIM_HORIZON' });
+      for (let empty = 0; empty < 3; ) {
+        const { records } = await reader.read(1000);
+        if (records.length === 0) empty++;
+        for (const r of records) {
+          const bytes = Buffer.from(r.data);
+          const view = readAggregate(bytes);
+          if (!view.ok) throw new Error(view.problem);
+          // every reading inside belongs to the shard its aggregate went to
+          for (const pk of view.pkIndex.map((x) => view.partitionKeys[x])) {
+            expect(shardIndexOf(ranges, pk)).toBe(i);
+            shardsOfDevice.set(pk, (shardsOfDevice.get(pk) ?? new Set()).add(range.shardId));
+          }
+          readings += view.dataStart.length;
+        }
+      }
+    }
+    expect(readings).toBe(800);
+    expect(s.aggregation!.records).toBeGreaterThanOrEqual(4); // one open aggregate per shard at least
+    for (const shards of shardsOfDevice.values()) expect(shards.size).toBe(1);
   });
 
   it('--aggregate packs the deduplicated readings into KPL records of at most 25 KB', async () => {

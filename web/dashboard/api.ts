@@ -23,7 +23,13 @@ export interface QueryResult {
 export const api = {
   config: () => get<DashboardConfig>('/api/config'),
   devices: () => get<DevicesMessage>('/api/devices'),
-  minutes: (device: string, hours: number) => get<MinutesResponse>('/api/minutes', { device, hours: String(hours) }),
+  /** `hours` of minutes up to `toMs` (the device's last reading: a fleet replaying history is not "now"). */
+  minutes: (device: string, hours: number, toMs?: number) =>
+    get<MinutesResponse>('/api/minutes', {
+      device,
+      hours: String(hours),
+      ...(toMs !== undefined ? { to: String(toMs) } : {}),
+    }),
   raw: (device: string, profile: string, minute: string) =>
     get<QueryResult & { minute: string }>('/api/raw', { device, profile, minute }),
   finding: (name: string, params: Record<string, string>) => get<QueryResult>('/api/findings', { name, ...params }),

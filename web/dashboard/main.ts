@@ -2,7 +2,15 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import type { Topology } from 'topojson-specification';
-import type { CostReport, DashboardConfig, DevicesMessage, DeviceView } from '../../lib/dashboard/wire';
+// Natural Earth 1:110m from the world-atlas package, bundled (~100 KB): no request before the map starts.
+import world from 'world-atlas/countries-110m.json';
+import {
+  type CostReport,
+  type DashboardConfig,
+  type DevicesMessage,
+  type DeviceView,
+  decodeDevices,
+} from '../../lib/dashboard/wire';
 import { api, formatUsd } from './api';
 import { DeviceCharts } from './charts';
 import { byId, formatNumber, formatTime, h, replace } from './dom';
@@ -58,25 +66,26 @@ const marks: Record<string, number> = {};
 
 async function main(): Promise<void> {
   marks.start = performance.now();
-  const [cfg, world, snapshot] = await Promise.all([
-    api.config(),
-    fetch('/world.json').then((r) => r.json() as Promise<Topology>),
-    api.devices(),
-  ]);
-  config = cfg;
-  marks.data = performance.now();
+  // The map (its worker, style and bundled basemap) starts at once; the fleet and the config download
+  // meanwhile. Nothing on the map waits for the network until the fleet is handed to it.
+  const snapshot = api.devices();
+  const configured = api.config();
+  snapshot.catch(() => undefined); // awaited below, where a failure is reported
+  configured.catch(() => undefined);
+  legend();
+  fleetMap = new FleetMap(byId('map'), world as unknown as Topology, select);
+  charts = new DeviceCharts(byId('charts'));
+  list = new DeviceList(devices, select);
+  list.listen();
+  marks.mapStarted = performance.now();
+  config = await configured;
   replace(
     byId('source'),
     `${config.kind === 'embedded' ? 'Embedded stack' : 'AWS'} · ${config.source}`,
     config.endpoint ? ` · ${config.endpoint}` : ` · ${config.region}`,
   );
-  legend();
-  fleetMap = new FleetMap(byId('map'), world, select);
-  charts = new DeviceCharts(byId('charts'));
-  list = new DeviceList(devices, select);
-  list.listen();
-  applyDevices(snapshot);
-  marks.listed = performance.now();
+  applyDevices(await snapshot);
+  marks.data = performance.now();
   await fleetMap.loaded;
   marks.mapLoaded = performance.now();
   fleetMap.setAll([...devices.values()]);
@@ -90,11 +99,12 @@ async function main(): Promise<void> {
 }
 
 function applyDevices(m: DevicesMessage): DeviceView[] {
-  for (const d of m.devices) devices.set(d.id, d);
+  const changed = decodeDevices(m.devices);
+  for (const d of changed) devices.set(d.id, d);
   version = Math.max(version, m.version);
   list.invalidate();
-  if (selected && m.devices.some((d) => d.id === selected)) detailHeader(devices.get(selected)!);
-  return [...m.devices];
+  if (selected && changed.some((d) => d.id === selected)) detailHeader(devices.get(selected)!);
+  return changed;
 }
 
 function connect(): void {
@@ -113,8 +123,8 @@ function connect(): void {
 }
 
 function legend(): void {
-  const item = (color: string, label: string) =>
-    h('li', {}, h('span', { class: 'swatch', 'data-color': color }), label);
+  const item = (color: string, label: string, kind = 'swatch') =>
+    h('li', {}, h('span', { class: kind, 'data-color': color }), label);
   const ul = byId('legend');
   replace(
     ul,
@@ -124,6 +134,7 @@ function legend(): void {
     item(STATUS_COLORS.DEGRADED, 'degraded'),
     item(STATUS_COLORS.FAULT_GRID, 'fault / low health'),
     item(STATUS_COLORS.NO_DATA, 'registered, no data yet'),
+    item('#16a34a', 'group of panels (zoomed out; red ring: faults; click to zoom in)', 'swatch group'),
   );
   // Colours through the CSSOM (a style attribute would be inline style, which the CSP forbids).
   for (const s of ul.querySelectorAll<HTMLElement>('.swatch')) s.style.background = s.dataset.color ?? '';
@@ -159,7 +170,8 @@ async function loadMinutes(d: DeviceView): Promise<void> {
   replace(box, 'Loading per-minute aggregates…');
   replace(byId('raw'));
   try {
-    const data = await api.minutes(d.id, 24);
+    // The day up to the device's last reading, not up to now: a simulated or imported fleet lives in its own time.
+    const data = await api.minutes(d.id, 24, d.lastSeen !== null ? d.lastSeen + 60_000 : undefined);
     if (selected !== d.id) return;
     const metrics = [...new Set(data.minutes.flatMap((m) => Object.keys(m.metrics)))].sort();
     charts.show(d.profile, data);
@@ -171,7 +183,7 @@ async function loadMinutes(d: DeviceView): Promise<void> {
       h(
         'p',
         { id: 'minutes-summary', 'data-minutes': data.minutes.length },
-        `${data.minutes.length} minutes with data in the last 24 h`,
+        `${data.minutes.length} minutes with data in the 24 h up to its last reading`,
         first !== null ? ` (${formatTime(first)} – ${formatTime(last)})` : '',
         ` · ${formatNumber(data.readUnits, 1)} read units`,
       ),
@@ -259,7 +271,11 @@ function findingsForm(): void {
   const select = byId<HTMLSelectElement>('finding-name');
   const from = byId<HTMLInputElement>('finding-from');
   const to = byId<HTMLInputElement>('finding-to');
-  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  // Default to the fleet's newest day, not today's: a simulated or imported fleet lives in its own time.
+  let newest = 0;
+  for (const d of devices.values()) newest = Math.max(newest, d.lastSeen ?? 0);
+  const base = newest > 0 ? newest : Date.now();
+  const day = (offset: number) => new Date(base + offset * 86_400_000).toISOString().slice(0, 10);
   from.value = day(-1);
   to.value = day(0);
   replace(select, ...config.findings.map((f) => h('option', { value: f.name }, f.name)));

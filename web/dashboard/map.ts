@@ -25,6 +25,46 @@ export const STATUS_COLORS: Readonly<Record<string, string>> = {
 };
 export const UNICORN_COLOR = '#a21caf';
 const MAX_LABELS = 300;
+/** Fewer panels than this within a group's radius are drawn one by one, at every zoom. */
+export const GROUP_MIN_POINTS = 64;
+/** Above this zoom every panel is drawn (a site of 0.1 degrees is ~150 pixels wide at zoom 10). */
+export const GROUP_MAX_ZOOM = 9;
+const FAULT_STATUSES = Object.keys(STATUS_COLORS).filter((s) => s.startsWith('FAULT_'));
+/** Power relative to rating: dark blue (none), green, yellow (rated). */
+const POWER_RAMP = [0, '#1e3a8a', 0.5, '#16a34a', 1, '#facc15'];
+
+type Expression = maplibregl.ExpressionSpecification;
+
+function panelColor(status: Expression, fraction: Expression): Expression {
+  return [
+    'match',
+    status,
+    'OK',
+    ['interpolate', ['linear'], fraction, ...POWER_RAMP],
+    ...Object.entries(STATUS_COLORS).flat(),
+    '#6b7280',
+  ] as Expression;
+}
+
+/**
+ * A group of panels: red when at least a tenth is faulted, orange when a tenth is degraded, grey when
+ * most never reported, else the mean power of the reporting panels on the panels' ramp. A red ring marks
+ * any fault in the group.
+ */
+function groupColor(): Expression {
+  const share = (k: string, f: number): Expression => ['>=', ['get', k], ['*', f, ['get', 'point_count']]];
+  const reporting: Expression = ['max', 1, ['-', ['get', 'point_count'], ['get', 'silent']]];
+  return [
+    'case',
+    share('faults', 0.1),
+    STATUS_COLORS.FAULT_GRID,
+    share('degraded', 0.1),
+    STATUS_COLORS.DEGRADED,
+    share('silent', 0.5),
+    STATUS_COLORS.NO_DATA,
+    ['interpolate', ['linear'], ['/', ['get', 'power'], reporting], ...POWER_RAMP],
+  ] as Expression;
+}
 
 type Props = { id: string; p: string; s: string; f: number };
 
@@ -43,8 +83,11 @@ function toFeature(d: DeviceView, fid: number): GeoJSON.Feature<GeoJSON.Point, P
   };
 }
 
+const setWorkerUrl = () => maplibregl.setWorkerUrl(new URL('/maplibre-gl-worker.mjs', location.href).href);
+
 export class FleetMap {
   readonly map: MapLibreMap;
+  /** Resolves when the style is loaded and its sources take data. */
   readonly loaded: Promise<void>;
   private readonly ids = new Map<string, number>();
   private readonly onMap = new Set<string>();
@@ -52,7 +95,7 @@ export class FleetMap {
   private fitted = false;
 
   constructor(container: HTMLElement, world: Topology, onSelect: (id: string) => void) {
-    maplibregl.setWorkerUrl(new URL('/maplibre-gl-worker.mjs', location.href).href);
+    setWorkerUrl();
     const countries = unwrapAntimeridian(
       feature(world, world.objects.countries as GeometryCollection) as GeoJSON.FeatureCollection,
     );
@@ -61,33 +104,76 @@ export class FleetMap {
       center: [10, 15],
       zoom: 1.2,
       attributionControl: { compact: true, customAttribution: 'Natural Earth (world-atlas)' },
+      fadeDuration: 0, // no labels to fade in: no extra frames after a move
       style: {
         version: 8,
         sources: {
-          world: { type: 'geojson', data: countries },
+          // The basemap as a single tile (zoom 0, overscaled when zoomed in) with every vertex kept: on
+          // software WebGL each tile is a clipping mask and a set of draw calls, and a frame of one tile per
+          // world copy pans ~35% faster than one of four. 1:110m outlines have no detail a finer tile would show.
+          world: { type: 'geojson', data: countries, maxzoom: 0, tolerance: 0 },
           // Two sources: a unicorn moving every second re-tiles a handful of points, not the 30,000 panels.
           // Points need almost no tile buffer (the circles are a few pixels): less to tile and draw.
-          panels: { type: 'geojson', data: { type: 'FeatureCollection', features: [] }, buffer: 4 },
+          // Panels are grouped (MapLibre's clustering, in the worker) where at least
+          // GROUP_MIN_POINTS of them would share a few pixels: a fleet view draws a circle per site, not
+          // thousands of overlapping circles; a small fleet, or any fleet zoomed in, is drawn panel by panel.
+          panels: {
+            type: 'geojson',
+            data: { type: 'FeatureCollection', features: [] },
+            buffer: 4,
+            cluster: true,
+            clusterRadius: 24,
+            clusterMaxZoom: GROUP_MAX_ZOOM,
+            clusterMinPoints: GROUP_MIN_POINTS,
+            clusterProperties: {
+              faults: ['+', ['case', ['in', ['get', 's'], ['literal', FAULT_STATUSES]], 1, 0]],
+              degraded: ['+', ['case', ['==', ['get', 's'], 'DEGRADED'], 1, 0]],
+              silent: ['+', ['case', ['==', ['get', 's'], 'NO_DATA'], 1, 0]],
+              power: ['+', ['get', 'f']],
+            },
+          },
           unicorns: { type: 'geojson', data: { type: 'FeatureCollection', features: [] }, buffer: 16 },
         },
         layers: [
           { id: 'sea', type: 'background', paint: { 'background-color': '#c9dcec' } },
-          { id: 'land', type: 'fill', source: 'world', paint: { 'fill-color': '#f4f1e8' } },
-          { id: 'borders', type: 'line', source: 'world', paint: { 'line-color': '#b8b2a2', 'line-width': 0.6 } },
+          // Borders are the fill's outline (1-pixel GL lines in the same draw), not a line layer: on software
+          // WebGL a line layer's triangles cost more than the land fill and every panel together.
+          {
+            id: 'land',
+            type: 'fill',
+            source: 'world',
+            paint: { 'fill-color': '#f4f1e8', 'fill-outline-color': '#b8b2a2' },
+          },
+          {
+            id: 'panel-groups',
+            type: 'circle',
+            source: 'panels',
+            filter: ['has', 'point_count'],
+            paint: {
+              'circle-radius': [
+                'interpolate',
+                ['linear'],
+                ['get', 'point_count'],
+                GROUP_MIN_POINTS,
+                6,
+                1000,
+                10,
+                10000,
+                16,
+              ],
+              'circle-color': groupColor(),
+              'circle-stroke-color': ['case', ['>', ['get', 'faults'], 0], STATUS_COLORS.FAULT_GRID, '#ffffff'],
+              'circle-stroke-width': ['case', ['>', ['get', 'faults'], 0], 2, 1],
+            },
+          },
           {
             id: 'panels',
             type: 'circle',
             source: 'panels',
+            filter: ['!', ['has', 'point_count']],
             paint: {
               'circle-radius': ['interpolate', ['linear'], ['zoom'], 1, 2.5, 6, 4, 10, 6],
-              'circle-color': [
-                'match',
-                ['get', 's'],
-                'OK',
-                ['interpolate', ['linear'], ['get', 'f'], 0, '#1e3a8a', 0.5, '#16a34a', 1, '#facc15'],
-                ...Object.entries(STATUS_COLORS).flat(),
-                '#6b7280',
-              ],
+              'circle-color': panelColor(['get', 's'], ['get', 'f']),
             },
           },
           {
@@ -112,7 +198,16 @@ export class FleetMap {
       },
     });
     this.map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
-    for (const layer of ['panels', 'unicorns']) {
+    this.map.on('click', 'panel-groups', (e) => {
+      const f = e.features?.[0];
+      const group = f?.properties?.cluster_id;
+      if (typeof group !== 'number' || f?.geometry.type !== 'Point') return;
+      const center = f.geometry.coordinates as [number, number];
+      void (this.map.getSource('panels') as GeoJSONSource)
+        .getClusterExpansionZoom(group)
+        .then((zoom) => this.map.easeTo({ center, zoom }));
+    });
+    for (const layer of ['panels', 'unicorns', 'panel-groups']) {
       this.map.on('click', layer, (e) => {
         const id = e.features?.[0]?.properties?.id;
         if (typeof id === 'string') onSelect(id);
@@ -124,7 +219,9 @@ export class FleetMap {
         this.map.getCanvas().style.cursor = '';
       });
     }
-    this.loaded = new Promise((resolve) => this.map.once('load', () => resolve()));
+    // The style's sources exist once it is parsed: the fleet can go to the worker while the basemap's tile
+    // is still being built and drawn ('load' would wait for that first frame).
+    this.loaded = new Promise((resolve) => this.map.once('style.load', () => resolve()));
   }
 
   private fid(id: string): number {
