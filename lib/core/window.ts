@@ -1,17 +1,12 @@
 import { type CompiledProfile, compileProfile } from './compiled-profile';
 import type { ValidEvent } from './decode';
-import type { MinuteEvents } from './minute-aggregate';
+import type { LatestReading, MinuteEvents } from './minute-aggregate';
 import { profileByName } from './profiles';
 import type { DeviceProfile } from './profiles/types';
 import { minuteStart } from './time';
 
 /** The newest reading of a device: what the device-state table holds. */
-export interface LatestReading {
-  readonly eventTimeMs: number;
-  readonly eventId: number;
-  readonly status: string;
-  readonly reading: Record<string, string | number | boolean>;
-}
+export type { LatestReading } from './minute-aggregate';
 
 export type AddOutcome = 'added' | 'duplicate' | 'overflow';
 
