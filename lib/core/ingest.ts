@@ -15,7 +15,7 @@ import {
   type MinuteRef,
   minuteRefKey,
 } from './flush';
-import { type AggregateView, isAggregateBase64, KINESIS_MAX_RECORD_BYTES, readAggregate } from './kpl';
+import { AggregateReader, isAggregateBase64, KINESIS_MAX_RECORD_BYTES } from './kpl';
 import { type InvalidReason, reasonFamily } from './reasons';
 import { minuteStart } from './time';
 import type { EventWindow } from './window';
@@ -170,8 +170,9 @@ interface Screen {
   hold(event: ValidEvent, record: RawRecord, index: number, fingerprint: number | undefined): void;
 }
 
-/** The ingest loop's reused decode buffer: records are decoded one at a time, synchronously. */
+/** The ingest loop's reused decode buffer and aggregate reader: records are decoded one at a time, synchronously. */
 const scratch = new ByteScratch();
+const aggregate = new AggregateReader();
 
 /**
  * Position of a user record in the batch for ordering the quarantine: a sub-record sorts within its
@@ -252,8 +253,8 @@ function ingestAggregate(
     counts.duplicatesInWindow += known;
     return;
   }
-  const view = readAggregate(buffer, 0, length);
-  if (!view.ok) {
+  const view = aggregate;
+  if (view.read(buffer, 0, length) !== undefined) {
     counts.recordsIn++;
     reject(record, position, 'bad_aggregate', counts, rejected);
     return;
@@ -281,14 +282,17 @@ function ingestAggregate(
   if (whole) window.rememberPayload(fingerprint, data, count);
 }
 
-/** A user record of an aggregate as a record of its own, for the quarantine (only built for rejects). */
-function userRecord(parent: RawRecord, view: AggregateView, i: number): RawRecord {
+/**
+ * A user record of an aggregate as a record of its own, for the quarantine or the lateness screen
+ * (only built for those): its bytes copied out of the reused decode buffer.
+ */
+function userRecord(parent: RawRecord, view: AggregateReader, i: number): RawRecord {
   const bytes = view.buffer.subarray(view.dataStart[i], view.dataEnd[i]);
   return {
     data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
     arrivalMs: parent.arrivalMs,
     sequenceNumber: parent.sequenceNumber,
-    partitionKey: view.partitionKeys[view.pkIndex[i]],
+    partitionKey: view.partitionKey(i),
     subSequenceNumber: i,
   };
 }

@@ -77,85 +77,145 @@ const fail = (problem: AggregateProblem): AggregateFailure => ({ ok: false, prob
  * `isAggregate`). Never throws; a damaged aggregate says how it is damaged.
  */
 export function readAggregate(bytes: Uint8Array, start = 0, end = bytes.length): AggregateView | AggregateFailure {
-  if (!isAggregate(bytes, start, end)) return fail('truncated');
-  const pbStart = start + KPL_MAGIC.length;
-  const pbEnd = end - MD5_BYTES;
-  const digest = createHash('md5').update(bytes.subarray(pbStart, pbEnd)).digest();
-  for (let i = 0; i < MD5_BYTES; i++) if (digest[i] !== bytes[pbEnd + i]) return fail('bad_md5');
-
-  const partitionKeys: string[] = [];
-  const explicitHashKeys: string[] = [];
-  const dataStart: number[] = [];
-  const dataEnd: number[] = [];
-  const pkIndex: number[] = [];
-  const r = new Reader(bytes, pbStart, pbEnd);
-  while (r.pos < pbEnd) {
-    const tag = r.varint();
-    if (tag < 0) return fail('truncated');
-    const field = Math.floor(tag / 8);
-    const wire = tag & 7;
-    if (wire !== 2) {
-      if (!r.skip(wire)) return fail(r.pos > pbEnd ? 'truncated' : 'bad_protobuf');
-      continue;
-    }
-    const len = r.varint();
-    if (len < 0 || r.pos + len > pbEnd) return fail('truncated');
-    const fieldStart = r.pos;
-    r.pos += len;
-    if (field === 1) partitionKeys.push(utf8(bytes, fieldStart, r.pos));
-    else if (field === 2) explicitHashKeys.push(utf8(bytes, fieldStart, r.pos));
-    else if (field === 3) {
-      const problem = readRecord(bytes, fieldStart, r.pos, dataStart, dataEnd, pkIndex);
-      if (problem) return fail(problem);
-    }
-  }
-  for (const i of pkIndex) if (i >= partitionKeys.length) return fail('bad_partition_key_index');
+  const reader = new AggregateReader();
+  const problem = reader.read(bytes, start, end);
+  if (problem !== undefined) return fail(problem);
+  const keys = (starts: Int32Array, ends: Int32Array, n: number) =>
+    Array.from({ length: n }, (_, i) => utf8(bytes, starts[i], ends[i]));
   return {
     ok: true,
     buffer: bytes,
-    partitionKeys,
-    explicitHashKeys,
-    count: dataStart.length,
-    dataStart,
-    dataEnd,
-    pkIndex,
+    partitionKeys: keys(reader.keyStart, reader.keyEnd, reader.keyCount),
+    explicitHashKeys: keys(reader.hashKeyStart, reader.hashKeyEnd, reader.hashKeyCount),
+    count: reader.count,
+    dataStart: Array.from(reader.dataStart.subarray(0, reader.count)),
+    dataEnd: Array.from(reader.dataEnd.subarray(0, reader.count)),
+    pkIndex: Array.from(reader.pkIndex.subarray(0, reader.count)),
   };
 }
 
-function readRecord(
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-  dataStart: number[],
-  dataEnd: number[],
-  pkIndex: number[],
-): AggregateProblem | undefined {
-  const r = new Reader(bytes, start, end);
-  let pk = -1;
-  let ds = -1;
-  let de = -1;
-  while (r.pos < end) {
-    const tag = r.varint();
-    if (tag < 0) return 'truncated';
-    const field = Math.floor(tag / 8);
-    const wire = tag & 7;
-    if (field === 1 && wire === 0) {
-      pk = r.varint();
-      if (pk < 0) return 'truncated';
-    } else if (field === 3 && wire === 2) {
+/**
+ * `readAggregate` for the aggregator's hot path, reused from aggregate to aggregate: the sub-records'
+ * offsets in typed arrays that grow as needed, and the partition-key table as byte ranges, decoded
+ * only for the user record that needs its key (a quarantined one). No allocation per aggregate or
+ * per reading; the answers (and the problems) are `readAggregate`'s, which is built on it.
+ */
+export class AggregateReader {
+  buffer: Uint8Array = Buffer.alloc(0);
+  /** User records read; record i is `buffer[dataStart[i], dataEnd[i])`, its key index `pkIndex[i]`. */
+  count = 0;
+  dataStart = new Int32Array(256);
+  dataEnd = new Int32Array(256);
+  pkIndex = new Float64Array(256);
+  keyCount = 0;
+  keyStart = new Int32Array(64);
+  keyEnd = new Int32Array(64);
+  hashKeyCount = 0;
+  hashKeyStart = new Int32Array(4);
+  hashKeyEnd = new Int32Array(4);
+
+  /** Reads one aggregate; undefined when it checks out, else how it is damaged. */
+  read(bytes: Uint8Array, start = 0, end = bytes.length): AggregateProblem | undefined {
+    this.buffer = bytes;
+    this.count = 0;
+    this.keyCount = 0;
+    this.hashKeyCount = 0;
+    if (!isAggregate(bytes, start, end)) return 'truncated';
+    const pbStart = start + KPL_MAGIC.length;
+    const pbEnd = end - MD5_BYTES;
+    const digest = createHash('md5').update(bytes.subarray(pbStart, pbEnd)).digest();
+    for (let i = 0; i < MD5_BYTES; i++) if (digest[i] !== bytes[pbEnd + i]) return 'bad_md5';
+
+    const r = new Reader(bytes, pbStart, pbEnd);
+    while (r.pos < pbEnd) {
+      const tag = r.varint();
+      if (tag < 0) return 'truncated';
+      const field = Math.floor(tag / 8);
+      const wire = tag & 7;
+      if (wire !== 2) {
+        if (!r.skip(wire)) return r.pos > pbEnd ? 'truncated' : 'bad_protobuf';
+        continue;
+      }
       const len = r.varint();
-      if (len < 0 || r.pos + len > end) return 'truncated';
-      ds = r.pos;
-      de = r.pos + len;
-      r.pos = de;
-    } else if (!r.skip(wire)) return r.pos > end ? 'truncated' : 'bad_protobuf';
+      if (len < 0 || r.pos + len > pbEnd) return 'truncated';
+      const fieldStart = r.pos;
+      r.pos += len;
+      if (field === 1) this.addKey(fieldStart, r.pos);
+      else if (field === 2) this.addHashKey(fieldStart, r.pos);
+      else if (field === 3) {
+        const problem = this.readRecord(bytes, fieldStart, r.pos);
+        if (problem) return problem;
+      }
+    }
+    for (let i = 0; i < this.count; i++) if (this.pkIndex[i] >= this.keyCount) return 'bad_partition_key_index';
+    return undefined;
   }
-  if (pk < 0) return 'bad_partition_key_index';
-  if (ds < 0) return 'missing_data';
-  dataStart.push(ds);
-  dataEnd.push(de);
-  pkIndex.push(pk);
-  return undefined;
+
+  /** The partition key of user record i (decoded now). */
+  partitionKey(i: number): string {
+    const k = this.pkIndex[i];
+    return utf8(this.buffer, this.keyStart[k], this.keyEnd[k]);
+  }
+
+  private readRecord(bytes: Uint8Array, start: number, end: number): AggregateProblem | undefined {
+    const r = new Reader(bytes, start, end);
+    let pk = -1;
+    let ds = -1;
+    let de = -1;
+    while (r.pos < end) {
+      const tag = r.varint();
+      if (tag < 0) return 'truncated';
+      const field = Math.floor(tag / 8);
+      const wire = tag & 7;
+      if (field === 1 && wire === 0) {
+        pk = r.varint();
+        if (pk < 0) return 'truncated';
+      } else if (field === 3 && wire === 2) {
+        const len = r.varint();
+        if (len < 0 || r.pos + len > end) return 'truncated';
+        ds = r.pos;
+        de = r.pos + len;
+        r.pos = de;
+      } else if (!r.skip(wire)) return r.pos > end ? 'truncated' : 'bad_protobuf';
+    }
+    if (pk < 0) return 'bad_partition_key_index';
+    if (ds < 0) return 'missing_data';
+    if (this.count === this.dataStart.length) {
+      this.dataStart = grown(this.dataStart);
+      this.dataEnd = grown(this.dataEnd);
+      this.pkIndex = grown(this.pkIndex);
+    }
+    this.dataStart[this.count] = ds;
+    this.dataEnd[this.count] = de;
+    this.pkIndex[this.count] = pk;
+    this.count++;
+    return undefined;
+  }
+
+  private addKey(start: number, end: number): void {
+    if (this.keyCount === this.keyStart.length) {
+      this.keyStart = grown(this.keyStart);
+      this.keyEnd = grown(this.keyEnd);
+    }
+    this.keyStart[this.keyCount] = start;
+    this.keyEnd[this.keyCount++] = end;
+  }
+
+  private addHashKey(start: number, end: number): void {
+    if (this.hashKeyCount === this.hashKeyStart.length) {
+      this.hashKeyStart = grown(this.hashKeyStart);
+      this.hashKeyEnd = grown(this.hashKeyEnd);
+    }
+    this.hashKeyStart[this.hashKeyCount] = start;
+    this.hashKeyEnd[this.hashKeyCount++] = end;
+  }
+}
+
+/** The same values in an array of twice the length. */
+function grown<T extends Int32Array | Float64Array>(a: T): T {
+  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 /** A protobuf cursor over `bytes[pos, end)`; -1 from `varint` means it ran off the end (or past 2^53). */

@@ -1,5 +1,12 @@
 import { type CompiledProfile, fromFixed } from './compiled-profile';
-import type { LatestReading } from './window';
+
+/** A device's newest reading as the window saw it: its order (time, id), status and reading fields. */
+export interface LatestReading {
+  readonly eventTimeMs: number;
+  readonly eventId: number;
+  readonly status: string;
+  readonly reading: Record<string, string | number | boolean>;
+}
 
 /**
  * One device-minute as stored: the ids of the events it already contains (the dedup keys within the

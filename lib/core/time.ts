@@ -66,9 +66,18 @@ export function parseTimestamp(s: string): number {
       return Number.NaN;
     }
   }
-  const days = daysFromCivil(year, month, day);
+  // Consecutive records nearly always share their date: reuse the day number.
+  const date = (year * 100 + month) * 100 + day;
+  if (date !== lastDate) {
+    lastDate = date;
+    lastDays = daysFromCivil(year, month, day);
+  }
+  const days = lastDays;
   return ((days * 24 + hour) * 60 + minute - offsetMinutes) * 60_000 + second * 1000 + millis;
 }
+
+let lastDate = -1;
+let lastDays = 0;
 
 /** Start of the minute that holds `ms`, in epoch milliseconds. */
 export function minuteStart(ms: number): number {

@@ -53,6 +53,7 @@ describe('Glue catalog', () => {
       'projection.profile.values': 'unicorn_untyped,solar_untyped,unknown',
     });
     expect(JSON.stringify(input.Parameters['storage.location.template'])).toContain(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Athena's projection template, literally
       '/raw/profile=${profile}/year=${year}/month=${month}/day=${day}/hour=${hour}/',
     );
     // With Parquet, Firehose converts these records with the archive schema: the table reads its types.

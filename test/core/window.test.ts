@@ -28,6 +28,27 @@ describe('EventWindow', () => {
     expect(w.eventCount).toBe(2);
   });
 
+  test('thousands of devices and payloads: every copy is recognised, byte for byte or by event, and nothing is lost', () => {
+    // Enough devices and payloads to grow the window's device index and copy cache many times over.
+    const records = Array.from({ length: 6000 }, (_, i) =>
+      rawRecord(i % 2 ? panel(`P${i % 3000}`, T0 + i, i) : unicorn(`U${i % 3000}`, T0 + i * 7), T0 + 3_600_000),
+    );
+    const w = new EventWindow();
+    const counts = emptyCounts();
+    expect(ingestBatch(records, w, counts)).toEqual([]);
+    // Byte-identical copies, in another order, and the same events re-encoded with another key order.
+    const reencoded = records.map((r) => {
+      const obj = JSON.parse(Buffer.from(r.data, 'base64').toString('utf8'));
+      const reordered = Object.fromEntries(Object.entries(obj).reverse());
+      return rawRecord(reordered, r.arrivalMs);
+    });
+    expect(ingestBatch([...records].reverse(), w, counts)).toEqual([]);
+    expect(ingestBatch(reencoded, w, counts)).toEqual([]);
+    expect(counts).toMatchObject({ recordsIn: 18000, added: 6000, duplicatesInWindow: 12000, invalid: 0 });
+    expect(w.eventCount).toBe(6000);
+    expect([...w.devices()]).toHaveLength(3000); // 1,500 unicorns and 1,500 panels, two events each
+  });
+
   test('the same StatusTime on two unicorns, or the same seq on two panels, are different events', () => {
     const w = new EventWindow();
     expect(w.add(event(unicorn('A', T0)))).toBe('added');

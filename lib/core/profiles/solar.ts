@@ -1,5 +1,5 @@
 import { parseTimestamp } from '../time';
-import { type FieldCheck, validateFields } from './checks';
+import { compileChecks, type FieldCheck } from './checks';
 import { SOLAR_STATUS_CODES, type SolarRecord } from './records';
 import type { DeviceProfile } from './types';
 
@@ -15,6 +15,7 @@ const SOLAR_FIELDS: readonly FieldCheck[] = [
   { field: 'irradianceWm2', kind: 'number', min: 0, max: 2_000 },
   { field: 'status', kind: 'string', maxLength: 32, values: SOLAR_STATUS_CODES },
 ];
+const checkSolar = compileChecks(SOLAR_FIELDS);
 
 /** Solar panels as a service: one inverter reading per panel every few minutes; retried 10x by buggy firmware. */
 export const solarProfile: DeviceProfile<SolarRecord> = {
@@ -23,7 +24,7 @@ export const solarProfile: DeviceProfile<SolarRecord> = {
   identityField: 'panelId',
   fields: SOLAR_FIELDS,
   validate(obj) {
-    const reason = validateFields(obj, SOLAR_FIELDS);
+    const reason = checkSolar(obj);
     if (reason) return { ok: false, reason };
     return { ok: true, record: obj as unknown as SolarRecord };
   },

@@ -48,7 +48,7 @@ export interface DeviceProfile<R = unknown> {
    * `eventTime`). `validate` runs them; the archive routing JQ and the per-minute SQL are generated from them.
    */
   readonly fields: readonly FieldCheck[];
-  /** Runs `fields` (`validateFields`) and narrows the record's type. */
+  /** Runs `fields` (compiled once by `compileChecks`: the reasons of `validateFields`) and narrows the record's type. */
   readonly validate: (obj: Record<string, unknown>) => ValidationResult<R>;
   /** The device's identity (the DynamoDB partition key `Name`). */
   readonly deviceId: (record: R) => string;

@@ -1,5 +1,5 @@
 import { parseTimestamp } from '../time';
-import { type FieldCheck, validateFields } from './checks';
+import { compileChecks, type FieldCheck } from './checks';
 import type { UnicornRecord } from './records';
 import type { DeviceProfile } from './types';
 
@@ -17,6 +17,7 @@ const UNICORN_FIELDS: readonly FieldCheck[] = [
   { field: 'HealthPoints', kind: 'integer', min: -32768, max: 32767 },
   { field: 'MagicPoints', kind: 'integer', min: -32768, max: 32767 },
 ];
+const checkUnicorn = compileChecks(UNICORN_FIELDS);
 
 /** The Wild Rydes workshop's unicorns, wire format unchanged. */
 export const unicornProfile: DeviceProfile<UnicornRecord> = {
@@ -27,7 +28,7 @@ export const unicornProfile: DeviceProfile<UnicornRecord> = {
   listingFollowsEveryFlush: true,
   fields: UNICORN_FIELDS,
   validate(obj) {
-    const reason = validateFields(obj, UNICORN_FIELDS);
+    const reason = checkUnicorn(obj);
     if (reason) return { ok: false, reason };
     return { ok: true, record: obj as unknown as UnicornRecord };
   },
