@@ -52,6 +52,11 @@ const program = new Command('import')
   .option('--aggregates-table <name>', 'the per-minute aggregates table')
   .option('--device-state-table <name>', 'the device-state table')
   .option('--database <name>', 'the Glue database (to read the raw tables format and columns)')
+  .option(
+    '--aggregates-ttl-days <n>',
+    "the aggregates table's TTL (read from --outputs or the embedded stack otherwise): older minutes are archived only",
+    positiveInt('--aggregates-ttl-days'),
+  )
   .addOption(
     new Option('--archive-format <format>', 'how the stack archives (default: read from the Glue raw tables)').choices([
       'parquet',
@@ -98,10 +103,12 @@ const program = new Command('import')
           type: c.type,
         })),
     });
+    // The table's TTL: imported minutes expire as the live pipeline's do; those already past it are not written.
     const store = new DynamoAggregateStore({
       client: doc,
       aggregatesTable: target.aggregatesTable,
       deviceStateTable: target.deviceStateTable,
+      aggregatesTtlDays: target.aggregatesTtlDays,
     });
     const abort = new AbortController();
     let interrupts = 0;
@@ -124,6 +131,7 @@ const program = new Command('import')
         format,
         parquet,
         store,
+        aggregatesTtlDays: target.aggregatesTtlDays,
         flush: (window) =>
           retryThrottled(
             () =>

@@ -37,6 +37,11 @@ export interface PublishCounts {
   eventsAlreadyStored: number;
   eventsAdded: number;
   devicesUpdated: number;
+  /**
+   * Events archived only: their minute was past the aggregates table's TTL (DynamoDB would delete the item
+   * within days; writing it would buy nothing). Absent in manifests of older versions.
+   */
+  eventsPastTtl?: number;
 }
 
 export interface FileProgress {

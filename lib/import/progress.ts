@@ -100,6 +100,11 @@ export function summaryText(s: ImportSummary): string {
     `  invalid             ${fmt(s.scan.invalid)}${reasons ? ` (${reasons})` : ''}, in ${fmt(s.scan.quarantineObjects)} quarantine objects`,
     `  archived            ${fmt(s.publish.archived)} records in ${fmt(s.publish.objects)} objects (${mb(s.publish.archiveBytes)}), ${fmt(s.partitions)} profile-days`,
     `  device-minutes      ${fmt(s.publish.deviceMinutesWritten)} written (${fmt(s.publish.eventsAdded)} events added, ${fmt(s.publish.eventsAlreadyStored)} already stored), ${fmt(s.publish.devicesUpdated)} device-state updates`,
+    ...(s.publish.eventsPastTtl
+      ? [
+          `  past the TTL        ${fmt(s.publish.eventsPastTtl)} events archived only (their minutes are older than the table's TTL)`,
+        ]
+      : []),
     `  time                ${seconds.toFixed(1)} s this run (${fmt(s.scan.records / Math.max(seconds, 0.001))} records/s)`,
     `  state               ${s.stateDir}`,
   ].join('\n');

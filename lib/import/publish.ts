@@ -44,6 +44,8 @@ export interface PublishDeps {
   readonly flush?: (window: EventWindow) => Promise<FlushResult>;
   /** Parallel conditional writes of the flush. @default 16 */
   readonly writeConcurrency?: number;
+  /** Events before this instant (a minute start: the TTL's cutoff) are archived only. @default none */
+  readonly aggregatesFromMs?: number;
 }
 
 /**
@@ -117,6 +119,7 @@ export async function publishDay(
   const rejected: RejectedRecord[] = [];
   let copiesDropped = 0;
   let archived = 0;
+  let eventsPastTtl = 0;
   forEachLine(spool, (s, e) => {
     const fp = seen.fingerprint(s, e);
     if (seen.has(fp, s, e)) {
@@ -141,6 +144,10 @@ export async function publishDay(
       lines.push(spool.subarray(r, e + 1));
     }
     archived++;
+    if (deps.aggregatesFromMs !== undefined && event.eventTimeMs < deps.aggregatesFromMs) {
+      eventsPastTtl++;
+      return;
+    }
     if (window.add(event) === 'overflow') {
       const record: RawRecord = {
         data: spool.toString('base64', r, e),
@@ -194,6 +201,7 @@ export async function publishDay(
     eventsAlreadyStored: result?.duplicatesDropped ?? 0,
     eventsAdded: result?.eventsAdded ?? 0,
     devicesUpdated: result?.devicesUpdated ?? 0,
+    eventsPastTtl,
     copiesDropped,
     quarantined: rejected.length,
   };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { AggregateStore, DecodeOptions, EventWindow, FlushResult } from '../core';
+import { type AggregateStore, type DecodeOptions, type EventWindow, type FlushResult, minuteStart } from '../core';
 import { type QuarantineTarget, writeQuarantine } from '../storage/quarantine';
 import { chunkLines } from './chunks';
 import { type CsvLayout, csvLayout } from './csv';
@@ -32,6 +32,11 @@ export interface ImportOptions {
   readonly parquet?: DayArchiveWriter;
   /** The aggregator's store adapter (DynamoDB), or any `AggregateStore`. */
   readonly store: AggregateStore;
+  /**
+   * The aggregates table's TTL (`iot:aggregatesTtlDays`): minutes already past it are archived and not
+   * written to DynamoDB (the store stamps the others' expiry). @default kept forever: every minute is written
+   */
+  readonly aggregatesTtlDays?: number;
   /** Where archive objects go. @default PutObject into `bucket` */
   readonly archive?: ObjectSink;
   /** Wraps each day's flush (the CLI adds the throttling retry). @default flushWindow as is */
@@ -278,6 +283,8 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
           arrivalMs,
           decode: options.decode,
           store: options.store,
+          aggregatesFromMs:
+            options.aggregatesTtlDays === undefined ? undefined : ttlCutoff(now(), options.aggregatesTtlDays),
           archive: options.archive ?? s3Sink(options.s3, options.bucket),
           format: options.format,
           parquet: options.parquet,
@@ -343,6 +350,11 @@ function freshManifest(importId: string, files: readonly InputFile[], startedAtM
   };
 }
 
+/** The first minute a table with this TTL still keeps at `nowMs`: older minutes' items have expired. */
+export function ttlCutoff(nowMs: number, ttlDays: number): number {
+  return minuteStart(nowMs - ttlDays * 86_400_000);
+}
+
 function addPublish(a: PublishCounts, b: PublishCounts): PublishCounts {
   return {
     archived: a.archived + b.archived,
@@ -352,6 +364,7 @@ function addPublish(a: PublishCounts, b: PublishCounts): PublishCounts {
     eventsAlreadyStored: a.eventsAlreadyStored + b.eventsAlreadyStored,
     eventsAdded: a.eventsAdded + b.eventsAdded,
     devicesUpdated: a.devicesUpdated + b.devicesUpdated,
+    eventsPastTtl: (a.eventsPastTtl ?? 0) + (b.eventsPastTtl ?? 0),
   };
 }
 

@@ -16,6 +16,8 @@ export interface ImportTargetFlags {
   readonly aggregatesTable?: string;
   readonly deviceStateTable?: string;
   readonly database?: string;
+  /** The aggregates table's TTL in days, when the target does not say it (`--outputs` and stack.json do). */
+  readonly aggregatesTtlDays?: number;
   /** Ignore `.local/stack.json`. */
   readonly aws?: boolean;
   readonly cwd?: string;
@@ -30,6 +32,8 @@ export interface ImportTarget {
   readonly aggregatesTable: string;
   readonly deviceStateTable: string;
   readonly glueDatabase?: string;
+  /** The aggregates table's TTL, days; undefined: minutes are kept forever. */
+  readonly aggregatesTtlDays?: number;
   readonly source: string;
 }
 
@@ -50,6 +54,7 @@ export function resolveImportTarget(flags: ImportTargetFlags): ImportTarget {
     aggregatesTable: flags.aggregatesTable ?? base?.aggregatesTable,
     deviceStateTable: flags.deviceStateTable ?? base?.deviceStateTable,
     glueDatabase: flags.database ?? base?.glueDatabase,
+    aggregatesTtlDays: flags.aggregatesTtlDays ?? base?.aggregatesTtlDays,
   };
   const missing = [
     pick.bucket ? undefined : '--bucket (the archive bucket)',
