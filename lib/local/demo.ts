@@ -158,7 +158,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       drainMs,
       overrides: DEMO_OVERRIDES,
       ...(options.keep ? { runtime } : {}),
-      costLine: options.priceRun?.(metering),
+      costLine: priceOrSay(options.priceRun, metering),
     };
   } catch (err) {
     await runtime.stop();
@@ -206,4 +206,14 @@ export function formatDemoSummary(d: DemoSummary): string[] {
   );
   if (d.costLine) lines.push('', d.costLine);
   return lines;
+}
+
+/** The cost line, or why there is none: pricing is the summary's last word, never a reason to fail the demo. */
+function priceOrSay<T>(price: ((m: T) => string) | undefined, metering: T): string | undefined {
+  if (!price) return undefined;
+  try {
+    return price(metering);
+  } catch (err) {
+    return `Not priced at fleet scale: ${(err as Error).message} (npm run cost -- --from-run prices .local/metering.json).`;
+  }
 }
