@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { detectProfile } from '../../lib/core/profiles';
-import { minuteKey, minuteStart } from '../../lib/core/time';
 import { athenaQuery } from '../../lib/local/pipeline-report';
 import { type LocalRuntime, type RuntimeOptions, startRuntime } from '../../lib/local/runtime';
 import { baseClientConfig } from '../../lib/shared/aws-clients';
 import { sleep } from '../../lib/shared/sleep';
+import { referenceAggregates } from '../support/reference';
 import { COPIES, fleetRecords, INVALID, partitionKey, withDuplicates } from './fixtures/fleet';
 import { type PipelineView, readPipeline } from './fixtures/pipeline-check';
 
@@ -21,29 +21,13 @@ import { type PipelineView, readPipeline } from './fixtures/pipeline-check';
  * events, the archive must hold every event, the quarantine exactly the invalid records.
  */
 function reference(records: readonly string[]): Record<string, Record<string, number>> {
-  const events = new Map<string, { key: string; metrics: Record<string, [string, number]> }>();
+  // Every fixture record is valid (the invalid ones are sent apart): the reference would skip one silently.
   for (const json of records) {
     const obj = JSON.parse(json);
-    const profile = detectProfile(obj)!;
-    const result = profile.validate(obj);
-    if (!result.ok) throw new Error(`fixture record invalid: ${result.reason}`);
-    const t = profile.eventTime(result.record);
-    const key = `${profile.deviceId(result.record)}|${minuteKey(minuteStart(t))}`;
-    const metrics: Record<string, [string, number]> = {};
-    for (const m of profile.metrics) metrics[m.name] = [m.op, m.value(result.record)];
-    events.set(`${key}|${profile.eventId(result.record, t)}`, { key, metrics });
+    const result = detectProfile(obj)?.validate(obj);
+    if (!result?.ok) throw new Error(`fixture record invalid: ${result ? result.reason : 'no profile'}`);
   }
-  const out: Record<string, Record<string, number>> = {};
-  for (const { key, metrics } of events.values()) {
-    out[key] ??= { RecordCount: 0 };
-    const row = out[key];
-    row.RecordCount++;
-    for (const [name, [op, v]] of Object.entries(metrics)) {
-      if (row[name] === undefined) row[name] = v;
-      else row[name] = op === 'sum' ? row[name] + v : op === 'min' ? Math.min(row[name], v) : Math.max(row[name], v);
-    }
-  }
-  return out;
+  return referenceAggregates(records);
 }
 
 function expectAggregatesEqual(actual: PipelineView['aggregates'], expected: ReturnType<typeof reference>): void {
