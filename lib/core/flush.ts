@@ -203,15 +203,28 @@ export async function flushWindow(
 /** Store requests a flush keeps in flight (the cost model counts the waits on DynamoDB with it). */
 export const FLUSH_CONCURRENCY = 16;
 
-/** Runs `fn` over `items` with at most `limit` in flight (a few lines; no dependency needed for it). */
+/**
+ * Runs `fn` over `items` with at most `limit` in flight (a few lines; no dependency needed for it). After
+ * a failure no new item starts; the first failure is thrown once the ones in flight have settled, so no
+ * write is still running when the caller hears of it.
+ */
 export async function forEachConcurrently<T>(
   items: readonly T[],
   limit: number,
   fn: (item: T) => Promise<void>,
 ): Promise<void> {
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
+    while (next < items.length && failure === undefined) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
 }

@@ -8,6 +8,7 @@ import {
   EventWindow,
   type FlushResult,
   flushWindow,
+  forEachConcurrently,
   type RawRecord,
   type RejectedRecord,
 } from '../core';
@@ -185,7 +186,7 @@ export async function publishDay(
     archiveBytes += body.length;
   };
   try {
-    await eachLimited(objects, UPLOADS_IN_FLIGHT, upload);
+    await forEachConcurrently(objects, UPLOADS_IN_FLIGHT, upload);
   } finally {
     if (outDir) rmSync(outDir, { recursive: true, force: true });
   }
@@ -205,26 +206,4 @@ export async function publishDay(
     copiesDropped,
     quarantined: rejected.length,
   };
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time; the first failure is thrown once all have settled. */
-export async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (next < items.length && failure === undefined) {
-      const item = items[next++];
-      try {
-        await fn(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.error;
 }

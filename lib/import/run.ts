@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type AggregateStore, type DecodeOptions, type EventWindow, type FlushResult, minuteStart } from '../core';
+import {
+  type AggregateStore,
+  type DecodeOptions,
+  type EventWindow,
+  type FlushResult,
+  forEachConcurrently,
+  minuteStart,
+} from '../core';
 import { type QuarantineTarget, writeQuarantine } from '../storage/quarantine';
 import { chunkLines } from './chunks';
 import { type CsvLayout, csvLayout } from './csv';
@@ -17,7 +24,7 @@ import {
   type ScanCounts,
 } from './manifest';
 import type { DayArchiveWriter } from './parquet-archive';
-import { type ArchiveFormat, eachLimited, type ObjectSink, publishDay } from './publish';
+import { type ArchiveFormat, type ObjectSink, publishDay } from './publish';
 import { addScanCounts, type ChunkScan, type ScanResult, scanChunk } from './scan';
 import { ScanPool } from './scan-pool';
 
@@ -273,7 +280,7 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
       .sort()
       .filter((key) => !state.manifest.published.includes(key));
     // Two days at a time: one day's merge and uploads (I/O) overlap the next day's decode and DuckDB work.
-    await eachLimited(days, DAYS_IN_FLIGHT, async (key) => {
+    await forEachConcurrently(days, DAYS_IN_FLIGHT, async (key) => {
       if (stopped()) return;
       const day = await publishDay(
         key,
