@@ -70,6 +70,21 @@ export class ByteScratch {
   }
 
   /**
+   * Decodes base64 into the buffer at `offset`, keeping the bytes before it (growing as needed);
+   * returns the byte length. Equal bytes get equal fingerprints only at equally aligned offsets: use
+   * multiples of 4.
+   */
+  decodeAt(data: string, offset: number): number {
+    if (offset + data.length > this.buffer.length) {
+      const larger = Buffer.allocUnsafeSlow(Math.max(2 * this.buffer.length, offset + data.length + 16));
+      this.buffer.copy(larger, 0, 0, offset);
+      this.buffer = larger;
+      this.words = new Int32Array(larger.buffer, 0, larger.length >>> 2);
+    }
+    return this.buffer.write(data, offset, this.buffer.length - offset, 'base64');
+  }
+
+  /**
    * A well-mixed 32-bit fingerprint of `buffer[start, end)` and its length: the copy cache's key.
    * The benchmark's 100,000 distinct records give 99,999 distinct values; a shared value only sends
    * a copy down the normal path. Word at a time: hashing the base64 string into a Set cost ~12% of
