@@ -14,10 +14,11 @@ export interface CompiledProfile {
   readonly maxNames: readonly string[];
   readonly maxFns: readonly ((r: unknown) => number)[];
   /**
-   * Folds one event into a minute: pushes its fixed-point sum contributions onto `sums`, lowers `mins`
-   * and raises `maxs`. The same as looping over the three lists, compiled (see `compileFold`).
+   * Folds one event into a minute: pushes its fixed-point sum contributions onto `sums`, lowers the
+   * mins (`extrema[0, minFns.length)`) and raises the maxs (the rest of `extrema`). The same as looping
+   * over the three lists, compiled (see `compileFold`).
    */
-  readonly fold: (r: unknown, sums: number[], mins: number[], maxs: number[]) => void;
+  readonly fold: (r: unknown, sums: number[], extrema: number[]) => void;
 }
 
 const cache = new WeakMap<DeviceProfile, CompiledProfile>();
@@ -58,11 +59,14 @@ function compileFold(
 ): CompiledProfile['fold'] {
   const lines = [
     ...sumFns.map((_, j) => `sums.push(Math.round(s${j}(r) * ${SUM_SCALE}));`),
-    ...minFns.map((_, j) => `{ const v = n${j}(r); if (v < mins[${j}]) mins[${j}] = v; }`),
-    ...maxFns.map((_, j) => `{ const v = x${j}(r); if (v > maxs[${j}]) maxs[${j}] = v; }`),
+    ...minFns.map((_, j) => `{ const v = n${j}(r); if (v < extrema[${j}]) extrema[${j}] = v; }`),
+    ...maxFns.map((_, j) => {
+      const k = minFns.length + j;
+      return `{ const v = x${j}(r); if (v > extrema[${k}]) extrema[${k}] = v; }`;
+    }),
   ];
   const params = [...sumFns.map((_, j) => `s${j}`), ...minFns.map((_, j) => `n${j}`), ...maxFns.map((_, j) => `x${j}`)];
-  const factory = new Function(...params, `return function fold(r, sums, mins, maxs) {\n${lines.join('\n')}\n};`);
+  const factory = new Function(...params, `return function fold(r, sums, extrema) {\n${lines.join('\n')}\n};`);
   return factory(...sumFns, ...minFns, ...maxFns);
 }
 

@@ -22,23 +22,38 @@ const LINEAR_SCAN_LIMIT = 64;
 class MinuteAccumulator implements MinuteEvents {
   /** Built only for crowded minutes (a unicorn minute has 60 events, a panel minute one). */
   private index: Set<number> | undefined;
+  /** The largest id so far: a device's events nearly always come in order, and a larger id needs no scan. */
+  private maxId = Number.NEGATIVE_INFINITY;
   readonly ids: number[] = [];
   readonly sums: number[] = [];
-  readonly mins: number[];
-  readonly maxs: number[];
+  /** The min metrics' values, then the max metrics': one array less for every event to touch (see `fold`). */
+  readonly extrema: number[] = [];
 
-  constructor(compiled: CompiledProfile) {
-    this.mins = new Array<number>(compiled.minFns.length).fill(Number.POSITIVE_INFINITY);
-    this.maxs = new Array<number>(compiled.maxFns.length).fill(Number.NEGATIVE_INFINITY);
+  constructor(
+    private readonly minCount: number,
+    maxCount: number,
+  ) {
+    for (let i = 0; i < minCount; i++) this.extrema.push(Number.POSITIVE_INFINITY);
+    for (let i = 0; i < maxCount; i++) this.extrema.push(Number.NEGATIVE_INFINITY);
+  }
+
+  get mins(): number[] {
+    return this.extrema.slice(0, this.minCount);
+  }
+
+  get maxs(): number[] {
+    return this.extrema.slice(this.minCount);
   }
 
   has(id: number): boolean {
+    if (id > this.maxId) return false;
     if (this.index !== undefined) return this.index.has(id);
     return this.ids.indexOf(id) >= 0;
   }
 
   push(id: number): void {
     this.ids.push(id);
+    if (id > this.maxId) this.maxId = id;
     if (this.index !== undefined) this.index.add(id);
     else if (this.ids.length > LINEAR_SCAN_LIMIT) this.index = new Set(this.ids);
   }
@@ -47,8 +62,11 @@ class MinuteAccumulator implements MinuteEvents {
 class DeviceAccumulator {
   constructor(readonly deviceId: string) {}
 
-  readonly minutes = new Map<number, MinuteAccumulator>();
-  /** The minute of the device's previous event: its next event is nearly always in it (no Map lookup). */
+  /** The device's first minute in the window; the others are in `more`, made for the second. */
+  private firstStart = Number.NaN;
+  private first: MinuteAccumulator | undefined;
+  private more: Map<number, MinuteAccumulator> | undefined;
+  /** The minute of the device's previous event: its next event is nearly always in it (no lookup). */
   lastMinuteStart = Number.NaN;
   lastMinute: MinuteAccumulator | undefined;
   /** Newest event; its reading and status are derived only when asked, off the per-record path. */
@@ -56,6 +74,27 @@ class DeviceAccumulator {
   latestId = Number.NEGATIVE_INFINITY;
   latestRecord: unknown;
   restoredLatest: LatestReading | undefined;
+
+  minute(start: number): MinuteAccumulator | undefined {
+    return start === this.firstStart ? this.first : this.more?.get(start);
+  }
+
+  /** Adds a minute that `minute(start)` does not hold. */
+  addMinute(start: number, minute: MinuteAccumulator): void {
+    if (this.first === undefined) {
+      this.firstStart = start;
+      this.first = minute;
+    } else {
+      this.more ??= new Map();
+      this.more.set(start, minute);
+    }
+  }
+
+  /** The minutes in the order they were added. */
+  *minutes(): IterableIterator<[number, MinuteAccumulator]> {
+    if (this.first !== undefined) yield [this.firstStart, this.first];
+    if (this.more !== undefined) yield* this.more;
+  }
 
   latest(profile: DeviceProfile): LatestReading | undefined {
     if (this.latestRecord === undefined) return this.restoredLatest;
@@ -156,10 +195,10 @@ export class EventWindow {
     const device = this.deviceOf(acc, event.deviceId);
     const t = event.eventTimeMs;
     const start = minuteStart(t);
-    let minute = device.lastMinuteStart === start ? device.lastMinute : device.minutes.get(start);
+    let minute = device.lastMinuteStart === start ? device.lastMinute : device.minute(start);
     if (minute === undefined) {
-      minute = new MinuteAccumulator(compiled);
-      device.minutes.set(start, minute);
+      minute = new MinuteAccumulator(compiled.minFns.length, compiled.maxFns.length);
+      device.addMinute(start, minute);
       this.minutesCount++;
       this.stateBytes += 48 + 24 * (compiled.minFns.length + compiled.maxFns.length);
     }
@@ -169,7 +208,7 @@ export class EventWindow {
     if (minute.ids.length >= this.maxEventsPerMinute) return 'overflow';
     minute.push(event.eventId);
     const r = event.record;
-    compiled.fold(r, minute.sums, minute.mins, minute.maxs);
+    compiled.fold(r, minute.sums, minute.extrema);
     this.events++;
     this.stateBytes += 17 + 17 * compiled.sumFns.length;
     if (t > device.latestTimeMs || (t === device.latestTimeMs && event.eventId > device.latestId)) {
@@ -183,7 +222,7 @@ export class EventWindow {
   *minutes(): IterableIterator<WindowMinute> {
     for (const { compiled, devices } of this.byProfile.values()) {
       for (const [deviceId, device] of devices) {
-        for (const [minuteStartMs, events] of device.minutes) yield { compiled, deviceId, minuteStartMs, events };
+        for (const [minuteStartMs, events] of device.minutes()) yield { compiled, deviceId, minuteStartMs, events };
       }
     }
   }
@@ -205,7 +244,7 @@ export class EventWindow {
         const latest = device.latest(compiled.profile);
         return [
           deviceId,
-          [...device.minutes].map(([start, m]) => [start / 60_000, m.ids, m.sums, m.mins, m.maxs]),
+          [...device.minutes()].map(([start, m]) => [start / 60_000, m.ids, m.sums, m.mins, m.maxs]),
           latest === undefined ? null : [latest.eventTimeMs, latest.eventId, latest.status, latest.reading],
         ];
       });
@@ -262,16 +301,17 @@ export class EventWindow {
   ): void {
     const acc = this.profileAccumulator(profile);
     const device = this.deviceOf(acc, deviceId);
-    const minute = new MinuteAccumulator(acc.compiled);
+    const minCount = acc.compiled.minFns.length;
+    const minute = new MinuteAccumulator(minCount, acc.compiled.maxFns.length);
     for (const id of ids) minute.push(id);
     minute.sums.push(...sums);
     mins.forEach((v, i) => {
-      minute.mins[i] = v;
+      minute.extrema[i] = v;
     });
     maxs.forEach((v, i) => {
-      minute.maxs[i] = v;
+      minute.extrema[minCount + i] = v;
     });
-    device.minutes.set(minuteStartMs, minute);
+    device.addMinute(minuteStartMs, minute);
     this.minutesCount++;
     this.events += ids.length;
     this.stateBytes += 48 + 24 * (mins.length + maxs.length) + ids.length * (17 + 17 * acc.compiled.sumFns.length);
