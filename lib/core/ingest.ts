@@ -6,6 +6,7 @@ import {
   type DecodeOptions,
   decodeRange,
   maxBase64Length,
+  ReusableEvent,
   type ValidEvent,
 } from './decode';
 import {
@@ -173,6 +174,8 @@ interface Screen {
 /** The ingest loop's reused decode buffer and aggregate reader: records are decoded one at a time, synchronously. */
 const scratch = new ByteScratch();
 const aggregate = new AggregateReader();
+/** The loop's decoded event: `Screen.hold` keeps a copy, nothing else keeps it past its record. */
+const event = new ReusableEvent();
 
 /**
  * Position of a user record in the batch for ordering the quarantine: a sub-record sorts within its
@@ -297,10 +300,11 @@ function ingest(
         counts.duplicatesInWindow++;
         continue;
       }
-      const decoded = decodeRange(bytes.buffer, start[k], end[k], record.arrivalMs, options);
+      const decoded = decodeRange(bytes.buffer, start[k], end[k], record.arrivalMs, options, event);
       if (!decoded.ok) reject(record, position, decoded.reason, counts, rejected);
-      else if (screen?.mayBeLate(decoded, record.arrivalMs)) screen.hold(decoded, record, position, fingerprint[k]);
-      else if (addOrReject(decoded, record, position, window, counts, rejected)) {
+      else if (screen?.mayBeLate(decoded, record.arrivalMs)) {
+        screen.hold(event.copy(), record, position, fingerprint[k]);
+      } else if (addOrReject(decoded, record, position, window, counts, rejected)) {
         if (twins[k] & LATER_TWIN) window.rememberPayload(fingerprint[k], data);
         else accepted[k] = 1;
       }
@@ -356,12 +360,12 @@ function ingestAggregate(
   counts.recordsIn += count;
   let whole = true;
   for (let i = 0; i < count; i++) {
-    const decoded = decodeRange(buffer, dataStart[i], dataEnd[i], record.arrivalMs, options);
+    const decoded = decodeRange(buffer, dataStart[i], dataEnd[i], record.arrivalMs, options, event);
     if (!decoded.ok) {
       reject(userRecord(record, view, i), position + i, decoded.reason, counts, rejected);
       whole = false;
     } else if (screen?.mayBeLate(decoded, record.arrivalMs)) {
-      screen.hold(decoded, userRecord(record, view, i), position + i, undefined);
+      screen.hold(event.copy(), userRecord(record, view, i), position + i, undefined);
       whole = false;
     } else {
       const outcome = window.add(decoded);

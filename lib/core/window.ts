@@ -23,7 +23,7 @@ class MinuteAccumulator implements MinuteEvents {
   /** Built only for crowded minutes (a unicorn minute has 60 events, a panel minute one). */
   private index: Set<number> | undefined;
   /** The largest id so far: a device's events nearly always come in order, and a larger id needs no scan. */
-  private maxId = Number.NEGATIVE_INFINITY;
+  private maxId = SMALLEST_SMI;
   readonly ids: number[] = [];
   readonly sums: number[] = [];
   /** The min metrics' values, then the max metrics': one array less for every event to touch (see `fold`). */
@@ -59,41 +59,80 @@ class MinuteAccumulator implements MinuteEvents {
   }
 }
 
+/**
+ * The smallest small integer: V8 keeps a field of small integers in the object, while a field that
+ * held a double is a separate heap box (one more object per field to reach, and for the GC to copy).
+ */
+const SMALLEST_SMI = -(2 ** 30);
+
+/**
+ * A device's minutes are kept by number (`start / 60,000`), and its newest event's time as its minute
+ * number and its milliseconds in the minute: small integers, for the reason above.
+ */
 class DeviceAccumulator {
   constructor(readonly deviceId: string) {}
 
   /** The device's first minute in the window; the others are in `more`, made for the second. */
-  private firstStart = Number.NaN;
+  private firstNumber = SMALLEST_SMI;
   private first: MinuteAccumulator | undefined;
   private more: Map<number, MinuteAccumulator> | undefined;
   /** The minute of the device's previous event: its next event is nearly always in it (no lookup). */
-  lastMinuteStart = Number.NaN;
+  lastNumber = SMALLEST_SMI;
   lastMinute: MinuteAccumulator | undefined;
-  /** Newest event; its reading and status are derived only when asked, off the per-record path. */
-  latestTimeMs = Number.NEGATIVE_INFINITY;
-  latestId = Number.NEGATIVE_INFINITY;
+  /** Newest event (time and id); its reading and status are derived only when asked, off the per-record path. */
+  private latestNumber = SMALLEST_SMI;
+  private latestOffset = 0;
+  latestId = 0;
   latestRecord: unknown;
   restoredLatest: LatestReading | undefined;
 
-  minute(start: number): MinuteAccumulator | undefined {
-    return start === this.firstStart ? this.first : this.more?.get(start);
+  get latestTimeMs(): number {
+    return this.latestNumber * 60_000 + this.latestOffset;
   }
 
-  /** Adds a minute that `minute(start)` does not hold. */
-  addMinute(start: number, minute: MinuteAccumulator): void {
-    if (this.first === undefined) {
-      this.firstStart = start;
-      this.first = minute;
-    } else {
-      this.more ??= new Map();
-      this.more.set(start, minute);
+  /** Keeps the event at minute `number`, `offset` ms into it, with this id, when it is the newest yet. */
+  keepIfNewest(number: number, offset: number, id: number, record: unknown): void {
+    if (
+      (this.latestRecord === undefined && this.restoredLatest === undefined) ||
+      number > this.latestNumber ||
+      (number === this.latestNumber &&
+        (offset > this.latestOffset || (offset === this.latestOffset && id > this.latestId)))
+    ) {
+      this.latestNumber = number;
+      this.latestOffset = offset;
+      this.latestId = id;
+      this.latestRecord = record;
     }
   }
 
-  /** The minutes in the order they were added. */
+  minute(number: number): MinuteAccumulator | undefined {
+    return number === this.firstNumber ? this.first : this.more?.get(number);
+  }
+
+  /** Adds a minute that `minute(number)` does not hold. */
+  addMinute(number: number, minute: MinuteAccumulator): void {
+    if (this.first === undefined) {
+      this.firstNumber = number;
+      this.first = minute;
+    } else {
+      this.more ??= new Map();
+      this.more.set(number, minute);
+    }
+  }
+
+  /** The minutes (start in epoch ms, events) in the order they were added. */
   *minutes(): IterableIterator<[number, MinuteAccumulator]> {
-    if (this.first !== undefined) yield [this.firstStart, this.first];
-    if (this.more !== undefined) yield* this.more;
+    if (this.first !== undefined) yield [this.firstNumber * 60_000, this.first];
+    if (this.more !== undefined) for (const [number, minute] of this.more) yield [number * 60_000, minute];
+  }
+
+  /** Sets the newest event from a restored state (its reading as the state carried it). */
+  restoreLatest(latest: LatestReading): void {
+    const start = minuteStart(latest.eventTimeMs);
+    this.latestNumber = start / 60_000;
+    this.latestOffset = latest.eventTimeMs - start;
+    this.latestId = latest.eventId;
+    this.restoredLatest = latest;
   }
 
   latest(profile: DeviceProfile): LatestReading | undefined {
@@ -195,14 +234,15 @@ export class EventWindow {
     const device = this.deviceOf(acc, event.deviceId);
     const t = event.eventTimeMs;
     const start = minuteStart(t);
-    let minute = device.lastMinuteStart === start ? device.lastMinute : device.minute(start);
+    const number = start / 60_000;
+    let minute = device.lastNumber === number ? device.lastMinute : device.minute(number);
     if (minute === undefined) {
       minute = new MinuteAccumulator(compiled.minFns.length, compiled.maxFns.length);
-      device.addMinute(start, minute);
+      device.addMinute(number, minute);
       this.minutesCount++;
       this.stateBytes += 48 + 24 * (compiled.minFns.length + compiled.maxFns.length);
     }
-    device.lastMinuteStart = start;
+    device.lastNumber = number;
     device.lastMinute = minute;
     if (minute.has(event.eventId)) return 'duplicate';
     if (minute.ids.length >= this.maxEventsPerMinute) return 'overflow';
@@ -211,11 +251,7 @@ export class EventWindow {
     compiled.fold(r, minute.sums, minute.extrema);
     this.events++;
     this.stateBytes += 17 + 17 * compiled.sumFns.length;
-    if (t > device.latestTimeMs || (t === device.latestTimeMs && event.eventId > device.latestId)) {
-      device.latestTimeMs = t;
-      device.latestId = event.eventId;
-      device.latestRecord = r;
-    }
+    device.keepIfNewest(number, t - start, event.eventId, r);
     return 'added';
   }
 
@@ -274,16 +310,7 @@ export class EventWindow {
         }
         if (latest !== null) {
           const device = window.profileAccumulator(profile).devices.get(deviceId);
-          if (device) {
-            device.latestTimeMs = latest[0];
-            device.latestId = latest[1];
-            device.restoredLatest = {
-              eventTimeMs: latest[0],
-              eventId: latest[1],
-              status: latest[2],
-              reading: latest[3],
-            };
-          }
+          device?.restoreLatest({ eventTimeMs: latest[0], eventId: latest[1], status: latest[2], reading: latest[3] });
         }
       }
     }
@@ -311,7 +338,7 @@ export class EventWindow {
     maxs.forEach((v, i) => {
       minute.extrema[minCount + i] = v;
     });
-    device.addMinute(minuteStartMs, minute);
+    device.addMinute(minuteStartMs / 60_000, minute);
     this.minutesCount++;
     this.events += ids.length;
     this.stateBytes += 48 + 24 * (mins.length + maxs.length) + ids.length * (17 + 17 * acc.compiled.sumFns.length);
