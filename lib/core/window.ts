@@ -19,43 +19,64 @@ export const DEFAULT_MAX_EVENTS_PER_MINUTE = 1200;
 /** Up to this many events a linear scan of `ids` beats hashing; past it a Set takes over. */
 const LINEAR_SCAN_LIMIT = 64;
 
-class MinuteAccumulator implements MinuteEvents {
+/** A minute's events as the arrays `MinuteEvents` describes, built when the flush or the state asks. */
+interface BuiltMinute extends MinuteEvents {
+  readonly ids: number[];
+  readonly sums: number[];
+  readonly mins: number[];
+  readonly maxs: number[];
+}
+
+/**
+ * One device-minute: in one array, the min metrics' values, the max metrics', then event by event its
+ * id and its fixed-point sum contributions (see `CompiledProfile.fold`). One object and one array a
+ * minute: ids, sums and extrema in three arrays were two more objects for every event to reach and for
+ * the young-generation GC to copy (the window's objects are most of what survives a scavenge). The
+ * flush and the state read a minute as `MinuteEvents` arrays, built once each (`events`).
+ */
+class MinuteAccumulator {
   /** Built only for crowded minutes (a unicorn minute has 60 events, a panel minute one). */
   private index: Set<number> | undefined;
   /** The largest id so far: a device's events nearly always come in order, and a larger id needs no scan. */
   private maxId = SMALLEST_SMI;
-  readonly ids: number[] = [];
-  readonly sums: number[] = [];
-  /** The min metrics' values, then the max metrics': one array less for every event to touch (see `fold`). */
-  readonly extrema: number[] = [];
+  count = 0;
+  readonly data: number[] = [];
 
-  constructor(
-    private readonly minCount: number,
-    maxCount: number,
-  ) {
-    for (let i = 0; i < minCount; i++) this.extrema.push(Number.POSITIVE_INFINITY);
-    for (let i = 0; i < maxCount; i++) this.extrema.push(Number.NEGATIVE_INFINITY);
-  }
-
-  get mins(): number[] {
-    return this.extrema.slice(0, this.minCount);
-  }
-
-  get maxs(): number[] {
-    return this.extrema.slice(this.minCount);
+  constructor(private readonly compiled: CompiledProfile) {
+    for (let i = 0; i < compiled.minFns.length; i++) this.data.push(Number.POSITIVE_INFINITY);
+    for (let i = 0; i < compiled.maxFns.length; i++) this.data.push(Number.NEGATIVE_INFINITY);
   }
 
   has(id: number): boolean {
     if (id > this.maxId) return false;
     if (this.index !== undefined) return this.index.has(id);
-    return this.ids.indexOf(id) >= 0;
+    const { data, count } = this;
+    const stride = 1 + this.compiled.sumFns.length;
+    for (let i = 0, at = this.compiled.extremaCount; i < count; i++, at += stride) if (data[at] === id) return true;
+    return false;
   }
 
+  /** Appends an event's id; its sums follow (`fold`, or a restored state's). */
   push(id: number): void {
-    this.ids.push(id);
+    this.data.push(id);
+    this.count++;
     if (id > this.maxId) this.maxId = id;
     if (this.index !== undefined) this.index.add(id);
-    else if (this.ids.length > LINEAR_SCAN_LIMIT) this.index = new Set(this.ids);
+    else if (this.count > LINEAR_SCAN_LIMIT) this.index = new Set(this.events().ids);
+  }
+
+  events(): BuiltMinute {
+    const { data, count, compiled } = this;
+    const sumCount = compiled.sumFns.length;
+    const extremaCount = compiled.extremaCount;
+    const ids: number[] = [];
+    const sums: number[] = [];
+    for (let i = 0, at = extremaCount; i < count; i++, at += 1 + sumCount) {
+      ids.push(data[at]);
+      for (let j = 1; j <= sumCount; j++) sums.push(data[at + j]);
+    }
+    const minCount = compiled.minFns.length;
+    return { ids, sums, mins: data.slice(0, minCount), maxs: data.slice(minCount, extremaCount) };
   }
 }
 
@@ -237,7 +258,7 @@ export class EventWindow {
     const number = start / 60_000;
     let minute = device.lastNumber === number ? device.lastMinute : device.minute(number);
     if (minute === undefined) {
-      minute = new MinuteAccumulator(compiled.minFns.length, compiled.maxFns.length);
+      minute = new MinuteAccumulator(compiled);
       device.addMinute(number, minute);
       this.minutesCount++;
       this.stateBytes += 48 + 24 * (compiled.minFns.length + compiled.maxFns.length);
@@ -245,10 +266,10 @@ export class EventWindow {
     device.lastNumber = number;
     device.lastMinute = minute;
     if (minute.has(event.eventId)) return 'duplicate';
-    if (minute.ids.length >= this.maxEventsPerMinute) return 'overflow';
+    if (minute.count >= this.maxEventsPerMinute) return 'overflow';
     minute.push(event.eventId);
     const r = event.record;
-    compiled.fold(r, minute.sums, minute.extrema);
+    compiled.fold(r, minute.data);
     this.events++;
     this.stateBytes += 17 + 17 * compiled.sumFns.length;
     device.keepIfNewest(number, t - start, event.eventId, r);
@@ -258,7 +279,8 @@ export class EventWindow {
   *minutes(): IterableIterator<WindowMinute> {
     for (const { compiled, devices } of this.byProfile.values()) {
       for (const [deviceId, device] of devices) {
-        for (const [minuteStartMs, events] of device.minutes()) yield { compiled, deviceId, minuteStartMs, events };
+        for (const [minuteStartMs, m] of device.minutes())
+          yield { compiled, deviceId, minuteStartMs, events: m.events() };
       }
     }
   }
@@ -280,7 +302,10 @@ export class EventWindow {
         const latest = device.latest(compiled.profile);
         return [
           deviceId,
-          [...device.minutes()].map(([start, m]) => [start / 60_000, m.ids, m.sums, m.mins, m.maxs]),
+          [...device.minutes()].map(([start, m]) => {
+            const { ids, sums, mins, maxs } = m.events();
+            return [start / 60_000, ids, sums, mins, maxs];
+          }),
           latest === undefined ? null : [latest.eventTimeMs, latest.eventId, latest.status, latest.reading],
         ];
       });
@@ -328,15 +353,22 @@ export class EventWindow {
   ): void {
     const acc = this.profileAccumulator(profile);
     const device = this.deviceOf(acc, deviceId);
-    const minCount = acc.compiled.minFns.length;
-    const minute = new MinuteAccumulator(minCount, acc.compiled.maxFns.length);
-    for (const id of ids) minute.push(id);
-    minute.sums.push(...sums);
+    const { compiled } = acc;
+    const minCount = compiled.minFns.length;
+    const sumCount = compiled.sumFns.length;
+    if (sums.length !== ids.length * sumCount || mins.length !== minCount || maxs.length !== compiled.maxFns.length) {
+      throw new WindowStateError(`window state's minutes do not fit the ${profile.name} profile's metrics`);
+    }
+    const minute = new MinuteAccumulator(compiled);
+    ids.forEach((id, i) => {
+      minute.push(id);
+      for (let j = 0; j < sumCount; j++) minute.data.push(sums[i * sumCount + j]);
+    });
     mins.forEach((v, i) => {
-      minute.extrema[i] = v;
+      minute.data[i] = v;
     });
     maxs.forEach((v, i) => {
-      minute.extrema[minCount + i] = v;
+      minute.data[minCount + i] = v;
     });
     device.addMinute(minuteStartMs / 60_000, minute);
     this.minutesCount++;
