@@ -482,8 +482,12 @@ const TAG_MASK = ~INDEX_MASK;
  * and a Map keyed by it computed its hash in a runtime call each time: ~13% of the path (5,000 devices).
  */
 function stringHash(s: string): number {
-  let h = s.length;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x9e3779b1);
+  const n = s.length;
+  let h = n;
+  let i = 0;
+  // Two UTF-16 units a step: half the chain of multiplications that each waits for the previous one.
+  for (; i + 1 < n; i += 2) h = Math.imul(h ^ (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16)), 0x9e3779b1);
+  if (i < n) h = Math.imul(h ^ s.charCodeAt(i), 0x9e3779b1);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   return (h ^ (h >>> 13)) | 0;
