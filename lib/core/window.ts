@@ -170,9 +170,7 @@ class DeviceAccumulator {
 
 interface ProfileAccumulator {
   readonly compiled: CompiledProfile;
-  /** In first-seen order, for iteration and restore. */
-  readonly devices: Map<string, DeviceAccumulator>;
-  /** The same devices for the per-event lookup (see `DeviceIndex`). */
+  /** The profile's devices, for the per-event lookup and (first-seen order) for iteration. */
   readonly index: DeviceIndex;
 }
 
@@ -277,8 +275,9 @@ export class EventWindow {
   }
 
   *minutes(): IterableIterator<WindowMinute> {
-    for (const { compiled, devices } of this.byProfile.values()) {
-      for (const [deviceId, device] of devices) {
+    for (const { compiled, index } of this.byProfile.values()) {
+      for (const device of index.devices) {
+        const { deviceId } = device;
         for (const [minuteStartMs, m] of device.minutes())
           yield { compiled, deviceId, minuteStartMs, events: m.events() };
       }
@@ -286,8 +285,9 @@ export class EventWindow {
   }
 
   *devices(): IterableIterator<WindowDevice> {
-    for (const { compiled, devices } of this.byProfile.values()) {
-      for (const [deviceId, device] of devices) {
+    for (const { compiled, index } of this.byProfile.values()) {
+      for (const device of index.devices) {
+        const { deviceId } = device;
         const latest = device.latest(compiled.profile);
         if (latest) yield { compiled, deviceId, latest };
       }
@@ -297,8 +297,9 @@ export class EventWindow {
   /** Compact JSON for the tumbling-window `state`: arrays, no repeated keys. */
   toState(): WindowState {
     const p: WindowState['p'] = {};
-    for (const { compiled, devices } of this.byProfile.values()) {
-      p[compiled.profile.name] = [...devices].map(([deviceId, device]) => {
+    for (const { compiled, index } of this.byProfile.values()) {
+      p[compiled.profile.name] = index.devices.map((device) => {
+        const { deviceId } = device;
         const latest = device.latest(compiled.profile);
         return [
           deviceId,
@@ -334,7 +335,7 @@ export class EventWindow {
           window.restoreMinute(profile, deviceId, minuteIndex * 60_000, ids, sums, mins, maxs);
         }
         if (latest !== null) {
-          const device = window.profileAccumulator(profile).devices.get(deviceId);
+          const device = window.profileAccumulator(profile).index.find(deviceId);
           device?.restoreLatest({ eventTimeMs: latest[0], eventId: latest[1], status: latest[2], reading: latest[3] });
         }
       }
@@ -381,7 +382,6 @@ export class EventWindow {
     let device = acc.index.get(deviceId, hash);
     if (device === undefined) {
       device = new DeviceAccumulator(deviceId);
-      acc.devices.set(deviceId, device);
       acc.index.add(device, hash);
       this.stateBytes += 320 + deviceId.length;
     }
@@ -391,7 +391,7 @@ export class EventWindow {
   private profileAccumulator(profile: DeviceProfile): ProfileAccumulator {
     let acc = this.byProfile.get(profile);
     if (acc === undefined) {
-      acc = { compiled: compileProfile(profile), devices: new Map(), index: new DeviceIndex() };
+      acc = { compiled: compileProfile(profile), index: new DeviceIndex() };
       this.byProfile.set(profile, acc);
     }
     this.lastProfile = profile;
@@ -500,7 +500,8 @@ function stringHash(s: string): number {
 class DeviceIndex {
   /** Slot i is `table[2i]` (hash) and `table[2i + 1]` (index + 1; 0 marks an empty slot). */
   private table = new Int32Array(128);
-  private readonly list: DeviceAccumulator[] = [];
+  /** In first-seen order. */
+  readonly devices: DeviceAccumulator[] = [];
   private mask = 63;
 
   get(deviceId: string, hash: number): DeviceAccumulator | undefined {
@@ -509,17 +510,21 @@ class DeviceIndex {
       const slot = table[2 * i + 1];
       if (slot === 0) return undefined;
       if (table[2 * i] === hash) {
-        const device = this.list[slot - 1];
+        const device = this.devices[slot - 1];
         if (device.deviceId === deviceId) return device;
       }
     }
   }
 
+  find(deviceId: string): DeviceAccumulator | undefined {
+    return this.get(deviceId, stringHash(deviceId));
+  }
+
   /** Adds a device that `get` does not hold. */
   add(device: DeviceAccumulator, hash: number): void {
-    if (this.list.length * 2 >= this.mask + 1) this.grow();
-    this.list.push(device);
-    this.place(hash, this.list.length);
+    if (this.devices.length * 2 >= this.mask + 1) this.grow();
+    this.devices.push(device);
+    this.place(hash, this.devices.length);
   }
 
   private place(hash: number, slot: number): void {
