@@ -165,7 +165,8 @@ export function decodeRange(
   into?: ReusableEvent,
 ): DecodedEvent {
   if (end - start > (options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES)) return TOO_LARGE;
-  const text = buffer.toString('utf8', start, end);
+  // No encoding named: UTF-8 without looking the name up (Buffer's `toString` does, per call).
+  const text = buffer.toString(undefined, start, end);
   // Decoding replaces invalid UTF-8 with U+FFFD; only then pay for the exact check (a real U+FFFD is valid).
   if (text.indexOf('\uFFFD') >= 0 && !isUtf8(buffer.subarray(start, end))) return INVALID_UTF8;
   let parsed: unknown;
