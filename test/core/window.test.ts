@@ -89,6 +89,11 @@ describe('EventWindow', () => {
     expect(() => EventWindow.fromState({ v: 99, p: {} })).toThrow(WindowStateError);
     expect(() => EventWindow.fromState({ '1': 282 })).toThrow(WindowStateError);
     expect(() => EventWindow.fromState({ v: 1, p: { dragon: [] } })).toThrow(/unknown profile dragon/);
+    // A minute written for other metrics (another version of the profile): 2 sums for 1 event of 1 sum.
+    const minute = [29_000_000, [1000], [1, 2], [150, 151], [150, 151]];
+    expect(() => EventWindow.fromState({ v: 1, p: { unicorn: [['A', [minute], null]] } })).toThrow(
+      /do not fit the unicorn profile's metrics/,
+    );
   });
 
   test('the state size estimate is an upper bound of the serialised size', () => {
