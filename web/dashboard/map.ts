@@ -43,7 +43,6 @@ export const DETAIL_MIN_ZOOM = 3;
  * triangles and borders (topology kept: neighbours share their simplified border).
  */
 const LOW_DETAIL_MIN_AREA = 0.2;
-const WARM_UP = 'warm-up';
 const FAULT_STATUSES = Object.keys(STATUS_COLORS).filter((s) => s.startsWith('FAULT_'));
 /** Power relative to rating: dark blue (none), green, yellow (rated). */
 const POWER_RAMP = [0, '#1e3a8a', 0.5, '#16a34a', 1, '#facc15'];
@@ -258,43 +257,7 @@ export class FleetMap {
     this.capSoftwarePixelRatio();
     // The style's sources exist once it is parsed: the fleet can go to the worker while the basemap's tile
     // is still being built and drawn ('load' would wait for that first frame).
-    this.loaded = new Promise((resolve) =>
-      this.map.once('style.load', () => {
-        this.warmUpPrograms();
-        resolve();
-      }),
-    );
-  }
-
-  /**
-   * Draws one invisible point with each circle layer's paint while the fleet downloads, so that their WebGL
-   * programs are compiled then: on software WebGL a program takes 40-240 ms to link, and the panel layers'
-   * programs were otherwise linked last, after the worker had grouped the fleet, on the first render's
-   * critical path. Removed after the first render.
-   */
-  private warmUpPrograms(): void {
-    const center = this.map.getCenter().toArray();
-    const properties = { point_count: GROUP_MIN_POINTS, faults: 0, degraded: 0, silent: 0, power: 0, s: 'OK', f: 0 };
-    this.map.addSource(WARM_UP, {
-      type: 'geojson',
-      data: { type: 'Feature', geometry: { type: 'Point', coordinates: center }, properties },
-    });
-    for (const layer of this.map.getStyle().layers) {
-      if (layer.type !== 'circle') continue;
-      this.map.addLayer({
-        id: `${WARM_UP}-${layer.id}`,
-        type: 'circle',
-        source: WARM_UP,
-        paint: { ...layer.paint, 'circle-opacity': 0.001, 'circle-stroke-opacity': 0.001 },
-      });
-    }
-  }
-
-  private removeWarmUp(): void {
-    if (!this.map.getSource(WARM_UP)) return;
-    for (const layer of this.map.getStyle().layers)
-      if (layer.id.startsWith(`${WARM_UP}-`)) this.map.removeLayer(layer.id);
-    this.map.removeSource(WARM_UP);
+    this.loaded = new Promise((resolve) => this.map.once('style.load', () => resolve()));
   }
 
   /** The detailed basemap to the worker: once, after the first render or when zooming in towards it. */
@@ -336,10 +299,7 @@ export class FleetMap {
     (this.map.getSource('panels') as GeoJSONSource).setData(of('solar'));
     (this.map.getSource('unicorns') as GeoJSONSource).setData(of('unicorn'));
     this.updateLabels(devices);
-    this.map.once('idle', () => {
-      this.removeWarmUp();
-      this.loadDetail();
-    });
+    this.map.once('idle', () => this.loadDetail());
     if (!this.fitted && features.length > 0) {
       this.fitted = true;
       const b = new maplibregl.LngLatBounds();
