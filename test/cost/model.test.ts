@@ -199,7 +199,9 @@ describe('the cost model, line by line', () => {
       [8, 8 * 0.1],
       [16, 16 * 0.1],
     ]);
-    expect(priceStack(stack, small, designCounts(stack, small), prices).lines.filter((l) => /autoscaling/.test(l.what))).toEqual([]);
+    expect(
+      priceStack(stack, small, designCounts(stack, small), prices).lines.filter((l) => /autoscaling/.test(l.what)),
+    ).toEqual([]);
   });
   test('each provisioned table is sized for its own traffic: the listing takes only its refresh writes', () => {
     const provisioned: StackFacts = {
