@@ -21,10 +21,18 @@ export interface DayFoldOptions {
 }
 
 /**
- * One profile-day's spool folded into the aggregator's `EventWindow` (the core's merge, the one
- * definition of the aggregates): its distinct lines in spool order (a byte-identical copy that crossed a
- * chunk boundary is dropped here), each event added once, `rate_exceeded` rejects kept for the
- * quarantine. The publish merges `window` into the store.
+ * Windows a day's events are split into, by device: each is merged on its own (a device's minutes are
+ * all in one, so each device-minute is still written once), and the event loop turns between merges.
+ * With a store that answers at once (in memory) one merge of a whole day would hold the thread until it
+ * is done, and the day's archive uploads, ready long before, would wait for it.
+ */
+export const FLUSH_GROUPS = 8;
+
+/**
+ * One profile-day's spool folded into the aggregator's `EventWindow`s (the core's merge, the one
+ * definition of the aggregates), one per device group (`FLUSH_GROUPS`): its distinct lines in spool
+ * order (a byte-identical copy that crossed a chunk boundary is dropped here), each event added once,
+ * `rate_exceeded` rejects kept for the quarantine. The publish merges `windows` into the store.
  *
  * Two ways in, one fold: the scan feeds a day's lines as it spools them (with the event it has just
  * decoded, so a record is parsed once), or the publish folds a spool read back from disk (a resumed
@@ -33,7 +41,7 @@ export interface DayFoldOptions {
  * the quarantine lines are identical.
  */
 export class DayFold {
-  readonly window = new EventWindow();
+  readonly windows: readonly EventWindow[] = Array.from({ length: FLUSH_GROUPS }, () => new EventWindow());
   readonly rejected: RejectedRecord[] = [];
   copiesDropped = 0;
   archived = 0;
@@ -45,6 +53,8 @@ export class DayFold {
   /** For a JSON archive: each hour's distinct lines as `[start, end)` pairs of the spool, record and newline. */
   private readonly hours = new Map<number, number[]>();
   private readonly profileName: string;
+  /** Bytes of `lines` handed to the spool file (`unwritten`). */
+  private written = 0;
 
   constructor(
     readonly key: string,
@@ -84,6 +94,13 @@ export class DayFold {
     const from = this.lines.appendLines(lines);
     this.seen.rebind(this.lines.backing);
     this.foldLines(from, this.lines.length);
+  }
+
+  /** The lines appended since the last call: what the spool file does not hold yet. */
+  unwritten(): Buffer {
+    const bytes = this.lines.bytes.subarray(this.written);
+    this.written = this.lines.length;
+    return bytes;
   }
 
   /** A JSON archive's hourly objects: each hour's distinct lines, concatenated. */
@@ -146,7 +163,7 @@ export class DayFold {
       this.eventsPastTtl++;
       return;
     }
-    if (this.window.add(event) === 'overflow') {
+    if (this.windows[deviceGroup(event.deviceId)].add(event) === 'overflow') {
       const record: RawRecord = {
         data: buf.toString('base64', s + SPOOL_HOUR_BYTES, e),
         arrivalMs: this.options.arrivalMs,
@@ -156,6 +173,13 @@ export class DayFold {
       this.rejected.push({ record, reason: 'rate_exceeded' });
     }
   }
+}
+
+/** A device's window (FNV-1a of its id): the same device, the same window, in every run. */
+function deviceGroup(deviceId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < deviceId.length; i++) h = Math.imul(h ^ deviceId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % FLUSH_GROUPS;
 }
 
 /**
@@ -183,6 +207,15 @@ export class ScanFolds {
       this.folds.set(key, fold);
     }
     return fold ?? undefined;
+  }
+
+  /** Hands each fold's lines not yet in its spool file to `append` (before a chunk is committed). */
+  drain(append: (key: string, lines: Buffer) => void): void {
+    for (const fold of this.folds.values()) {
+      if (fold === null) continue;
+      const lines = fold.unwritten();
+      if (lines.length > 0) append(fold.key, lines);
+    }
   }
 
   /** After a chunk: drops the largest days' folds while the folds hold more than the budget. */

@@ -120,14 +120,14 @@ export async function publishDay(
           aggregatesFromMs: deps.aggregatesFromMs,
           keepHours: deps.format === 'json',
         });
-  const { window, rejected, copiesDropped, archived, eventsPastTtl } = fold;
+  const { rejected, copiesDropped, archived, eventsPastTtl } = fold;
 
   const flush =
     deps.flush ??
     ((w: EventWindow) =>
       flushWindow(w, deps.store, { allowedLatenessMs: IMPORT_FLUSH_LATENESS_MS, concurrency: deps.writeConcurrency }));
   // The merge (DynamoDB-bound) runs while the archive objects are finished and uploaded: they are independent.
-  const flushing = window.minuteCount > 0 ? flush(window) : Promise.resolve(undefined);
+  const flushing = flushAll(fold.windows, flush);
   flushing.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled" meanwhile
 
   const objects: { hour: number; body: () => Promise<Buffer> }[] = parquetFiles
@@ -160,12 +160,30 @@ export async function publishDay(
     archived,
     objects: objects.length,
     archiveBytes,
-    deviceMinutesWritten: result?.aggregatesWritten ?? 0,
-    eventsAlreadyStored: result?.duplicatesDropped ?? 0,
-    eventsAdded: result?.eventsAdded ?? 0,
-    devicesUpdated: result?.devicesUpdated ?? 0,
+    deviceMinutesWritten: result.aggregatesWritten,
+    eventsAlreadyStored: result.duplicatesDropped,
+    eventsAdded: result.eventsAdded,
+    devicesUpdated: result.devicesUpdated,
     eventsPastTtl,
     copiesDropped,
     quarantined: rejected.length,
   };
+}
+
+/** Merges the day's windows one after the other, letting the event loop turn (uploads, DuckDB's result) between them. */
+async function flushAll(
+  windows: readonly EventWindow[],
+  flush: (window: EventWindow) => Promise<FlushResult>,
+): Promise<Pick<FlushResult, 'aggregatesWritten' | 'duplicatesDropped' | 'eventsAdded' | 'devicesUpdated'>> {
+  const total = { aggregatesWritten: 0, duplicatesDropped: 0, eventsAdded: 0, devicesUpdated: 0 };
+  for (const window of windows) {
+    if (window.minuteCount === 0) continue;
+    const r = await flush(window);
+    total.aggregatesWritten += r.aggregatesWritten;
+    total.duplicatesDropped += r.duplicatesDropped;
+    total.eventsAdded += r.eventsAdded;
+    total.devicesUpdated += r.devicesUpdated;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return total;
 }

@@ -219,6 +219,8 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
       const fileIndex = files.indexOf(file);
       /** Appends a chunk's result to the spools, quarantines its rejects and commits it: always in chunk order. */
       const commitChunk = async (chunkStart: number, chunkLength: number, result: ChunkScan) => {
+        // A folded day's lines are held by its fold (the spool's image in memory): they are written from it.
+        folds.drain((key, lines) => state.appendLines(key, lines));
         const lengths = state.flushSpools();
         if (result.rejected.length > 0) {
           await writeQuarantine(quarantine, `import-${importId}-f${fileIndex}`, result.rejected);
@@ -241,8 +243,9 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
         const job = inFlight.shift() as (typeof inFlight)[number];
         const result = await job.result;
         for (const [key, lines] of result.spools) {
-          state.appendLines(key, lines);
-          folds.fold(key)?.addLines(lines);
+          const fold = folds.fold(key);
+          if (fold) fold.addLines(lines);
+          else state.appendLines(key, lines);
         }
         await commitChunk(job.start, job.length, result);
       };
@@ -263,7 +266,8 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
           });
           result.catch(() => {}); // awaited in order by commitOldest
           inFlight.push({ start: chunk.start, length, result });
-          if (inFlight.length >= workers.size) await commitOldest();
+          // One chunk more than workers: the import thread commits (and folds) one while every worker scans another.
+          if (inFlight.length > workers.size) await commitOldest();
           if (stopped()) break;
           continue;
         }
@@ -280,8 +284,9 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
           start,
           { arrivalMs, source, decode: options.decode, csv: layout },
           (key, hour, src, s, e, event) => {
-            state.append(key, hour, src, s, e);
-            folds.fold(key)?.addDecoded(hour, src, s, e, event);
+            const fold = folds.fold(key);
+            if (fold) fold.addDecoded(hour, src, s, e, event);
+            else state.append(key, hour, src, s, e);
           },
         );
         await commitChunk(chunk.start, chunk.bytes.length, result);

@@ -50,8 +50,8 @@ describe('DayFold: folded during the scan or from the spool, the same', () => {
     return { folds, workerFolds, spools };
   };
   const summary = (f: DayFold) => ({
-    state: f.window.toState(),
-    events: f.window.eventCount,
+    state: f.windows.map((w) => w.toState()),
+    events: f.windows.reduce((n, w) => n + w.eventCount, 0),
     archived: f.archived,
     copiesDropped: f.copiesDropped,
     eventsPastTtl: f.eventsPastTtl,
