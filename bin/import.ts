@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx tsx --max-semi-space-size=32 --initial-old-space-size=1024
 /**
  * History import: `npm run import -- <files, directories, globs or s3:// URLs...> [options]`.
  * Wiring only: flags -> target and clients -> runImport (lib/import/run.ts).
