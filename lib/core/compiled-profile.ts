@@ -13,11 +13,14 @@ export interface CompiledProfile {
   readonly minFns: readonly ((r: unknown) => number)[];
   readonly maxNames: readonly string[];
   readonly maxFns: readonly ((r: unknown) => number)[];
+  /** `minFns.length + maxFns.length`: where a minute's events start in its array (see `fold`). */
+  readonly extremaCount: number;
   /**
-   * Folds one event into a minute: pushes its fixed-point sum contributions onto `sums`, lowers `mins`
-   * and raises `maxs`. The same as looping over the three lists, compiled (see `compileFold`).
+   * Folds one event into a minute's array: lowers the mins (`minute[0, minFns.length)`), raises the
+   * maxs (the `maxFns.length` after them) and pushes its fixed-point sum contributions (after its id).
+   * The same as looping over the three lists, compiled (see `compileFold`).
    */
-  readonly fold: (r: unknown, sums: number[], mins: number[], maxs: number[]) => void;
+  readonly fold: (r: unknown, minute: number[]) => void;
 }
 
 const cache = new WeakMap<DeviceProfile, CompiledProfile>();
@@ -37,6 +40,7 @@ export function compileProfile(profile: DeviceProfile): CompiledProfile {
       minFns,
       maxNames: by('max').map((m) => m.name),
       maxFns,
+      extremaCount: minFns.length + maxFns.length,
       fold: compileFold(sumFns, minFns, maxFns),
     };
     cache.set(profile, compiled);
@@ -57,12 +61,15 @@ function compileFold(
   maxFns: readonly MetricFn[],
 ): CompiledProfile['fold'] {
   const lines = [
-    ...sumFns.map((_, j) => `sums.push(Math.round(s${j}(r) * ${SUM_SCALE}));`),
-    ...minFns.map((_, j) => `{ const v = n${j}(r); if (v < mins[${j}]) mins[${j}] = v; }`),
-    ...maxFns.map((_, j) => `{ const v = x${j}(r); if (v > maxs[${j}]) maxs[${j}] = v; }`),
+    ...minFns.map((_, j) => `{ const v = n${j}(r); if (v < minute[${j}]) minute[${j}] = v; }`),
+    ...maxFns.map((_, j) => {
+      const k = minFns.length + j;
+      return `{ const v = x${j}(r); if (v > minute[${k}]) minute[${k}] = v; }`;
+    }),
+    ...sumFns.map((_, j) => `minute.push(Math.round(s${j}(r) * ${SUM_SCALE}));`),
   ];
   const params = [...sumFns.map((_, j) => `s${j}`), ...minFns.map((_, j) => `n${j}`), ...maxFns.map((_, j) => `x${j}`)];
-  const factory = new Function(...params, `return function fold(r, sums, mins, maxs) {\n${lines.join('\n')}\n};`);
+  const factory = new Function(...params, `return function fold(r, minute) {\n${lines.join('\n')}\n};`);
   return factory(...sumFns, ...minFns, ...maxFns);
 }
 

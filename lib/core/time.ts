@@ -10,30 +10,32 @@
 export function parseTimestamp(s: string): number {
   const n = s.length;
   if (n < 19 || n > 35) return Number.NaN;
-  const year = d4(s, 0);
-  const month = d2(s, 5);
-  const day = d2(s, 8);
-  const hour = d2(s, 11);
-  const minute = d2(s, 14);
-  const second = d2(s, 17);
   const sep = s.charCodeAt(10);
   if (
     s.charCodeAt(4) !== 45 || // '-'
     s.charCodeAt(7) !== 45 ||
     (sep !== 32 && sep !== 84) || // ' ' or 'T'
     s.charCodeAt(13) !== 58 || // ':'
-    s.charCodeAt(16) !== 58 ||
-    year < 0 ||
-    (hour | minute | second) < 0 ||
-    month < 1 ||
-    month > 12 ||
-    day < 1 ||
-    day > daysInMonth(year, month) ||
-    hour > 23 ||
-    minute > 59 ||
-    second > 59 // leap seconds are not sent by either fleet
+    s.charCodeAt(16) !== 58
   ) {
     return Number.NaN;
+  }
+  const year = d4(s, 0);
+  const month = d2(s, 5);
+  const day = d2(s, 8);
+  const hour = d2(s, 11);
+  const minute = d2(s, 14);
+  const second = d2(s, 17);
+  // A non-digit makes its field negative; leap seconds are not sent by either fleet.
+  if ((year | month | day | hour | minute | second) < 0 || hour > 23 || minute > 59 || second > 59) {
+    return Number.NaN;
+  }
+  // Consecutive records nearly always share their date: it is checked and converted when it changes.
+  const date = (year * 100 + month) * 100 + day;
+  if (date !== lastDate) {
+    if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return Number.NaN;
+    lastDate = date;
+    lastDays = daysFromCivil(year, month, day);
   }
   let i = 19;
   let millis = 0;
@@ -41,15 +43,15 @@ export function parseTimestamp(s: string): number {
     // '.': 1 to 9 fraction digits; keep milliseconds, truncate the rest.
     i++;
     const start = i;
-    let scale = 100;
     while (i < n) {
       const c = s.charCodeAt(i) - 48;
       if (c < 0 || c > 9) break;
-      if (scale >= 1) millis += c * scale;
-      scale /= 10;
+      if (i - start < 3) millis = millis * 10 + c;
       i++;
     }
-    if (i === start || i - start > 9) return Number.NaN;
+    const digits = i - start;
+    if (digits === 0 || digits > 9) return Number.NaN;
+    if (digits < 3) millis *= digits === 1 ? 100 : 10;
   }
   let offsetMinutes = 0;
   if (i < n) {
@@ -66,22 +68,21 @@ export function parseTimestamp(s: string): number {
       return Number.NaN;
     }
   }
-  // Consecutive records nearly always share their date: reuse the day number.
-  const date = (year * 100 + month) * 100 + day;
-  if (date !== lastDate) {
-    lastDate = date;
-    lastDays = daysFromCivil(year, month, day);
-  }
-  const days = lastDays;
-  return ((days * 24 + hour) * 60 + minute - offsetMinutes) * 60_000 + second * 1000 + millis;
+  return ((lastDays * 24 + hour) * 60 + minute - offsetMinutes) * 60_000 + second * 1000 + millis;
 }
 
 let lastDate = -1;
 let lastDays = 0;
 
-/** Start of the minute that holds `ms`, in epoch milliseconds. */
+/**
+ * Start of the minute that holds `ms`, in epoch milliseconds. A division and a floor, corrected by one
+ * minute where the division rounded across a minute: two `%` were ~3 times slower (a `%` of doubles
+ * is a call in V8) and, for a fraction of a millisecond before a minute's end, not a multiple of 60,000.
+ */
 export function minuteStart(ms: number): number {
-  return ms - (((ms % 60_000) + 60_000) % 60_000);
+  const start = Math.floor(ms / 60_000) * 60_000;
+  if (start > ms) return start - 60_000;
+  return start + 60_000 <= ms ? start + 60_000 : start;
 }
 
 /** The aggregates table's sort key for a minute: ISO-8601 UTC, e.g. `2017-06-02T18:43:00.000Z`. */

@@ -19,43 +19,142 @@ export const DEFAULT_MAX_EVENTS_PER_MINUTE = 1200;
 /** Up to this many events a linear scan of `ids` beats hashing; past it a Set takes over. */
 const LINEAR_SCAN_LIMIT = 64;
 
-class MinuteAccumulator implements MinuteEvents {
-  /** Built only for crowded minutes (a unicorn minute has 60 events, a panel minute one). */
-  private index: Set<number> | undefined;
-  readonly ids: number[] = [];
-  readonly sums: number[] = [];
+/** A minute's events as the arrays `MinuteEvents` describes, built when the flush or the state asks. */
+interface BuiltMinute extends MinuteEvents {
+  readonly ids: number[];
+  readonly sums: number[];
   readonly mins: number[];
   readonly maxs: number[];
+}
 
-  constructor(compiled: CompiledProfile) {
-    this.mins = new Array<number>(compiled.minFns.length).fill(Number.POSITIVE_INFINITY);
-    this.maxs = new Array<number>(compiled.maxFns.length).fill(Number.NEGATIVE_INFINITY);
+/**
+ * One device-minute: in one array, the min metrics' values, the max metrics', then event by event its
+ * id and its fixed-point sum contributions (see `CompiledProfile.fold`). One object and one array a
+ * minute: ids, sums and extrema in three arrays were two more objects for every event to reach and for
+ * the young-generation GC to copy (the window's objects are most of what survives a scavenge). The
+ * flush and the state read a minute as `MinuteEvents` arrays, built once each (`events`).
+ */
+class MinuteAccumulator {
+  /** Built only for crowded minutes (a unicorn minute has 60 events, a panel minute one). */
+  private index: Set<number> | undefined;
+  /** The largest id so far: a device's events nearly always come in order, and a larger id needs no scan. */
+  private maxId = SMALLEST_SMI;
+  count = 0;
+  readonly data: number[] = [];
+
+  constructor(private readonly compiled: CompiledProfile) {
+    for (let i = 0; i < compiled.minFns.length; i++) this.data.push(Number.POSITIVE_INFINITY);
+    for (let i = 0; i < compiled.maxFns.length; i++) this.data.push(Number.NEGATIVE_INFINITY);
   }
 
   has(id: number): boolean {
+    if (id > this.maxId) return false;
     if (this.index !== undefined) return this.index.has(id);
-    return this.ids.indexOf(id) >= 0;
+    const { data, count } = this;
+    const stride = 1 + this.compiled.sumFns.length;
+    for (let i = 0, at = this.compiled.extremaCount; i < count; i++, at += stride) if (data[at] === id) return true;
+    return false;
   }
 
+  /** Appends an event's id; its sums follow (`fold`, or a restored state's). */
   push(id: number): void {
-    this.ids.push(id);
+    this.data.push(id);
+    this.count++;
+    if (id > this.maxId) this.maxId = id;
     if (this.index !== undefined) this.index.add(id);
-    else if (this.ids.length > LINEAR_SCAN_LIMIT) this.index = new Set(this.ids);
+    else if (this.count > LINEAR_SCAN_LIMIT) this.index = new Set(this.events().ids);
+  }
+
+  events(): BuiltMinute {
+    const { data, count, compiled } = this;
+    const sumCount = compiled.sumFns.length;
+    const extremaCount = compiled.extremaCount;
+    const ids: number[] = [];
+    const sums: number[] = [];
+    for (let i = 0, at = extremaCount; i < count; i++, at += 1 + sumCount) {
+      ids.push(data[at]);
+      for (let j = 1; j <= sumCount; j++) sums.push(data[at + j]);
+    }
+    const minCount = compiled.minFns.length;
+    return { ids, sums, mins: data.slice(0, minCount), maxs: data.slice(minCount, extremaCount) };
   }
 }
 
+/**
+ * The smallest small integer: V8 keeps a field of small integers in the object, while a field that
+ * held a double is a separate heap box (one more object per field to reach, and for the GC to copy).
+ */
+const SMALLEST_SMI = -(2 ** 30);
+
+/**
+ * A device's minutes are kept by number (`start / 60,000`), and its newest event's time as its minute
+ * number and its milliseconds in the minute: small integers, for the reason above.
+ */
 class DeviceAccumulator {
   constructor(readonly deviceId: string) {}
 
-  readonly minutes = new Map<number, MinuteAccumulator>();
-  /** The minute of the device's previous event: its next event is nearly always in it (no Map lookup). */
-  lastMinuteStart = Number.NaN;
+  /** The device's first minute in the window; the others are in `more`, made for the second. */
+  private firstNumber = SMALLEST_SMI;
+  private first: MinuteAccumulator | undefined;
+  private more: Map<number, MinuteAccumulator> | undefined;
+  /** The minute of the device's previous event: its next event is nearly always in it (no lookup). */
+  lastNumber = SMALLEST_SMI;
   lastMinute: MinuteAccumulator | undefined;
-  /** Newest event; its reading and status are derived only when asked, off the per-record path. */
-  latestTimeMs = Number.NEGATIVE_INFINITY;
-  latestId = Number.NEGATIVE_INFINITY;
+  /** Newest event (time and id); its reading and status are derived only when asked, off the per-record path. */
+  private latestNumber = SMALLEST_SMI;
+  private latestOffset = 0;
+  latestId = 0;
   latestRecord: unknown;
   restoredLatest: LatestReading | undefined;
+
+  get latestTimeMs(): number {
+    return this.latestNumber * 60_000 + this.latestOffset;
+  }
+
+  /** Keeps the event at minute `number`, `offset` ms into it, with this id, when it is the newest yet. */
+  keepIfNewest(number: number, offset: number, id: number, record: unknown): void {
+    if (
+      (this.latestRecord === undefined && this.restoredLatest === undefined) ||
+      number > this.latestNumber ||
+      (number === this.latestNumber &&
+        (offset > this.latestOffset || (offset === this.latestOffset && id > this.latestId)))
+    ) {
+      this.latestNumber = number;
+      this.latestOffset = offset;
+      this.latestId = id;
+      this.latestRecord = record;
+    }
+  }
+
+  minute(number: number): MinuteAccumulator | undefined {
+    return number === this.firstNumber ? this.first : this.more?.get(number);
+  }
+
+  /** Adds a minute that `minute(number)` does not hold. */
+  addMinute(number: number, minute: MinuteAccumulator): void {
+    if (this.first === undefined) {
+      this.firstNumber = number;
+      this.first = minute;
+    } else {
+      this.more ??= new Map();
+      this.more.set(number, minute);
+    }
+  }
+
+  /** The minutes (start in epoch ms, events) in the order they were added. */
+  *minutes(): IterableIterator<[number, MinuteAccumulator]> {
+    if (this.first !== undefined) yield [this.firstNumber * 60_000, this.first];
+    if (this.more !== undefined) for (const [number, minute] of this.more) yield [number * 60_000, minute];
+  }
+
+  /** Sets the newest event from a restored state (its reading as the state carried it). */
+  restoreLatest(latest: LatestReading): void {
+    const start = minuteStart(latest.eventTimeMs);
+    this.latestNumber = start / 60_000;
+    this.latestOffset = latest.eventTimeMs - start;
+    this.latestId = latest.eventId;
+    this.restoredLatest = latest;
+  }
 
   latest(profile: DeviceProfile): LatestReading | undefined {
     if (this.latestRecord === undefined) return this.restoredLatest;
@@ -156,34 +255,32 @@ export class EventWindow {
     const device = this.deviceOf(acc, event.deviceId);
     const t = event.eventTimeMs;
     const start = minuteStart(t);
-    let minute = device.lastMinuteStart === start ? device.lastMinute : device.minutes.get(start);
+    const number = start / 60_000;
+    let minute = device.lastNumber === number ? device.lastMinute : device.minute(number);
     if (minute === undefined) {
       minute = new MinuteAccumulator(compiled);
-      device.minutes.set(start, minute);
+      device.addMinute(number, minute);
       this.minutesCount++;
       this.stateBytes += 48 + 24 * (compiled.minFns.length + compiled.maxFns.length);
     }
-    device.lastMinuteStart = start;
+    device.lastNumber = number;
     device.lastMinute = minute;
     if (minute.has(event.eventId)) return 'duplicate';
-    if (minute.ids.length >= this.maxEventsPerMinute) return 'overflow';
+    if (minute.count >= this.maxEventsPerMinute) return 'overflow';
     minute.push(event.eventId);
     const r = event.record;
-    compiled.fold(r, minute.sums, minute.mins, minute.maxs);
+    compiled.fold(r, minute.data);
     this.events++;
     this.stateBytes += 17 + 17 * compiled.sumFns.length;
-    if (t > device.latestTimeMs || (t === device.latestTimeMs && event.eventId > device.latestId)) {
-      device.latestTimeMs = t;
-      device.latestId = event.eventId;
-      device.latestRecord = r;
-    }
+    device.keepIfNewest(number, t - start, event.eventId, r);
     return 'added';
   }
 
   *minutes(): IterableIterator<WindowMinute> {
     for (const { compiled, devices } of this.byProfile.values()) {
       for (const [deviceId, device] of devices) {
-        for (const [minuteStartMs, events] of device.minutes) yield { compiled, deviceId, minuteStartMs, events };
+        for (const [minuteStartMs, m] of device.minutes())
+          yield { compiled, deviceId, minuteStartMs, events: m.events() };
       }
     }
   }
@@ -205,7 +302,10 @@ export class EventWindow {
         const latest = device.latest(compiled.profile);
         return [
           deviceId,
-          [...device.minutes].map(([start, m]) => [start / 60_000, m.ids, m.sums, m.mins, m.maxs]),
+          [...device.minutes()].map(([start, m]) => {
+            const { ids, sums, mins, maxs } = m.events();
+            return [start / 60_000, ids, sums, mins, maxs];
+          }),
           latest === undefined ? null : [latest.eventTimeMs, latest.eventId, latest.status, latest.reading],
         ];
       });
@@ -235,16 +335,7 @@ export class EventWindow {
         }
         if (latest !== null) {
           const device = window.profileAccumulator(profile).devices.get(deviceId);
-          if (device) {
-            device.latestTimeMs = latest[0];
-            device.latestId = latest[1];
-            device.restoredLatest = {
-              eventTimeMs: latest[0],
-              eventId: latest[1],
-              status: latest[2],
-              reading: latest[3],
-            };
-          }
+          device?.restoreLatest({ eventTimeMs: latest[0], eventId: latest[1], status: latest[2], reading: latest[3] });
         }
       }
     }
@@ -262,16 +353,24 @@ export class EventWindow {
   ): void {
     const acc = this.profileAccumulator(profile);
     const device = this.deviceOf(acc, deviceId);
-    const minute = new MinuteAccumulator(acc.compiled);
-    for (const id of ids) minute.push(id);
-    minute.sums.push(...sums);
+    const { compiled } = acc;
+    const minCount = compiled.minFns.length;
+    const sumCount = compiled.sumFns.length;
+    if (sums.length !== ids.length * sumCount || mins.length !== minCount || maxs.length !== compiled.maxFns.length) {
+      throw new WindowStateError(`window state's minutes do not fit the ${profile.name} profile's metrics`);
+    }
+    const minute = new MinuteAccumulator(compiled);
+    ids.forEach((id, i) => {
+      minute.push(id);
+      for (let j = 0; j < sumCount; j++) minute.data.push(sums[i * sumCount + j]);
+    });
     mins.forEach((v, i) => {
-      minute.mins[i] = v;
+      minute.data[i] = v;
     });
     maxs.forEach((v, i) => {
-      minute.maxs[i] = v;
+      minute.data[minCount + i] = v;
     });
-    device.minutes.set(minuteStartMs, minute);
+    device.addMinute(minuteStartMs / 60_000, minute);
     this.minutesCount++;
     this.events += ids.length;
     this.stateBytes += 48 + 24 * (mins.length + maxs.length) + ids.length * (17 + 17 * acc.compiled.sumFns.length);
@@ -383,8 +482,12 @@ const TAG_MASK = ~INDEX_MASK;
  * and a Map keyed by it computed its hash in a runtime call each time: ~13% of the path (5,000 devices).
  */
 function stringHash(s: string): number {
-  let h = s.length;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x9e3779b1);
+  const n = s.length;
+  let h = n;
+  let i = 0;
+  // Two UTF-16 units a step: half the chain of multiplications that each waits for the previous one.
+  for (; i + 1 < n; i += 2) h = Math.imul(h ^ (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16)), 0x9e3779b1);
+  if (i < n) h = Math.imul(h ^ s.charCodeAt(i), 0x9e3779b1);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   return (h ^ (h >>> 13)) | 0;

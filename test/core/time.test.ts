@@ -53,6 +53,9 @@ describe('minutes', () => {
   test('minuteStart floors to the minute, before 1970 too', () => {
     expect(minuteStart(Date.UTC(2017, 5, 2, 18, 43, 59, 999))).toBe(Date.UTC(2017, 5, 2, 18, 43));
     expect(minuteStart(-1)).toBe(-60_000);
+    expect(minuteStart(Date.UTC(2017, 5, 2, 18, 43))).toBe(Date.UTC(2017, 5, 2, 18, 43));
+    expect(minuteStart(59_999.999999)).toBe(0);
+    expect(minuteStart(-0.5)).toBe(-60_000);
   });
 
   test('minuteKey is ISO-8601 UTC and sorts as time does', () => {

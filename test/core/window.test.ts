@@ -2,9 +2,11 @@ import fc from 'fast-check';
 import {
   EventWindow,
   emptyCounts,
+  encodeAggregate,
   flushWindow,
   ingestBatch,
   isMinuteClosed,
+  type RawRecord,
   type ValidEvent,
   validateParsed,
   WindowStateError,
@@ -178,6 +180,34 @@ describe('device state', () => {
 });
 
 describe('ingestBatch', () => {
+  test('a byte-identical copy is recognised by its bytes: next to its original, chunks later in the batch, a batch later', () => {
+    const originals = Array.from({ length: 600 }, (_, i) => rawRecord(unicorn(`U${i}`, T0 + i), T0 + 1000));
+    // Arriving an hour before their event time: read again, these copies would be timestamp_in_future.
+    const early = (r: RawRecord) => ({ ...r, arrivalMs: T0 - 3_600_000, sequenceNumber: `${r.sequenceNumber}-copy` });
+    const batch = [...originals];
+    batch.splice(1, 0, early(originals[0]));
+    // Chunks are 256 records: the first copy is a chunk after its original, the second in its chunk.
+    batch.splice(400, 0, early(originals[5]), early(originals[299]));
+    const w = new EventWindow();
+    const counts = emptyCounts();
+    expect(ingestBatch(batch, w, counts)).toEqual([]);
+    expect(ingestBatch([early(originals[599])], w, counts)).toEqual([]);
+    expect(counts).toMatchObject({ recordsIn: 604, added: 600, duplicatesInWindow: 4, invalid: 0 });
+  });
+
+  test('plain records after a batch of aggregates, and records too large between good ones, are each read for what they are', () => {
+    const w = new EventWindow();
+    const counts = emptyCounts();
+    const aggregates = Array.from({ length: 300 }, (_, i) =>
+      rawRecord(encodeAggregate([{ partitionKey: 'A', data: Buffer.from(JSON.stringify(unicorn(`A${i}`, T0))) }]), T0),
+    );
+    ingestBatch(aggregates, w, counts);
+    const big = rawRecord({ ...unicorn('B', T0), pad: 'x'.repeat(9000) }, T0);
+    const plain = Array.from({ length: 300 }, (_, i) => (i % 100 === 50 ? big : rawRecord(unicorn(`P${i}`, T0), T0)));
+    expect(ingestBatch(plain, w, counts).map((r) => r.reason)).toEqual(['too_large', 'too_large', 'too_large']);
+    expect(counts).toMatchObject({ recordsIn: 600, aggregatesIn: 300, added: 597, invalid: 3 });
+  });
+
   test('counts every record once: added, duplicate or invalid by reason family', () => {
     const counts = emptyCounts();
     const rejected = ingestBatch(
