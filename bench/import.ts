@@ -9,9 +9,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { decodeBytes, EventWindow, flushWindow } from '../lib/core';
 import { solarProfile } from '../lib/core/profiles';
 import { pricesFor } from '../lib/cost/prices';
+import { IMPORT_NODE_FLAGS } from '../lib/import/node-flags';
 import { type DayArchiveWriter, ParquetDayWriter } from '../lib/import/parquet-archive';
 import { IMPORT_FLUSH_LATENESS_MS, type ObjectSink } from '../lib/import/publish';
-import { runImport } from '../lib/import/run';
+import { type ImportSummary, runImport } from '../lib/import/run';
 import { startEmulators } from '../lib/local/emulators';
 import { baseClientConfig, s3ClientConfig } from '../lib/shared/aws-clients';
 import { DynamoAggregateStore } from '../lib/storage/dynamo-aggregate-store';
@@ -27,7 +28,8 @@ import { type BenchReport, fmt, perSecond } from './report';
  * solar fleet's ~114,000 than a few panels over many days, whose hundreds of tiny objects measure
  * s3rver's PUT rate rather than the import. Three runs:
  * 1. files → archive (s3rver) with the aggregates merged into an in-memory store through the same
- *    flushWindow: the import's own throughput, which the emulated DynamoDB would otherwise hide;
+ *    flushWindow: the import's own throughput, which the emulated DynamoDB would otherwise hide; in a
+ *    process of its own with the V8 flags `npm run import` runs with (lib/import/node-flags.ts);
  * 2. the first event-time hour → dynalite, to count DynamoDB writes per device-minute and the emulator's rate;
  * 3. the same hour's merge through the DynamoDB adapter against an endpoint that answers at once: the
  *    client's own CPU per conditional write, which bounds one import process on real DynamoDB.
@@ -42,6 +44,96 @@ const server = require('node:http').createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => console.log(server.address().port));
 process.stdin.on('end', () => process.exit(0)).resume(); // gone with its parent
 `;
+
+interface EndToEndArgs {
+  readonly file: string;
+  readonly s3Endpoint: string;
+  readonly work: string;
+}
+
+interface EndToEndResult {
+  readonly summary: ImportSummary;
+  readonly memoryWrites: number;
+  /** Summed over parallel calls. */
+  readonly putMs: number;
+  readonly duckMs: number;
+  /** DuckDB's share run again alone on the same spools. */
+  readonly duckAloneMs: number;
+  readonly flushMs: number;
+}
+
+const END_TO_END_ENV = 'IMPORT_BENCH_END_TO_END';
+const SOLAR_COLUMNS = solarProfile.archiveColumns.map((c) => ({ name: c.name.toLowerCase(), type: c.type }));
+
+/** Step 1 in a child process: node with the import's V8 flags (lib/import/node-flags.ts), as `npm run import` runs. */
+async function endToEndInChild(args: EndToEndArgs): Promise<EndToEndResult> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [...IMPORT_NODE_FLAGS, '--require', require.resolve('tsx/cjs'), __filename],
+    { env: { ...process.env, [END_TO_END_ENV]: JSON.stringify(args) }, maxBuffer: 16 << 20 },
+  );
+  return JSON.parse(stdout.trim().split('\n').pop() as string) as EndToEndResult;
+}
+
+/** Files → Parquet objects in s3rver, with the aggregates merged through the same flushWindow into memory. */
+async function endToEnd({ file, s3Endpoint, work }: EndToEndArgs): Promise<EndToEndResult> {
+  const s3 = new S3Client(s3ClientConfig({ endpoint: s3Endpoint, region: 'us-east-1' }));
+  let putMs = 0;
+  const archive: ObjectSink = {
+    put: async (key, body, contentType) => {
+      const t = Date.now();
+      await s3.send(new PutObjectCommand({ Bucket: 'archive', Key: key, Body: body, ContentType: contentType }));
+      putMs += Date.now() - t;
+    },
+  };
+  const memory = new MemoryStore();
+  const duck = new ParquetDayWriter({ columns: () => SOLAR_COLUMNS });
+  let duckMs = 0;
+  const writer: DayArchiveWriter = {
+    writeDay: async (...a) => {
+      const t = Date.now();
+      const files = await duck.writeDay(...a);
+      duckMs += Date.now() - t;
+      return files;
+    },
+    close: () => duck.close(),
+  };
+  let flushMs = 0;
+  try {
+    const summary = await runImport({
+      inputs: [file],
+      s3,
+      bucket: 'archive',
+      format: 'parquet',
+      parquet: writer,
+      store: memory,
+      archive,
+      flush: async (w) => {
+        const t = Date.now();
+        const r = await flushWindow(w, memory, { allowedLatenessMs: IMPORT_FLUSH_LATENESS_MS });
+        flushMs += Date.now() - t;
+        return r;
+      },
+      stateDir: join(work, 'state-1'),
+    });
+    // DuckDB's share measured alone (the same spools, the JavaScript thread idle): inside the import its
+    // result waits for the JavaScript thread, so the overlapped figure above says little about DuckDB itself.
+    const spoolRoot = join(work, 'state-1', 'spool');
+    let duckAloneMs = 0;
+    mkdirSync(join(work, 'duck-alone'));
+    for (const profile of readdirSync(spoolRoot)) {
+      for (const f of readdirSync(join(spoolRoot, profile))) {
+        const t = Date.now();
+        await duck.writeDay(profile, join(spoolRoot, profile, f), join(work, 'duck-alone', `${profile}-${f}`));
+        duckAloneMs += Date.now() - t;
+      }
+    }
+    return { summary, memoryWrites: memory.writes, putMs, duckMs, duckAloneMs, flushMs };
+  } finally {
+    await writer.close();
+    s3.destroy();
+  }
+}
 
 export async function runImportBench(): Promise<BenchReport> {
   const panels = Number(process.env.IMPORT_BENCH_PANELS ?? 1000);
@@ -93,64 +185,17 @@ export async function runImportBench(): Promise<BenchReport> {
     loadavg()
       .map((l) => l.toFixed(2))
       .join(', ');
-  const columns = solarProfile.archiveColumns.map((c) => ({ name: c.name.toLowerCase(), type: c.type }));
   const lines: string[] = [];
   const figures: Record<string, number> = {};
   try {
-    // 1. Files to archive, aggregates in memory.
-    let putMs = 0;
-    const archive: ObjectSink = {
-      put: async (key, body, contentType) => {
-        const t = Date.now();
-        await s3.client.send(
-          new PutObjectCommand({ Bucket: 'archive', Key: key, Body: body, ContentType: contentType }),
-        );
-        putMs += Date.now() - t;
-      },
-    };
-    const memory = new MemoryStore();
-    const duck = new ParquetDayWriter({ columns: () => columns });
-    let duckMs = 0;
-    const writer: DayArchiveWriter = {
-      writeDay: async (...a) => {
-        const t = Date.now();
-        const files = await duck.writeDay(...a);
-        duckMs += Date.now() - t;
-        return files;
-      },
-      close: () => duck.close(),
-    };
-    let flushMs = 0;
+    // 1. Files to archive, aggregates in memory: in a process of its own started as `npm run import`
+    // starts the import (its V8 flags), the emulators in theirs.
     const loadBefore = load();
-    const summary = await runImport({
-      inputs: [file],
-      s3: s3.client,
-      bucket: 'archive',
-      format: 'parquet',
-      parquet: writer,
-      store: memory,
-      archive,
-      flush: async (w) => {
-        const t = Date.now();
-        const r = await flushWindow(w, memory, { allowedLatenessMs: IMPORT_FLUSH_LATENESS_MS });
-        flushMs += Date.now() - t;
-        return r;
-      },
-      stateDir: join(work, 'state-1'),
+    const { summary, memoryWrites, putMs, duckMs, duckAloneMs, flushMs } = await endToEndInChild({
+      file,
+      s3Endpoint: emulators.s3.url,
+      work,
     });
-    // DuckDB's share measured alone (the same spools, the JavaScript thread idle): inside the import its
-    // result waits for the JavaScript thread, so the overlapped figure above says little about DuckDB itself.
-    const spoolRoot = join(work, 'state-1', 'spool');
-    let duckAloneMs = 0;
-    mkdirSync(join(work, 'duck-alone'));
-    for (const profile of readdirSync(spoolRoot)) {
-      for (const f of readdirSync(join(spoolRoot, profile))) {
-        const t = Date.now();
-        await duck.writeDay(profile, join(spoolRoot, profile, f), join(work, 'duck-alone', `${profile}-${f}`));
-        duckAloneMs += Date.now() - t;
-      }
-    }
-    await writer.close();
     const raw = summary.scan.records;
     const total = summary.elapsedMs;
     figures.rawRecords = raw;
@@ -158,14 +203,14 @@ export async function runImportBench(): Promise<BenchReport> {
     figures.scanRecordsPerSecond = perSecond(raw, summary.scanMs);
     figures.objects = summary.publish.objects;
     figures.deviceMinutes = summary.publish.deviceMinutesWritten;
-    figures.minuteWrites = memory.writes;
+    figures.minuteWrites = memoryWrites;
     lines.push(
       `machine: ${cpus().length} vCPU (${cpus()[0]?.model.trim()}), Node ${process.versions.node}; load average (1, 5, 15 min) ${loadBefore} before, ${load()} after`,
       `history: ${panels} panels × ${days} simulated days, 10 copies per message: ${fmt(raw)} raw records, ${(bytes / 1e6).toFixed(0)} MB NDJSON (simulator --out)`,
       `end to end, file → Parquet (ZSTD) objects in s3rver (+ aggregates merged in memory): **${fmt(figures.rawRecordsPerSecond)} raw records/s** (${(total / 1000).toFixed(1)} s)`,
       `  scan (read, validate, drop copies, spool, quarantine): ${fmt(figures.scanRecordsPerSecond)} raw records/s, ${(summary.scanMs / 1000).toFixed(1)} s`,
       `  publish (${fmt(summary.publish.archived)} distinct records → ${fmt(summary.publish.objects)} hourly objects, ${(summary.publish.archiveBytes / 1e6).toFixed(1)} MB): ${(summary.publishMs / 1000).toFixed(1)} s; overlapping in it (summed over parallel calls): DuckDB COPY until its result reached JavaScript ${(duckMs / 1000).toFixed(1)} s (${(duckAloneMs / 1000).toFixed(1)} s when run alone), S3 PUTs ${(putMs / 1000).toFixed(1)} s, merge (flushWindow into memory) ${(flushMs / 1000).toFixed(1)} s`,
-      `  copies dropped ${fmt(summary.scan.copiesDropped)}, invalid ${fmt(summary.scan.invalid)}, device-minutes ${fmt(summary.publish.deviceMinutesWritten)}, aggregate writes ${fmt(memory.writes)} (${(memory.writes / Math.max(1, summary.publish.deviceMinutesWritten)).toFixed(2)} per device-minute)`,
+      `  copies dropped ${fmt(summary.scan.copiesDropped)}, invalid ${fmt(summary.scan.invalid)}, device-minutes ${fmt(summary.publish.deviceMinutesWritten)}, aggregate writes ${fmt(memoryWrites)} (${(memoryWrites / Math.max(1, summary.publish.deviceMinutesWritten)).toFixed(2)} per device-minute)`,
     );
 
     // 2. One day into dynalite: writes per device-minute, the emulator's rate.
@@ -210,7 +255,7 @@ export async function runImportBench(): Promise<BenchReport> {
       if (line.includes(firstDay)) out.write(`${line}\n`);
     }
     await new Promise((r) => out.end(r));
-    const writer2 = new ParquetDayWriter({ columns: () => columns });
+    const writer2 = new ParquetDayWriter({ columns: () => SOLAR_COLUMNS });
     const t2 = Date.now();
     const ddb = await runImport({
       inputs: [dayFile],
@@ -276,7 +321,7 @@ export async function runImportBench(): Promise<BenchReport> {
     const p = pricesFor('us-east-1');
     const perRaw = {
       puts: (summary.publish.objects + summary.scan.quarantineObjects) / raw,
-      wru: (memory.writes + summary.publish.devicesUpdated) / raw,
+      wru: (memoryWrites + summary.publish.devicesUpdated) / raw,
       rru:
         (0.5 *
           (summary.publish.deviceMinutesWritten +
@@ -306,7 +351,15 @@ export async function runImportBench(): Promise<BenchReport> {
   return { title: 'History import (npm run import)', lines, figures };
 }
 
-if (require.main === module) {
+if (process.env[END_TO_END_ENV]) {
+  endToEnd(JSON.parse(process.env[END_TO_END_ENV] as string) as EndToEndArgs).then(
+    (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+} else if (require.main === module) {
   runImportBench().then((r) => {
     console.log(`## ${r.title}`);
     for (const l of r.lines) console.log(l);

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx tsx --max-semi-space-size=32 --initial-old-space-size=1024
 /**
  * History import: `npm run import -- <files, directories, globs or s3:// URLs...> [options]`.
  * Wiring only: flags -> target and clients -> runImport (lib/import/run.ts).
@@ -132,8 +132,8 @@ const program = new Command('import')
         parquet,
         store,
         aggregatesTtlDays: target.aggregatesTtlDays,
-        flush: (window) =>
-          retryThrottled(
+        flush: async (window) => {
+          const result = await retryThrottled(
             () =>
               flushWindow(window, store, {
                 allowedLatenessMs: IMPORT_FLUSH_LATENESS_MS,
@@ -143,7 +143,15 @@ const program = new Command('import')
               onThrottle: (n, ms) =>
                 process.stderr.write(`DynamoDB throttled the import; retry ${n} in ${Math.round(ms)} ms\n`),
             },
-          ),
+          );
+          for (const c of result.profileConflicts) {
+            process.stderr.write(
+              `device_profile_conflict: ${c.events} ${c.profile} readings of ${c.deviceId} left out of the aggregates ` +
+                `(the id belongs to a ${c.heldBy} device); they are in the archive\n`,
+            );
+          }
+          return result;
+        },
         stateDir: opts.stateDir,
         chunkBytes: Math.round(opts.chunkMb * 1024 * 1024),
         scanThreads: opts.scanThreads,

@@ -6,6 +6,7 @@ import {
   type FlushResult,
   flushWindow,
   type IngestCounts,
+  type InvalidReason,
   ingestScreened,
   type RawRecord,
   WindowStateError,
@@ -77,12 +78,31 @@ export async function processKinesisWindow(
       allowedLatenessMs: config.allowedLatenessMs,
       deviceStateRefreshMs: config.deviceStateRefreshMs,
     });
+    reportProfileConflicts(flush, counts, deps.log);
     window = new EventWindow();
   }
   return {
     response: { state: window.toState(), batchItemFailures: [] },
     summary: { counts, flush, quarantineKey, stateDiscarded },
   };
+}
+
+/**
+ * Events of a device id that another profile's device holds were left out of the aggregates: counted as
+ * invalid (`device_profile_conflict`, so the InvalidRecords alarm fires) and logged with the ids. Their
+ * raw records are in the archive like every record; the window no longer has their bytes to quarantine.
+ */
+function reportProfileConflicts(flush: FlushResult, counts: IngestCounts, log: AggregatorDeps['log']): void {
+  if (flush.profileConflicts.length === 0) return;
+  const reason: InvalidReason = 'device_profile_conflict';
+  for (const c of flush.profileConflicts) {
+    counts.invalid += c.events;
+    counts.invalidByReason[reason] = (counts.invalidByReason[reason] ?? 0) + c.events;
+  }
+  log.error('device ids used by two profiles: those events are left out of the aggregates (raw records archived)', {
+    reason,
+    conflicts: flush.profileConflicts.slice(0, 20),
+  });
 }
 
 function shardOf(event: KinesisStreamTumblingWindowEvent): string {

@@ -21,6 +21,8 @@ export interface NewestMinute {
   /** Absent on an item no flush marked as its device's newest (only after a flush that failed midway). */
   readonly latest?: Pick<LatestReading, 'eventTimeMs' | 'eventId' | 'status'>;
   readonly stateAt?: number;
+  /** The profile whose readings the item holds (`Profile`); absent on items written before it was stored. */
+  readonly profile?: string;
 }
 
 /** The watermark a newest item gives: its newest event time, or (unmarked) its minute's start, a lower bound. */
@@ -76,6 +78,21 @@ export interface FlushResult {
   /** Device-state rows rewritten (status changed, refresh interval passed, or a new device). */
   readonly deviceStatesWritten: number;
   readonly versionConflicts: number;
+  /**
+   * Devices left out of this flush because their id belongs to another profile (another fleet's device of
+   * the same name): one profile's minutes cannot be merged into the other's items, and the two would
+   * share keys in one request. Their events stay in the raw archive; the caller reports them.
+   */
+  readonly profileConflicts: readonly ProfileConflict[];
+}
+
+export interface ProfileConflict {
+  readonly deviceId: string;
+  /** The profile of the events left out. */
+  readonly profile: string;
+  /** The profile the device id belongs to: its stored newest item's, else the first seen in the window. */
+  readonly heldBy: string;
+  readonly events: number;
 }
 
 export const DEFAULT_ALLOWED_LATENESS_MS = 10 * 60_000;
@@ -112,9 +129,10 @@ export async function flushWindow(
   const refreshMs = options.deviceStateRefreshMs ?? DEFAULT_DEVICE_STATE_REFRESH_MS;
   const concurrency = options.concurrency ?? FLUSH_CONCURRENCY;
   const maxRetries = options.maxConflictRetries ?? 5;
-  const minutes = [...window.minutes()];
-  const devices = [...window.devices()];
-  const newest = await store.getNewest(devices.map((d) => d.deviceId));
+  const windowDevices = [...window.devices()];
+  const newest = await store.getNewest([...new Set(windowDevices.map((d) => d.deviceId))]);
+  const { owned, conflicts } = oneProfilePerDevice(windowDevices, [...window.minutes()], newest);
+  const { devices, minutes } = owned;
   const open: typeof minutes = [];
   let lateEvents = 0;
   for (const m of minutes) {
@@ -197,6 +215,42 @@ export async function flushWindow(
     devicesUpdated: devices.length,
     deviceStatesWritten: stateWrites.length,
     versionConflicts,
+    profileConflicts: conflicts,
+  };
+}
+
+/**
+ * A device id names one device: the profile of its stored newest item holds it, or else the first
+ * profile the window saw it under. The other profile's devices and minutes are set aside, so that
+ * neither profile reads the other's attributes and no request names one key twice.
+ */
+function oneProfilePerDevice(
+  devices: readonly WindowDevice[],
+  minutes: readonly WindowMinute[],
+  newest: ReadonlyMap<string, NewestMinute>,
+): { owned: { devices: WindowDevice[]; minutes: WindowMinute[] }; conflicts: ProfileConflict[] } {
+  const holder = new Map<string, string>();
+  for (const d of devices) {
+    if (!holder.has(d.deviceId)) holder.set(d.deviceId, newest.get(d.deviceId)?.profile ?? d.compiled.profile.name);
+  }
+  const holds = (x: { deviceId: string; compiled: CompiledProfile }) =>
+    holder.get(x.deviceId) === x.compiled.profile.name;
+  if (devices.every(holds)) return { owned: { devices: [...devices], minutes: [...minutes] }, conflicts: [] };
+  const conflicts = new Map<string, ProfileConflict>();
+  for (const m of minutes) {
+    if (holds(m)) continue;
+    const key = `${m.deviceId}\u0000${m.compiled.profile.name}`;
+    const seen = conflicts.get(key);
+    conflicts.set(key, {
+      deviceId: m.deviceId,
+      profile: m.compiled.profile.name,
+      heldBy: holder.get(m.deviceId) as string,
+      events: (seen?.events ?? 0) + m.events.ids.length,
+    });
+  }
+  return {
+    owned: { devices: devices.filter(holds), minutes: minutes.filter(holds) },
+    conflicts: [...conflicts.values()],
   };
 }
 

@@ -14,6 +14,8 @@ export type InvalidReason =
   | 'rate_exceeded'
   /** A KPL aggregate whose MD5 or protobuf is damaged: the whole Kinesis record is quarantined. */
   | 'bad_aggregate'
+  /** The device id belongs to a device of another profile (two fleets naming a device alike): left out of the aggregates. */
+  | 'device_profile_conflict'
   | `missing_field:${string}`
   | `wrong_type:${string}`
   | `out_of_range:${string}`;

@@ -1,7 +1,7 @@
 import { designGbSeconds } from './lambda-time';
 import { type PathCounts, perMonth } from './path-counts';
 import type { Price, PriceTable } from './prices';
-import type { StackFacts } from './stack';
+import { ALARMS_PER_TARGET_TRACKING_POLICY, type StackFacts } from './stack';
 import { MONTH_SECONDS, readingsPerMonth, type Workload } from './workload';
 
 /**
@@ -440,6 +440,17 @@ export function priceStack(stack: StackFacts, w: Workload, c: PathCounts, prices
       'keep only the alarms someone acts on',
     ),
   );
+  if (stack.autoscalingAlarms > 0) {
+    lines.push(
+      line(
+        'CloudWatch',
+        `${stack.autoscalingAlarms} alarms of the target-tracking autoscaling (${ALARMS_PER_TARGET_TRACKING_POLICY} per scaled capacity)`,
+        stack.autoscalingAlarms,
+        prices.cloudwatchAlarmMonth,
+        'autoscale only the capacities whose traffic varies',
+      ),
+    );
+  }
   lines.push(
     line(
       'CloudWatch',

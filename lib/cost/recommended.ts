@@ -15,11 +15,24 @@ export const RECOMMENDED_SOLAR = {
   context: {
     /** ~33 writes/s around the clock: provisioned costs a third of on demand. */
     'iot:billingMode': 'PROVISIONED',
-    /** Headroom for a 60 s window's writes at once (README: at most 83%). */
-    'iot:capacityTargetPercent': '80',
-    /** DynamoDB keeps a week of minutes for the dashboard; the archive keeps every reading for Athena. */
-    'iot:aggregatesTtlDays': '7',
-    /** A week of derived minutes: what recovery would restore, the archive recomputes (per-minute named queries). */
+    /**
+     * A panel reports every ~16 minutes, so each reading is a device-minute of its own: a shorter window
+     * merges nothing less, and it halves the writes the flush sends at once.
+     */
+    'iot:tumblingWindowSeconds': '30',
+    /** The most target tracking allows, which DynamoDB's burst capacity absorbs with a 30 s window (300 / 330). */
+    'iot:capacityTargetPercent': '90',
+    /**
+     * Firehose's longest buffer: 15 times fewer archive objects (PUTs, dynamic-partitioning objects, Athena
+     * GETs); the archive trails the stream by up to 15 minutes, the tables do not.
+     */
+    'iot:firehoseBufferSeconds': '900',
+    /**
+     * DynamoDB keeps three days of minutes: the dashboard's day, a panel's backlog after a long weekend
+     * offline; the archive keeps every reading for Athena.
+     */
+    'iot:aggregatesTtlDays': '3',
+    /** Three days of derived minutes: what recovery would restore, the archive recomputes (per-minute named queries). */
     'iot:aggregatesPointInTimeRecovery': 'false',
     /** The alarms stay; `npm run dashboard` shows the pipeline's health from GetMetricData. */
     'iot:cloudWatchDashboard': 'false',
@@ -39,6 +52,8 @@ export function recommendedSummary(): string {
   const c = RECOMMENDED_SOLAR.context;
   return [
     `provisioned tables at ${c['iot:capacityTargetPercent']}%`,
+    `a ${c['iot:tumblingWindowSeconds']} s window`,
+    `a ${c['iot:firehoseBufferSeconds']} s archive buffer`,
     `a ${c['iot:aggregatesTtlDays']}-day TTL on the minutes`,
     'no recovery of the derived minutes',
     'no CloudWatch dashboard',

@@ -79,6 +79,11 @@ export interface StackFacts {
   readonly functions: readonly FunctionFacts[];
   readonly deliveries: readonly DeliveryFacts[];
   readonly alarms: number;
+  /**
+   * Alarms that Application Auto Scaling creates at deploy time for the target-tracking policies (they are
+   * not in the template, but they are billed like any alarm).
+   */
+  readonly autoscalingAlarms: number;
   readonly dashboards: number;
   readonly kmsKeys: number;
   readonly queues: number;
@@ -86,6 +91,15 @@ export interface StackFacts {
   /** Athena workgroups' per-query scan cutoff, bytes (undefined: no limit). */
   readonly athenaScanLimitBytes?: number;
 }
+
+/**
+ * CloudWatch alarms Application Auto Scaling creates per DynamoDB target-tracking policy: a high and a low
+ * alarm on the consumed capacity, and a high and a low one on the provisioned capacity ("two pairs",
+ * docs.aws.amazon.com/keyspaces/latest/devguide/creating-alarms.html, the same mechanism as DynamoDB's;
+ * docs.aws.amazon.com/amazondynamodb/latest/developerguide/provisioned-capacity-mode.html: "Application Auto
+ * Scaling creates and manages the CloudWatch alarms").
+ */
+export const ALARMS_PER_TARGET_TRACKING_POLICY = 4;
 
 /** A logical id without the 8-hex-digit hash CDK appends (`AggregatorFunction65A1DE15` -> `AggregatorFunction`). */
 const readableId = (logicalId: string) => logicalId.replace(/[0-9A-F]{8}$/, '');
@@ -198,6 +212,10 @@ export function readStack(cdkOut: string, region: string): StackFacts {
     functions,
     deliveries,
     alarms: of('AWS::CloudWatch::Alarm').length,
+    autoscalingAlarms:
+      of('AWS::ApplicationAutoScaling::ScalingPolicy').filter(
+        (ref) => ref.resource.Properties?.TargetTrackingScalingPolicyConfiguration !== undefined,
+      ).length * ALARMS_PER_TARGET_TRACKING_POLICY,
     dashboards: of('AWS::CloudWatch::Dashboard').length,
     kmsKeys: of('AWS::KMS::Key').length,
     queues: of('AWS::SQS::Queue').length,

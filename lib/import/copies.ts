@@ -15,9 +15,19 @@ export class LineSet {
   private starts = new Uint32Array(this.capacity);
   private ends = new Uint32Array(this.capacity);
   private count = 0;
-  private readonly view: DataView;
+  private view: DataView;
 
-  constructor(private readonly buf: Buffer) {
+  constructor(private buf: Buffer) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  /**
+   * Continues over `buf`, a buffer holding the same bytes at the same offsets and more after them (a
+   * growing spool that moved to a larger buffer): the lines in the set stay valid.
+   */
+  rebind(buf: Buffer): void {
+    if (buf === this.buf) return;
+    this.buf = buf;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 

@@ -14,6 +14,7 @@ import {
 import { dirname, join } from 'node:path';
 import { ImportError } from './errors';
 import type { InputFile } from './inputs';
+import { SpoolLines } from './spool-lines';
 
 /** What has been read and what it added up to; kept in the manifest so a resumed run reports the whole import. */
 export interface ScanCounts {
@@ -98,7 +99,8 @@ const MANIFEST = 'manifest.json';
  */
 export class ImportState {
   private readonly fds = new Map<string, number>();
-  private pending = new Map<string, Buffer[]>();
+  /** Lines appended since the last `flushSpools`, by spool. */
+  private readonly pending = new Map<string, SpoolLines>();
 
   private constructor(
     readonly dir: string,
@@ -140,31 +142,30 @@ export class ImportState {
     return join(this.dir, 'spool', `${key}.ndjson`);
   }
 
-  /** Queues a spool line (its hour prefix, then the record with its newline); written by `flushSpools`. */
-  append(key: string, hour: Buffer, line: Buffer): void {
-    let list = this.pending.get(key);
-    if (list === undefined) {
-      list = [];
-      this.pending.set(key, list);
-    }
-    list.push(hour, line);
+  /** Queues a spool line (the record `src[start, end)` of event-time hour `hour`); written by `flushSpools`. */
+  append(key: string, hour: number, src: Uint8Array, start: number, end: number): void {
+    this.pendingOf(key).appendLine(hour, src, start, end);
   }
 
   /** Queues spool lines already laid out (hour prefixes, records, newlines), as a scan worker returns them. */
   appendLines(key: string, lines: Uint8Array): void {
-    this.append(key, Buffer.alloc(0), Buffer.from(lines.buffer, lines.byteOffset, lines.byteLength));
+    this.pendingOf(key).appendLines(lines);
   }
 
   /** Writes the queued lines after each spool's committed length and returns the new lengths (not yet committed). */
   flushSpools(): Record<string, number> {
     const lengths = { ...this.manifest.spools };
     for (const [key, lines] of this.pending) {
-      const body = Buffer.concat(lines);
+      // A spool the last chunk did not touch gives its buffer back; the others keep theirs for the next chunk.
+      if (lines.length === 0) {
+        this.pending.delete(key);
+        continue;
+      }
       const at = lengths[key] ?? 0;
-      writeSync(this.fd(key), body, 0, body.length, at);
-      lengths[key] = at + body.length;
+      writeSync(this.fd(key), lines.bytes, 0, lines.length, at);
+      lengths[key] = at + lines.length;
+      lines.clear();
     }
-    this.pending = new Map();
     return lengths;
   }
 
@@ -189,6 +190,15 @@ export class ImportState {
     const path = join(this.dir, MANIFEST);
     writeFileSync(`${path}.tmp`, JSON.stringify(this.manifest));
     renameSync(`${path}.tmp`, path);
+  }
+
+  private pendingOf(key: string): SpoolLines {
+    let lines = this.pending.get(key);
+    if (lines === undefined) {
+      lines = new SpoolLines();
+      this.pending.set(key, lines);
+    }
+    return lines;
   }
 
   private fd(key: string): number {

@@ -6,7 +6,7 @@ import type { GlueColumn } from '../catalog';
 import { profileByName } from '../core';
 import { castToColumn } from '../local/parquet';
 import type { ParquetCompression } from '../local/stack-plan';
-import { SPOOL_HOUR_BYTES } from './scan';
+import { SPOOL_HOUR_BYTES } from './spool-lines';
 
 /** One archive file a day's spool became: the records of one event-time hour. */
 export interface HourFile {

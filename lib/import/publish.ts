@@ -4,20 +4,15 @@ import { gzip } from 'node:zlib';
 import {
   type AggregateStore,
   type DecodeOptions,
-  decodeRange,
-  EventWindow,
+  type EventWindow,
   type FlushResult,
   flushWindow,
   forEachConcurrently,
-  type RawRecord,
-  type RejectedRecord,
 } from '../core';
 import { type QuarantineTarget, writeQuarantine } from '../storage/quarantine';
-import { forEachLine } from './chunks';
-import { LineSet } from './copies';
+import { DayFold } from './day-fold';
 import type { PublishCounts } from './manifest';
 import type { DayArchiveWriter, HourFile } from './parquet-archive';
-import { SPOOL_HOUR_BYTES } from './scan';
 
 /** How the stack archives raw records (the raw Glue tables' storage format). */
 export type ArchiveFormat = 'parquet' | 'json';
@@ -56,6 +51,7 @@ export interface PublishDeps {
 export const IMPORT_FLUSH_LATENESS_MS = Number.POSITIVE_INFINITY;
 
 const HOUR_MS = 3_600_000;
+
 /**
  * Archive PUTs in flight. Hourly objects are small (a few MB at the solar fleet's scale, ~70 KB in the
  * benchmark), so the PUT's round trip binds, not bandwidth: several overlap. Single PUTs, not multipart:
@@ -84,21 +80,22 @@ export function archiveKey(
 }
 
 /**
- * Phase 2 for one profile-day spool (`spool`, its bytes; `spoolPath`, the same bytes on disk for
- * DuckDB): one archive object per event-time hour (Parquet or GZIP NDJSON, as the stack archives) and
- * one merge of the day's events into DynamoDB through the aggregator's own `flushWindow` and store
- * adapter, so every device-minute of the day is written once (or not at all, when the store already
- * holds its events). Rejects found only now (`rate_exceeded`) go to the quarantine.
+ * Phase 2 for one profile-day spool (`spool`: its bytes, or the fold the scan already made of them, see
+ * `DayFold`; `spoolPath`: the same bytes on disk for DuckDB): one archive object per event-time hour
+ * (Parquet or GZIP NDJSON, as the stack archives) and one merge of the day's events into DynamoDB
+ * through the aggregator's own `flushWindow` and store adapter, so every device-minute of the day is
+ * written once (or not at all, when the store already holds its events). Rejects found only now
+ * (`rate_exceeded`) go to the quarantine.
  *
  * The work splits over both cores: DuckDB writes the Parquet files from the spool on its own threads
- * while JavaScript folds the same lines into the window (the core's decoder and merge: the one
- * definition of a valid event and of the aggregates, which SQL would restate), then the merge and
- * the uploads overlap. Idempotent: running it again writes the same objects and adds nothing to the
+ * while JavaScript folds the same lines into the window, unless the scan did (the core's decoder and
+ * merge: the one definition of a valid event and of the aggregates, which SQL would restate), and
+ * merges it into the store; the uploads overlap the merge. Idempotent: running it again writes the same objects and adds nothing to the
  * aggregates.
  */
 export async function publishDay(
   spoolKey: string,
-  spool: Buffer,
+  spool: Buffer | DayFold,
   deps: PublishDeps,
   spoolPath?: string,
 ): Promise<DayPublish> {
@@ -114,63 +111,28 @@ export async function publishDay(
     parquetFiles.catch(() => {}); // awaited below
   }
 
-  const window = new EventWindow();
-  const jsonHours = new Map<number, Buffer[]>();
-  const seen = new LineSet(spool);
-  const rejected: RejectedRecord[] = [];
-  let copiesDropped = 0;
-  let archived = 0;
-  let eventsPastTtl = 0;
-  forEachLine(spool, (s, e) => {
-    const fp = seen.fingerprint(s, e);
-    if (seen.has(fp, s, e)) {
-      copiesDropped++;
-      return;
-    }
-    seen.add(fp, s, e);
-    const r = s + SPOOL_HOUR_BYTES;
-    const event = decodeRange(spool, r, e, deps.arrivalMs, deps.decode ?? {});
-    // Spooled lines passed this exact check in phase 1; a line that does not is a spool written by another version.
-    if (!event.ok)
-      throw new Error(
-        `spool ${spoolKey} holds a record the core rejects (${event.reason}): delete the import's state directory`,
-      );
-    if (deps.format === 'json') {
-      const hour = Math.floor((event.eventTimeMs - dayStart) / HOUR_MS);
-      let lines = jsonHours.get(hour);
-      if (lines === undefined) {
-        lines = [];
-        jsonHours.set(hour, lines);
-      }
-      lines.push(spool.subarray(r, e + 1));
-    }
-    archived++;
-    if (deps.aggregatesFromMs !== undefined && event.eventTimeMs < deps.aggregatesFromMs) {
-      eventsPastTtl++;
-      return;
-    }
-    if (window.add(event) === 'overflow') {
-      const record: RawRecord = {
-        data: spool.toString('base64', r, e),
-        arrivalMs: deps.arrivalMs,
-        sequenceNumber: String(s).padStart(15, '0'),
-        partitionKey: profileName,
-      };
-      rejected.push({ record, reason: 'rate_exceeded' });
-    }
-  });
+  const fold =
+    spool instanceof DayFold
+      ? spool
+      : DayFold.ofSpool(spoolKey, spool, {
+          arrivalMs: deps.arrivalMs,
+          decode: deps.decode,
+          aggregatesFromMs: deps.aggregatesFromMs,
+          keepHours: deps.format === 'json',
+        });
+  const { rejected, copiesDropped, archived, eventsPastTtl } = fold;
 
   const flush =
     deps.flush ??
     ((w: EventWindow) =>
       flushWindow(w, deps.store, { allowedLatenessMs: IMPORT_FLUSH_LATENESS_MS, concurrency: deps.writeConcurrency }));
   // The merge (DynamoDB-bound) runs while the archive objects are finished and uploaded: they are independent.
-  const flushing = window.minuteCount > 0 ? flush(window) : Promise.resolve(undefined);
+  const flushing = flushAll(fold.windows, flush);
   flushing.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled" meanwhile
 
   const objects: { hour: number; body: () => Promise<Buffer> }[] = parquetFiles
     ? (await parquetFiles).map((f) => ({ hour: f.hour, body: async () => readFileSync(f.path) }))
-    : [...jsonHours].map(([hour, lines]) => ({ hour, body: () => gzipAsync(Buffer.concat(lines), { level: 6 }) }));
+    : fold.hourObjects().map(({ hour, lines }) => ({ hour, body: () => gzipAsync(lines, { level: 6 }) }));
   let archiveBytes = 0;
   const contentType = deps.format === 'parquet' ? 'application/octet-stream' : 'application/x-ndjson';
   const upload = async (o: (typeof objects)[number]) => {
@@ -198,12 +160,30 @@ export async function publishDay(
     archived,
     objects: objects.length,
     archiveBytes,
-    deviceMinutesWritten: result?.aggregatesWritten ?? 0,
-    eventsAlreadyStored: result?.duplicatesDropped ?? 0,
-    eventsAdded: result?.eventsAdded ?? 0,
-    devicesUpdated: result?.devicesUpdated ?? 0,
+    deviceMinutesWritten: result.aggregatesWritten,
+    eventsAlreadyStored: result.duplicatesDropped,
+    eventsAdded: result.eventsAdded,
+    devicesUpdated: result.devicesUpdated,
     eventsPastTtl,
     copiesDropped,
     quarantined: rejected.length,
   };
+}
+
+/** Merges the day's windows one after the other, letting the event loop turn (uploads, DuckDB's result) between them. */
+async function flushAll(
+  windows: readonly EventWindow[],
+  flush: (window: EventWindow) => Promise<FlushResult>,
+): Promise<Pick<FlushResult, 'aggregatesWritten' | 'duplicatesDropped' | 'eventsAdded' | 'devicesUpdated'>> {
+  const total = { aggregatesWritten: 0, duplicatesDropped: 0, eventsAdded: 0, devicesUpdated: 0 };
+  for (const window of windows) {
+    if (window.minuteCount === 0) continue;
+    const r = await flush(window);
+    total.aggregatesWritten += r.aggregatesWritten;
+    total.duplicatesDropped += r.duplicatesDropped;
+    total.eventsAdded += r.eventsAdded;
+    total.devicesUpdated += r.devicesUpdated;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return total;
 }

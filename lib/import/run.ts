@@ -10,8 +10,9 @@ import {
   minuteStart,
 } from '../core';
 import { type QuarantineTarget, writeQuarantine } from '../storage/quarantine';
-import { chunkLines } from './chunks';
+import { alternatingBuffers, chunkFile, chunkLines } from './chunks';
 import { type CsvLayout, csvLayout } from './csv';
+import { type DayFoldOptions, ScanFolds } from './day-fold';
 import { ImportError } from './errors';
 import { type InputFile, openInput, resolveInputs, sniffInput } from './inputs';
 import {
@@ -59,6 +60,12 @@ export interface ImportOptions {
    */
   readonly scanThreads?: number;
   readonly decode?: DecodeOptions;
+  /**
+   * Spool bytes of days folded into their aggregates windows while they are scanned (so the publish
+   * does not parse them again); days past it are folded from their spools at publish.
+   * @default an eighth of the heap limit, at most 256 MiB (see ScanFolds)
+   */
+  readonly scanFoldBytes?: number;
   /** @default Date.now */
   readonly now?: () => number;
   /** Bad input the import got past (a truncated gzip): one clear line each. */
@@ -168,6 +175,17 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
     };
   };
   const stopped = () => options.signal?.aborted === true;
+  // One cutoff for the whole run, so that a day folded during the scan and one folded at publish agree.
+  const aggregatesFromMs =
+    options.aggregatesTtlDays === undefined ? undefined : ttlCutoff(now(), options.aggregatesTtlDays);
+  const foldOptions: DayFoldOptions = {
+    arrivalMs,
+    decode: options.decode,
+    aggregatesFromMs,
+    keepHours: options.format === 'json',
+  };
+  // Days whose spools this run writes from their first byte are folded as they are scanned.
+  const folds = new ScanFolds(foldOptions, (key) => (state.manifest.spools[key] ?? 0) > 0, options.scanFoldBytes);
   const scanThreads = options.scanThreads ?? 1;
   let pool: ScanPool | undefined;
   const startPool = () => (scanThreads > 1 ? ScanPool.start(scanThreads) : undefined);
@@ -179,15 +197,30 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
       const done = state.manifest.files[file.url];
       if (done.finished) continue;
       inputBytesLive = file.gzip ? 0 : done.doneBytes;
-      const stream = await openInput(file, done.doneBytes, s3, (n) => {
-        inputBytesLive += n;
-      });
-      const source = file.url.replace(/^.*\//, '');
-      const { chunks, error } = chunkLines(stream, done.doneBytes, chunkBytes);
       const layout = layouts.get(file.url);
+      if (layout === undefined && pool === undefined) pool = startPool();
+      const workers = layout === undefined ? pool : undefined;
+      const onBytes = (n: number) => {
+        inputBytesLive += n;
+      };
+      const source = file.url.replace(/^.*\//, '');
+      // A local uncompressed file is read straight into the chunks (into the workers' buffers, when they scan).
+      const direct = !file.gzip && !file.url.startsWith('s3://');
+      const stream = direct ? undefined : await openInput(file, done.doneBytes, s3, onBytes);
+      const { chunks, error } = stream
+        ? chunkLines(stream, done.doneBytes, chunkBytes)
+        : chunkFile(
+            file.url,
+            done.doneBytes,
+            chunkBytes,
+            workers ? (n) => workers.buffer(n) : alternatingBuffers(),
+            onBytes,
+          );
       const fileIndex = files.indexOf(file);
       /** Appends a chunk's result to the spools, quarantines its rejects and commits it: always in chunk order. */
       const commitChunk = async (chunkStart: number, chunkLength: number, result: ChunkScan) => {
+        // A folded day's lines are held by its fold (the spool's image in memory): they are written from it.
+        folds.drain((key, lines) => state.appendLines(key, lines));
         const lengths = state.flushSpools();
         if (result.rejected.length > 0) {
           await writeQuarantine(quarantine, `import-${importId}-f${fileIndex}`, result.rejected);
@@ -201,32 +234,40 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
           spools: lengths,
           scan: addScanCounts(m.scan, result.counts),
         }));
+        folds.trim();
         options.onProgress?.(progress('scan'));
       };
-      if (layout === undefined && pool === undefined) pool = startPool();
-      const workers = layout === undefined ? pool : undefined;
       // Chunks being scanned by the workers, oldest first; each is committed once it and all before it are done.
       const inFlight: { start: number; length: number; result: Promise<ScanResult> }[] = [];
       const commitOldest = async () => {
         const job = inFlight.shift() as (typeof inFlight)[number];
         const result = await job.result;
-        for (const [key, lines] of result.spools) state.appendLines(key, lines);
+        for (const [key, lines] of result.spools) {
+          const fold = folds.fold(key);
+          if (fold) fold.addLines(lines);
+          else state.appendLines(key, lines);
+        }
         await commitChunk(job.start, job.length, result);
       };
       for await (const chunk of chunks) {
         if (workers) {
-          // The chunk's bytes are reused by the reader after this turn: the worker gets a copy.
-          const bytes = workers.buffer(chunk.bytes.length);
-          bytes.set(chunk.bytes);
+          const length = chunk.bytes.length; // the bytes are transferred (detached here) by the scan
+          let bytes = chunk.bytes;
+          if (stream) {
+            // The stream reader reuses the chunk's bytes after this turn: the worker gets a copy.
+            bytes = workers.buffer(chunk.bytes.length);
+            bytes.set(chunk.bytes);
+          }
           const result = workers.scan({
             bytes,
-            length: chunk.bytes.length,
+            length,
             start: chunk.start,
             ctx: { arrivalMs, source, decode: options.decode },
           });
           result.catch(() => {}); // awaited in order by commitOldest
-          inFlight.push({ start: chunk.start, length: chunk.bytes.length, result });
-          if (inFlight.length >= workers.size) await commitOldest();
+          inFlight.push({ start: chunk.start, length, result });
+          // One chunk more than workers: the import thread commits (and folds) one while every worker scans another.
+          if (inFlight.length > workers.size) await commitOldest();
           if (stopped()) break;
           continue;
         }
@@ -242,14 +283,18 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
           bytes,
           start,
           { arrivalMs, source, decode: options.decode, csv: layout },
-          (k, hour, line) => state.append(k, hour, line),
+          (key, hour, src, s, e, event) => {
+            const fold = folds.fold(key);
+            if (fold) fold.addDecoded(hour, src, s, e, event);
+            else state.append(key, hour, src, s, e);
+          },
         );
         await commitChunk(chunk.start, chunk.bytes.length, result);
         if (stopped()) break;
       }
       while (inFlight.length > 0) await commitOldest();
       if (stopped()) {
-        stream.destroy();
+        stream?.destroy();
         break;
       }
       const failure = error();
@@ -276,22 +321,25 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
   // Phase 2: publish, once every file is scanned (a day's records can come from any file).
   const scanned = files.every((f) => state.manifest.files[f.url].finished);
   if (scanned) {
-    const days = Object.keys(state.manifest.spools)
+    const spools = state.manifest.spools;
+    // Days folded during the scan first: their memory is given back soonest.
+    const folded = (key: string) => (folds.has(key, spools[key]) ? 0 : 1);
+    const days = Object.keys(spools)
       .sort()
+      .sort((a, b) => folded(a) - folded(b))
       .filter((key) => !state.manifest.published.includes(key));
     // Two days at a time: one day's merge and uploads (I/O) overlap the next day's decode and DuckDB work.
     await forEachConcurrently(days, DAYS_IN_FLIGHT, async (key) => {
       if (stopped()) return;
       const day = await publishDay(
         key,
-        state.readSpool(key),
+        folds.take(key, spools[key]) ?? state.readSpool(key),
         {
           importId,
           arrivalMs,
           decode: options.decode,
           store: options.store,
-          aggregatesFromMs:
-            options.aggregatesTtlDays === undefined ? undefined : ttlCutoff(now(), options.aggregatesTtlDays),
+          aggregatesFromMs,
           archive: options.archive ?? s3Sink(options.s3, options.bucket),
           format: options.format,
           parquet: options.parquet,

@@ -32,11 +32,11 @@ export class ScanPool {
     return new ScanPool(workers);
   }
 
-  /** A buffer for a chunk of `length` bytes: one sent back by a worker when large enough, else a new one. */
-  buffer(length: number): Uint8Array {
+  /** A buffer for a chunk of `length` bytes (transferred to a worker): one sent back by a worker when large enough, else a new one. */
+  buffer(length: number): Buffer {
     const i = this.spare.findIndex((b) => b.byteLength >= length);
     const ab = i >= 0 ? this.spare.splice(i, 1)[0] : new ArrayBuffer(length + (1 << 20));
-    return new Uint8Array(ab);
+    return Buffer.from(ab);
   }
 
   /** Scans one chunk on the next free worker; `bytes` is transferred. */

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { type ScanJob, type ScanResult, scanChunk } from './scan';
+import { SpoolLines } from './spool-lines';
 
 /**
  * A scan worker (lib/import/scan-pool.ts): scans the chunks it is sent with the same `scanChunk` as the
@@ -8,22 +9,18 @@ import { type ScanJob, type ScanResult, scanChunk } from './scan';
  */
 parentPort?.on('message', (job: ScanJob) => {
   const chunk = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.length);
-  const parts = new Map<string, Buffer[]>();
-  const scan = scanChunk(chunk, job.start, job.ctx, (key, hour, line) => {
-    let list = parts.get(key);
-    if (list === undefined) {
-      list = [];
-      parts.set(key, list);
+  const parts = new Map<string, SpoolLines>();
+  const scan = scanChunk(chunk, job.start, job.ctx, (key, hour, src, start, end) => {
+    let lines = parts.get(key);
+    if (lines === undefined) {
+      lines = new SpoolLines();
+      parts.set(key, lines);
     }
-    list.push(hour, line);
+    lines.appendLine(hour, src, start, end);
   });
-  const result: ScanResult = {
-    id: job.id,
-    // Copied by postMessage (a tenth of the chunk): Buffer.concat may return pooled memory, never transferred.
-    spools: [...parts].map(([key, list]) => [key, Buffer.concat(list)]),
-    rejected: scan.rejected,
-    counts: scan.counts,
-    bytes: job.bytes,
-  };
-  parentPort?.postMessage(result, [job.bytes.buffer as ArrayBuffer]);
+  const spools = [...parts].map(([key, lines]) => [key, lines.bytes] as const);
+  const result: ScanResult = { id: job.id, spools, rejected: scan.rejected, counts: scan.counts, bytes: job.bytes };
+  // Transferred, not copied: the chunk's buffer goes back for reuse, the spool lines' buffers are owned memory.
+  const transfer = [job.bytes.buffer as ArrayBuffer, ...spools.map(([, b]) => b.buffer as ArrayBuffer)];
+  parentPort?.postMessage(result, transfer);
 });

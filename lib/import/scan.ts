@@ -1,6 +1,7 @@
 import {
   type DecodeOptions,
   decodeBytes,
+  decodeRange,
   type InvalidReason,
   type RawRecord,
   type RejectedRecord,
@@ -14,15 +15,12 @@ import type { ScanCounts } from './manifest';
 
 /**
  * Receives a valid record for the spool (and archive day) it belongs to, `<profile>/<yyyy-mm-dd>` of
- * its event time: the spool line is `hour` (SPOOL_HOUR_BYTES ASCII digits of the event-time hour,
- * so the archive writer partitions by hour without parsing timestamps again) then the record's bytes
- * and a newline.
+ * its event time: `src[start, end)` is the record's bytes (no newline), `hour` its event-time hour
+ * (the spool line's prefix: lib/import/spool-lines.ts) and `event` what the core decoded from it.
+ * The bytes are valid only during the call: a sink copies what it keeps.
  */
-export type SpoolSink = (key: string, hour: Buffer, line: Buffer) => void;
+export type SpoolSink = (key: string, hour: number, src: Buffer, start: number, end: number, event: ValidEvent) => void;
 
-/** A spool line starts with the event-time hour, `00`..`23`. */
-export const SPOOL_HOUR_BYTES = 2;
-const HOUR_PREFIXES = Array.from({ length: 24 }, (_, h) => Buffer.from(String(h).padStart(SPOOL_HOUR_BYTES, '0')));
 const HOUR_MS = 3_600_000;
 
 export interface ChunkScan {
@@ -59,8 +57,6 @@ export interface ScanContext {
 
 const DAY_MS = 86_400_000;
 
-const NEWLINE = Buffer.from('\n');
-
 /**
  * Phase 1 for one chunk: every line is validated by the core (`decodeBytes`, the live path's decoder and
  * reasons); a byte-identical copy of a line already seen in the chunk is dropped before it is parsed;
@@ -93,7 +89,7 @@ export function scanChunk(chunk: Buffer, chunkStart: number, ctx: ScanContext, s
     };
     rejected.push({ record, reason });
   };
-  const accept = (event: ValidEvent, line: Buffer) => {
+  const accept = (event: ValidEvent, src: Buffer, start: number, end: number) => {
     const day = Math.floor(event.eventTimeMs / DAY_MS);
     let byDay = days.get(event.profile.name);
     if (byDay === undefined) {
@@ -105,7 +101,7 @@ export function scanChunk(chunk: Buffer, chunkStart: number, ctx: ScanContext, s
       key = `${event.profile.name}/${new Date(day * DAY_MS).toISOString().slice(0, 10)}`;
       byDay.set(day, key);
     }
-    sink(key, HOUR_PREFIXES[Math.floor((event.eventTimeMs - day * DAY_MS) / HOUR_MS)], line);
+    sink(key, Math.floor((event.eventTimeMs - day * DAY_MS) / HOUR_MS), src, start, end, event);
   };
 
   if (ctx.csv === undefined) {
@@ -117,16 +113,14 @@ export function scanChunk(chunk: Buffer, chunkStart: number, ctx: ScanContext, s
         counts.copiesDropped++;
         return;
       }
-      const bytes = chunk.subarray(s, e);
-      const decoded = decodeBytes(bytes, ctx.arrivalMs, options);
+      const decoded = decodeRange(chunk, s, e, ctx.arrivalMs, options);
       if (!decoded.ok) {
-        reject(bytes.toString('base64'), chunkStart + s, decoded.reason);
+        reject(chunk.toString('base64', s, e), chunkStart + s, decoded.reason);
         return;
       }
 
       seen.add(fp, s, e);
-      // The line and its newline are adjacent in the chunk unless it ended in \r\n or at EOF.
-      accept(decoded, chunk[e] === 0x0a ? chunk.subarray(s, e + 1) : Buffer.concat([bytes, NEWLINE]));
+      accept(decoded, chunk, s, e);
     });
     return { rejected, counts };
   }
@@ -149,14 +143,14 @@ export function scanChunk(chunk: Buffer, chunkStart: number, ctx: ScanContext, s
       reject(Buffer.from(rawLine).toString('base64'), at, wrongType('csv_row'));
       continue;
     }
-    const json = Buffer.from(`${csvRowToJson(layout, row)}\n`);
-    const decoded = decodeBytes(json.subarray(0, json.length - 1), ctx.arrivalMs, options);
+    const json = Buffer.from(csvRowToJson(layout, row));
+    const decoded = decodeBytes(json, ctx.arrivalMs, options);
     if (!decoded.ok) {
       reject(Buffer.from(rawLine).toString('base64'), at, decoded.reason);
       continue;
     }
     seen.add(rawLine);
-    accept(decoded, json);
+    accept(decoded, json, 0, json.length);
   }
   return { rejected, counts };
 }

@@ -102,7 +102,7 @@ export class DynamoAggregateStore implements AggregateStore {
           KeyConditionExpression: '#n = :d',
           ExpressionAttributeNames: { '#n': 'Name', '#s': 'Status' },
           ExpressionAttributeValues: { ':d': deviceId },
-          ProjectionExpression: 'StatusTime, LastEventTime, LastEventId, #s, StateAt',
+          ProjectionExpression: 'StatusTime, LastEventTime, LastEventId, #s, StateAt, Profile',
           ScanIndexForward: false,
           Limit: 1,
         }),
@@ -119,6 +119,7 @@ export class DynamoAggregateStore implements AggregateStore {
             ? { eventTimeMs: item.LastEventTime, eventId: item.LastEventId as number, status: item.Status as string }
             : undefined,
         stateAt: typeof item.StateAt === 'number' ? item.StateAt : undefined,
+        profile: typeof item.Profile === 'string' ? item.Profile : undefined,
       };
       out.set(deviceId, value);
       if (maxAge > 0) this.newest.set(deviceId, { value, readAt: now });
@@ -135,7 +136,12 @@ export class DynamoAggregateStore implements AggregateStore {
     const value: NewestMinute =
       current !== null && ref.minuteStartMs === current.minuteStartMs && minute.latest === undefined
         ? current
-        : { minuteStartMs: ref.minuteStartMs, latest: minute.latest, stateAt: minute.stateAt };
+        : {
+            minuteStartMs: ref.minuteStartMs,
+            latest: minute.latest,
+            stateAt: minute.stateAt,
+            profile: ref.compiled.profile.name,
+          };
     this.newest.set(ref.deviceId, { value, readAt: cached.readAt });
   }
 

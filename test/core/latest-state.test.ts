@@ -76,3 +76,26 @@ describe('latest state in the newest aggregates item', () => {
     expect(store.stateWrites).toBe(stateWrites);
   });
 });
+
+describe('one device id, one profile', () => {
+  test('a unicorn and a panel of the same id in one window: the first seen keeps the id, the other is set aside', async () => {
+    const store = new MemoryStore();
+    const result = await flush(store, [unicorn('X', T0), panel('X', T0 + 20_000, 1), panel('X', T0 + 16 * MIN, 2)]);
+    expect(result.profileConflicts).toEqual([{ deviceId: 'X', profile: 'solar', heldBy: 'unicorn', events: 2 }]);
+    expect(result).toMatchObject({ eventsAdded: 1, aggregatesWritten: 1, devicesUpdated: 1 });
+    expect(Object.keys(store.snapshot())).toEqual([`X|${new Date(T0).toISOString()}`]);
+    expect(store.deviceState.get('X')?.status).toBe(store.latest.get('X')?.status);
+  });
+
+  test("a later window's panel named like a stored unicorn is set aside, even alone in its window", async () => {
+    const store = new MemoryStore();
+    await flush(store, [unicorn('X', T0)]);
+    const before = store.snapshot();
+    const result = await flush(store, [panel('X', T0 + 5_000, 1)]);
+    expect(result.profileConflicts).toEqual([{ deviceId: 'X', profile: 'solar', heldBy: 'unicorn', events: 1 }]);
+    expect(result.aggregatesWritten).toBe(0);
+    expect(store.snapshot()).toEqual(before);
+    // The unicorn keeps aggregating as before.
+    expect((await flush(store, [unicorn('X', T0 + 2 * MIN)])).profileConflicts).toEqual([]);
+  });
+});

@@ -42,6 +42,7 @@ const stack: StackFacts = {
     },
   ],
   alarms: 8,
+  autoscalingAlarms: 0,
   dashboards: 1,
   kmsKeys: 1,
   queues: 1,
@@ -189,6 +190,18 @@ describe('the cost model, line by line', () => {
       'Aggregates provisioned 1 RCU',
     );
     expect(r.lines.find((l) => /State provisioned .* RCU/.test(l.what))?.what).toBe('State provisioned 1 RCU');
+  });
+  test('the alarms Application Auto Scaling creates for target tracking are billed like the template alarms', () => {
+    const scaled: StackFacts = { ...stack, autoscalingAlarms: 16 };
+    const r = priceStack(scaled, small, designCounts(scaled, small), prices);
+    const alarms = r.lines.filter((l) => l.service === 'CloudWatch' && /alarms/.test(l.what));
+    expect(alarms.map((l) => [l.quantity, l.usd])).toEqual([
+      [8, 8 * 0.1],
+      [16, 16 * 0.1],
+    ]);
+    expect(
+      priceStack(stack, small, designCounts(stack, small), prices).lines.filter((l) => /autoscaling/.test(l.what)),
+    ).toEqual([]);
   });
   test('each provisioned table is sized for its own traffic: the listing takes only its refresh writes', () => {
     const provisioned: StackFacts = {

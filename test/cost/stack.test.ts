@@ -37,7 +37,7 @@ describe('readStack', () => {
         bufferMiB: 64,
       },
     ]);
-    expect([s.alarms, s.dashboards, s.kmsKeys, s.queues]).toEqual([7, 1, 1, 1]);
+    expect([s.alarms, s.autoscalingAlarms, s.dashboards, s.kmsKeys, s.queues]).toEqual([7, 0, 1, 1, 1]);
     expect(s.athenaScanLimitBytes).toBe(10 * 1024 ** 3);
   });
 
@@ -69,6 +69,8 @@ describe('readStack', () => {
           { min: 1, max: 100, targetPercent: 70 },
         ],
       ]);
+      // Reads and writes of both tables scaled: 4 policies, each with the 4 alarms Application Auto Scaling makes.
+      expect(s.autoscalingAlarms).toBe(16);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -14,7 +14,12 @@ describe('import: bad input', () => {
   const dir = mkdtempSync(join(tmpdir(), 'import-bad-'));
   const lines = history(1, 2).filter((l) => l.includes('panelId'));
   let n = 0;
-  const run = async (files: Record<string, Buffer>, bucket = 'archive', scanThreads?: number) => {
+  const run = async (
+    files: Record<string, Buffer>,
+    bucket = 'archive',
+    scanThreads?: number,
+    scanFoldBytes?: number,
+  ) => {
     const inputs = join(dir, `in-${++n}`);
     mkdirSync(inputs);
     for (const [name, body] of Object.entries(files)) writeFileSync(join(inputs, name), body);
@@ -29,6 +34,7 @@ describe('import: bad input', () => {
       stateDir: join(dir, `state-${n}`),
       chunkBytes: 16 * 1024,
       scanThreads,
+      scanFoldBytes,
       warn: (l) => warnings.push(l),
     });
     return { summary, store, warnings };
@@ -106,12 +112,13 @@ describe('import: bad input', () => {
     expect(reasons).toEqual(['invalid_json', 'timestamp_in_future', 'timestamp_too_old', 'unknown_profile']);
   });
 
-  it('scan workers give exactly what the import thread gives (counts, aggregates, quarantine)', async () => {
+  it('scan workers, and days folded at publish rather than during the scan, give exactly what the import thread gives', async () => {
     const files = { 'a.ndjson': ndjson([...lines, ...BAD_LINES, ...lines.slice(0, 50)]), 'b.ndjson': ndjson(lines) };
     const inThread = await run(files, 'archive', 1);
-    const workers = await run(files, 'archive', 2);
-    expect(workers.summary.scan).toEqual(inThread.summary.scan);
-    expect(workers.summary.publish).toEqual(inThread.summary.publish);
-    expect(workers.store.snapshot()).toEqual(inThread.store.snapshot());
+    for (const other of [await run(files, 'archive', 2), await run(files, 'archive', 1, 0)]) {
+      expect(other.summary.scan).toEqual(inThread.summary.scan);
+      expect(other.summary.publish).toEqual(inThread.summary.publish);
+      expect(other.store.snapshot()).toEqual(inThread.store.snapshot());
+    }
   });
 });

@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Manifest } from '../../lib/import/manifest';
+import { IMPORT_NODE_FLAGS } from '../../lib/import/node-flags';
 import { sleep } from '../../lib/shared/sleep';
 
 /**
  * `npm run import` as a user runs it, for the tests that kill it: a child process of bin/import.ts,
- * run by node itself (tsx's loader, not its wrapper process) so that SIGKILL hits the import.
+ * run by node itself (tsx's loader, not its wrapper process) so that SIGKILL hits the import, with the
+ * V8 flags `npm run import` gives it.
  */
 export const ROOT = join(__dirname, '..', '..');
 
@@ -19,7 +21,8 @@ export interface CliResult {
 }
 
 export function startImport(args: readonly string[], cwd = ROOT): ChildProcess {
-  return spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), join(ROOT, 'bin', 'import.ts'), ...args], {
+  const node = [...IMPORT_NODE_FLAGS, '--require', require.resolve('tsx/cjs')];
+  return spawn(process.execPath, [...node, join(ROOT, 'bin', 'import.ts'), ...args], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, DEBUG: '1', TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json') },

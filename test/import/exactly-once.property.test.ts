@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { EventWindow, emptyCounts, flushWindow, ingestScreened } from '../../lib/core';
 import { type ObjectSink, publishDay } from '../../lib/import/publish';
 import { scanChunk } from '../../lib/import/scan';
+import { SpoolLines } from '../../lib/import/spool-lines';
 import { MemoryStore } from '../support/memory-store';
 import { rawRecord } from '../support/records';
 import { history } from './fixtures';
@@ -25,18 +26,19 @@ const archive: ObjectSink = { put: async () => {} };
 const quarantine = { client: undefined as never, bucket: 'unused' };
 
 async function importChunk(store: MemoryStore, lines: readonly string[]): Promise<void> {
-  const spools = new Map<string, Buffer[]>();
+  const spools = new Map<string, SpoolLines>();
   const scan = scanChunk(
     Buffer.from(`${lines.join('\n')}\n`),
     0,
     { arrivalMs: ARRIVAL, source: 'p' },
-    (k, hour, line) => {
-      spools.set(k, [...(spools.get(k) ?? []), hour, line]);
+    (k, hour, src, start, end) => {
+      if (!spools.has(k)) spools.set(k, new SpoolLines());
+      spools.get(k)?.appendLine(hour, src, start, end);
     },
   );
   expect(scan.rejected).toEqual([]);
-  for (const [key, parts] of spools) {
-    await publishDay(key, Buffer.concat(parts), {
+  for (const [key, spool] of spools) {
+    await publishDay(key, spool.bytes, {
       importId: 'p',
       arrivalMs: ARRIVAL,
       store,

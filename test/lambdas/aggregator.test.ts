@@ -347,6 +347,38 @@ describe('aggregator handler on a real DynamoDB wire protocol (dynalite)', () =>
     });
   });
 
+  test('a panel named like a unicorn in the same minute does not block the shard: it is counted invalid and logged', async () => {
+    const h = await harness();
+    const errors: unknown[] = [];
+    const deps = { ...h.deps, log: { info: () => {}, error: (_m: string, extra?: unknown) => errors.push(extra) } };
+    // Before the guard, both profiles' minutes were one key twice in a BatchGetItem: DynamoDB refused the
+    // request, the batch failed, and Lambda retried it until the records aged out.
+    const records = [
+      rawRecord(unicorn('Twin', T0 + 1000), arrival),
+      rawRecord(panel('Twin', T0 + 2000, 1), arrival),
+      rawRecord(unicorn('Twin', T0 + 3000), arrival),
+    ];
+    const first = await processKinesisWindow(kinesisEvent(records, { final: true }), deps);
+    expect(first.summary.counts.invalidByReason).toEqual({ device_profile_conflict: 1 });
+    expect(errors).toEqual([
+      {
+        reason: 'device_profile_conflict',
+        conflicts: [{ deviceId: 'Twin', profile: 'solar', heldBy: 'unicorn', events: 1 }],
+      },
+    ]);
+    // A later window with the panel alone: the stored item names the unicorn profile, so the panel is set aside again.
+    const later = await processKinesisWindow(
+      kinesisEvent([rawRecord(panel('Twin', T0 + 4000, 2), arrival)], { final: true }),
+      deps,
+    );
+    expect(later.summary.flush?.profileConflicts).toEqual([
+      { deviceId: 'Twin', profile: 'solar', heldBy: 'unicorn', events: 1 },
+    ]);
+    const rows = await aggregatesOf(h);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ Name: 'Twin', Profile: 'unicorn', RecordCount: 2 });
+  });
+
   test('the configured earliest event time reaches the core: older records are timestamp_too_old', async () => {
     const h = await harness({ EARLIEST_EVENT_TIME: '2026-11-22T10:00:30Z' });
     expect(h.deps.config.earliestEventTimeMs).toBe(T0 + 30_000);

@@ -22,6 +22,7 @@ const flush = {
   devicesUpdated: 5,
   deviceStatesWritten: 1,
   versionConflicts: 0,
+  profileConflicts: [],
 };
 
 describe('custom metric series (each billed by the hours it has data)', () => {

@@ -85,7 +85,12 @@ export class MemoryStore implements AggregateStore {
       if (!ids.has(ref.deviceId)) continue;
       const seen = out.get(ref.deviceId);
       if (seen === undefined || seen.minuteStartMs < ref.minuteStartMs) {
-        out.set(ref.deviceId, { minuteStartMs: ref.minuteStartMs, latest: minute.latest, stateAt: minute.stateAt });
+        out.set(ref.deviceId, {
+          minuteStartMs: ref.minuteStartMs,
+          latest: minute.latest,
+          stateAt: minute.stateAt,
+          profile: ref.compiled.profile.name,
+        });
       }
     }
     return out;

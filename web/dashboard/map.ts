@@ -1,7 +1,8 @@
 import type { GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
 import * as maplibregl from 'maplibre-gl';
 import { feature } from 'topojson-client';
-import type { GeometryCollection, Topology } from 'topojson-specification';
+import { planarTriangleArea, presimplify, simplify } from 'topojson-simplify';
+import type { GeometryCollection, Objects, Topology } from 'topojson-specification';
 import type { DeviceView } from '../../lib/dashboard/wire';
 import { formatNumber, formatTime, h } from './dom';
 
@@ -29,6 +30,19 @@ const MAX_LABELS = 300;
 export const GROUP_MIN_POINTS = 64;
 /** Above this zoom every panel is drawn (a site of 0.1 degrees is ~150 pixels wide at zoom 10). */
 export const GROUP_MAX_ZOOM = 9;
+/**
+ * Below this zoom the basemap is a simplified copy of the outlines. On software WebGL (SwiftShader, what a
+ * machine without a GPU and headless Chromium draw with) a frame costs about a microsecond per triangle:
+ * the 12,500 triangles and 13,000 border lines of the 1:110m countries were the largest part of a fleet-zoom
+ * frame after the fixed cost of compositing the page.
+ */
+export const DETAIL_MIN_ZOOM = 3;
+/**
+ * Visvalingam area (square degrees) under which a vertex of the simplified basemap is dropped: about two
+ * square pixels at the equator at fleet zoom (1-2), so the outlines look the same there, with half the
+ * triangles and borders (topology kept: neighbours share their simplified border).
+ */
+const LOW_DETAIL_MIN_AREA = 0.2;
 const FAULT_STATUSES = Object.keys(STATUS_COLORS).filter((s) => s.startsWith('FAULT_'));
 /** Power relative to rating: dark blue (none), green, yellow (rated). */
 const POWER_RAMP = [0, '#1e3a8a', 0.5, '#16a34a', 1, '#facc15'];
@@ -93,11 +107,17 @@ export class FleetMap {
   private readonly onMap = new Set<string>();
   private readonly labels = new Map<string, { marker: maplibregl.Marker; text: HTMLElement }>();
   private fitted = false;
+  private readonly detailed: GeoJSON.FeatureCollection;
+  private detailLoaded = false;
 
   constructor(container: HTMLElement, world: Topology, onSelect: (id: string) => void) {
     setWorkerUrl();
-    const countries = unwrapAntimeridian(
-      feature(world, world.objects.countries as GeometryCollection) as GeoJSON.FeatureCollection,
+    const countriesOf = (t: Topology) =>
+      unwrapAntimeridian(feature(t, t.objects.countries as GeometryCollection) as GeoJSON.FeatureCollection);
+    this.detailed = countriesOf(world);
+    // presimplify does not modify its input (it returns a copy with weights).
+    const simplified = countriesOf(
+      simplify(presimplify(world as Topology<Objects>, planarTriangleArea), LOW_DETAIL_MIN_AREA) as Topology,
     );
     this.map = new maplibregl.Map({
       container,
@@ -108,10 +128,14 @@ export class FleetMap {
       style: {
         version: 8,
         sources: {
-          // The basemap as a single tile (zoom 0, overscaled when zoomed in) with every vertex kept: on
-          // software WebGL each tile is a clipping mask and a set of draw calls, and a frame of one tile per
-          // world copy pans ~35% faster than one of four. 1:110m outlines have no detail a finer tile would show.
-          world: { type: 'geojson', data: countries, maxzoom: 0, tolerance: 0 },
+          // Zoomed out, the basemap is the simplified outlines as a single tile (zoom 0) with every vertex of
+          // that copy kept: on software WebGL each tile is a clipping mask and a set of draw calls, and a
+          // frame of one tile per world copy pans ~35% faster than one of four.
+          'world-low': { type: 'geojson', data: simplified, maxzoom: 0, tolerance: 0 },
+          // Zoomed in, the full outlines cut in tiles up to zoom 5 (overscaled beyond): a view of one site
+          // draws the few hundred triangles around it, not the whole world's. Its data is handed to the
+          // worker after the first render (see loadDetail): the fleet view does not need it.
+          world: { type: 'geojson', data: { type: 'FeatureCollection', features: [] }, maxzoom: 5 },
           // Two sources: a unicorn moving every second re-tiles a handful of points, not the 30,000 panels.
           // Points need almost no tile buffer (the circles are a few pixels): less to tile and draw.
           // Panels are grouped (MapLibre's clustering, in the worker) where at least
@@ -139,9 +163,17 @@ export class FleetMap {
           // Borders are the fill's outline (1-pixel GL lines in the same draw), not a line layer: on software
           // WebGL a line layer's triangles cost more than the land fill and every panel together.
           {
+            id: 'land-low',
+            type: 'fill',
+            source: 'world-low',
+            maxzoom: DETAIL_MIN_ZOOM,
+            paint: { 'fill-color': '#f4f1e8', 'fill-outline-color': '#b8b2a2' },
+          },
+          {
             id: 'land',
             type: 'fill',
             source: 'world',
+            minzoom: DETAIL_MIN_ZOOM,
             paint: { 'fill-color': '#f4f1e8', 'fill-outline-color': '#b8b2a2' },
           },
           {
@@ -219,9 +251,31 @@ export class FleetMap {
         this.map.getCanvas().style.cursor = '';
       });
     }
+    this.map.on('zoom', () => {
+      if (this.map.getZoom() >= DETAIL_MIN_ZOOM - 1) this.loadDetail();
+    });
+    this.capSoftwarePixelRatio();
     // The style's sources exist once it is parsed: the fleet can go to the worker while the basemap's tile
     // is still being built and drawn ('load' would wait for that first frame).
     this.loaded = new Promise((resolve) => this.map.once('style.load', () => resolve()));
+  }
+
+  /** The detailed basemap to the worker: once, after the first render or when zooming in towards it. */
+  private loadDetail(): void {
+    if (this.detailLoaded) return;
+    this.detailLoaded = true;
+    (this.map.getSource('world') as GeoJSONSource).setData(this.detailed);
+  }
+
+  /**
+   * On software WebGL every pixel is computed on the CPU: a HiDPI screen would cost four times the pixels
+   * per frame, so the map is drawn at one pixel per CSS pixel there (the browser scales it up).
+   */
+  private capSoftwarePixelRatio(): void {
+    if (this.map.getPixelRatio() <= 1) return;
+    const gl = this.map.getCanvas().getContext('webgl2');
+    const renderer = String(gl?.getParameter(gl.RENDERER) ?? '');
+    if (/swiftshader|llvmpipe|software/i.test(renderer)) this.map.setPixelRatio(1);
   }
 
   private fid(id: string): number {
@@ -245,6 +299,7 @@ export class FleetMap {
     (this.map.getSource('panels') as GeoJSONSource).setData(of('solar'));
     (this.map.getSource('unicorns') as GeoJSONSource).setData(of('unicorn'));
     this.updateLabels(devices);
+    this.map.once('idle', () => this.loadDetail());
     if (!this.fitted && features.length > 0) {
       this.fitted = true;
       const b = new maplibregl.LngLatBounds();
