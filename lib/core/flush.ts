@@ -131,8 +131,7 @@ export async function flushWindow(
   const maxRetries = options.maxConflictRetries ?? 5;
   const windowDevices = [...window.devices()];
   const newest = await store.getNewest([...new Set(windowDevices.map((d) => d.deviceId))]);
-  const { owned, conflicts } = oneProfilePerDevice(windowDevices, [...window.minutes()], newest);
-  const { devices, minutes } = owned;
+  const { devices, minutes, conflicts } = oneProfilePerDevice(windowDevices, [...window.minutes()], newest);
   const open: typeof minutes = [];
   let lateEvents = 0;
   for (const m of minutes) {
@@ -225,17 +224,17 @@ export async function flushWindow(
  * neither profile reads the other's attributes and no request names one key twice.
  */
 function oneProfilePerDevice(
-  devices: readonly WindowDevice[],
-  minutes: readonly WindowMinute[],
+  devices: WindowDevice[],
+  minutes: WindowMinute[],
   newest: ReadonlyMap<string, NewestMinute>,
-): { owned: { devices: WindowDevice[]; minutes: WindowMinute[] }; conflicts: ProfileConflict[] } {
+): { devices: WindowDevice[]; minutes: WindowMinute[]; conflicts: ProfileConflict[] } {
   const holder = new Map<string, string>();
   for (const d of devices) {
     if (!holder.has(d.deviceId)) holder.set(d.deviceId, newest.get(d.deviceId)?.profile ?? d.compiled.profile.name);
   }
   const holds = (x: { deviceId: string; compiled: CompiledProfile }) =>
     holder.get(x.deviceId) === x.compiled.profile.name;
-  if (devices.every(holds)) return { owned: { devices: [...devices], minutes: [...minutes] }, conflicts: [] };
+  if (devices.every(holds)) return { devices, minutes, conflicts: [] };
   const conflicts = new Map<string, ProfileConflict>();
   for (const m of minutes) {
     if (holds(m)) continue;
@@ -248,10 +247,7 @@ function oneProfilePerDevice(
       events: (seen?.events ?? 0) + m.events.ids.length,
     });
   }
-  return {
-    owned: { devices: devices.filter(holds), minutes: minutes.filter(holds) },
-    conflicts: [...conflicts.values()],
-  };
+  return { devices: devices.filter(holds), minutes: minutes.filter(holds), conflicts: [...conflicts.values()] };
 }
 
 /** Store requests a flush keeps in flight (the cost model counts the waits on DynamoDB with it). */
