@@ -19,6 +19,8 @@ export class MemoryStore implements AggregateStore {
   writes = 0;
   /** Device-state writes. */
   stateWrites = 0;
+  /** Device id -> its newest minute's ref and minute: a Query per device on DynamoDB, O(1) here too. */
+  private readonly newestByDevice = new Map<string, { ref: MinuteRef; minute: StoredMinute }>();
   /** Called before each put; return true to make it fail as a version conflict would (another writer won). */
   interfere: (ref: MinuteRef) => boolean = () => false;
 
@@ -47,7 +49,7 @@ export class MemoryStore implements AggregateStore {
    * `eventTimeMs` the watermark.
    */
   get latest(): Map<string, Partial<LatestReading> & { eventTimeMs: number }> {
-    const ids = new Set([...this.minutes.values()].map((m) => m.ref.deviceId));
+    const ids = new Set(this.newestByDevice.keys());
     const out = new Map<string, Partial<LatestReading> & { eventTimeMs: number }>();
     for (const [id, newest] of this.newestSync(ids)) {
       out.set(id, { ...newest.latest, eventTimeMs: watermarkOf(newest) as number });
@@ -62,6 +64,10 @@ export class MemoryStore implements AggregateStore {
     if (current !== minute.version - 1) return false;
     this.writes++;
     this.minutes.set(key, { ref, minute, attributes });
+    const newest = this.newestByDevice.get(ref.deviceId);
+    if (newest === undefined || newest.ref.minuteStartMs <= ref.minuteStartMs) {
+      this.newestByDevice.set(ref.deviceId, { ref, minute });
+    }
     return true;
   }
 
@@ -81,17 +87,15 @@ export class MemoryStore implements AggregateStore {
 
   private newestSync(ids: Set<string>): Map<string, NewestMinute> {
     const out = new Map<string, NewestMinute>();
-    for (const { ref, minute } of this.minutes.values()) {
-      if (!ids.has(ref.deviceId)) continue;
-      const seen = out.get(ref.deviceId);
-      if (seen === undefined || seen.minuteStartMs < ref.minuteStartMs) {
-        out.set(ref.deviceId, {
-          minuteStartMs: ref.minuteStartMs,
-          latest: minute.latest,
-          stateAt: minute.stateAt,
-          profile: ref.compiled.profile.name,
-        });
-      }
+    for (const id of ids) {
+      const newest = this.newestByDevice.get(id);
+      if (newest === undefined) continue;
+      out.set(id, {
+        minuteStartMs: newest.ref.minuteStartMs,
+        latest: newest.minute.latest,
+        stateAt: newest.minute.stateAt,
+        profile: newest.ref.compiled.profile.name,
+      });
     }
     return out;
   }
