@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import {
   CreateTableCommand,
@@ -191,17 +192,20 @@ export async function runEndToEndBench(unique = 3000): Promise<BenchResult> {
   let pipeline: {
     produceSeconds: number;
     e2eSeconds: number;
+    cpuMs: number;
     objects: ReturnType<typeof countArchive>;
     metered: ReturnType<typeof runtime.meteringSnapshot>;
     latencies: number[];
   };
   try {
     const kinesis = new KinesisClient(baseClientConfig(target));
+    const cpu0 = treeCpuMs();
     t = performance.now();
     await putAll(kinesis, target.streamName!, work);
     const produceSeconds = (performance.now() - t) / 1000;
     await runtime.drain({ timeoutMs: 300_000 });
     const e2eSeconds = (performance.now() - t) / 1000;
+    const cpuMs = treeCpuMs() - cpu0;
     const objects = countArchive(await listKeys(target, target.archiveBucket!));
     const metered = runtime.meteringSnapshot();
 
@@ -245,11 +249,11 @@ export async function runEndToEndBench(unique = 3000): Promise<BenchResult> {
     }
     kinesis.destroy();
     ddb.destroy();
-    pipeline = { produceSeconds, e2eSeconds, objects, metered, latencies };
+    pipeline = { produceSeconds, e2eSeconds, cpuMs, objects, metered, latencies };
   } finally {
     await runtime.stop();
   }
-  const { produceSeconds, e2eSeconds, objects, metered, latencies } = pipeline;
+  const { produceSeconds, e2eSeconds, cpuMs, objects, metered, latencies } = pipeline;
   latencies.sort((a, b) => a - b);
   const mix = { writes: metered.dynamodb.writeRequests / unique, reads: metered.dynamodb.readRequests / unique };
   const kinesaliteUniqueCeiling = raw / bareSeconds / COPIES;
@@ -275,6 +279,8 @@ export async function runEndToEndBench(unique = 3000): Promise<BenchResult> {
     writeUnitsPerUnique: metered.dynamodb.writeUnits / unique,
     readUnitsPerUnique: metered.dynamodb.readUnits / unique,
     deviceStateWriteUnits: stateUnits(metered.dynamodb.byTable, target.deviceStateTable).writeUnits,
+    cpuMsPerUnique: cpuMs / unique,
+    coresBusy: cpuMs / 1000 / e2eSeconds,
     latencyMedianMs: latencies[2],
     latencyMaxMs: latencies[4],
     windowSeconds,
@@ -294,6 +300,8 @@ export async function runEndToEndBench(unique = 3000): Promise<BenchResult> {
         `${dynaliteUniqueCeiling.toFixed(0)} unique readings/s in that mix; kinesalite alone in unique readings: ${kinesaliteUniqueCeiling.toFixed(0)}/s`,
       `binding emulator ceiling: ${binding}, ${bindingCeiling.toFixed(0)} unique readings/s; the pipeline reached ` +
         `${e2eUniquePerSec.toFixed(0)} unique readings/s = ${figures.ratioToBindingCeiling.toFixed(2)}x of it`,
+      `CPU of the pipeline's processes (emulators, runtime, Lambda, producer) while it ran: ${figures.cpuMsPerUnique.toFixed(2)} ms per unique reading, ` +
+        `${figures.coresBusy.toFixed(2)} of ${cpus().length} cores busy on average`,
       `DynamoDB as billed, per unique reading: ${figures.writeUnitsPerUnique.toFixed(3)} WRU, ${figures.readUnitsPerUnique.toFixed(3)} RRU ` +
         `(device-state table: ${figures.deviceStateWriteUnits} WRU in all)`,
       `arrival -> aggregate readable: median ${figures.latencyMedianMs.toFixed(0)} ms, max ${figures.latencyMaxMs.toFixed(0)} ms with a ${windowSeconds} s tumbling window (the template's 60 s window adds up to 60 s)`,
@@ -301,6 +309,40 @@ export async function runEndToEndBench(unique = 3000): Promise<BenchResult> {
     figures,
   };
 }
+
+/**
+ * CPU time (user + system) used so far by this process and every process under it: the emulators, the
+ * runtime's Lambda environments, the producer. Read from /proc (Linux), because other work on the
+ * machine must not count; per-process ticks of live processes, so a Lambda environment that exits
+ * during the run would be missed (the runtime keeps them warm).
+ */
+function treeCpuMs(): number {
+  const parentOf = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // Fields after the command, which is in parentheses and may hold spaces.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parentOf.set(Number(name), Number(f[1]));
+      ticks.set(Number(name), Number(f[11]) + Number(f[12]));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p: number | undefined = pid; p !== undefined && p > 1; p = parentOf.get(p))
+      if (p === process.pid) return true;
+    return false;
+  };
+  let total = 0;
+  for (const [pid, t] of ticks) if (inTree(pid)) total += t;
+  return (total * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat's utime and stime, on every architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 function stateUnits(
   byTable: Readonly<Record<string, { readonly writeUnits: number; readonly readUnits: number }>>,

@@ -236,9 +236,9 @@ export async function runImportBench(): Promise<BenchReport> {
         reads += ids.length;
         return store.getNewest(ids);
       },
-      putMinute: (...a: Parameters<typeof store.putMinute>) => {
-        minuteWrites++;
-        return store.putMinute(...a);
+      putMinutes: (writes: Parameters<typeof store.putMinutes>[0]) => {
+        minuteWrites += writes.length;
+        return store.putMinutes(writes);
       },
       putLatest: (...a: Parameters<typeof store.putLatest>) => {
         latestWrites++;

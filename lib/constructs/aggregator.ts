@@ -122,9 +122,16 @@ export class Aggregator extends Construct {
     });
 
     // Exactly what lib/storage/dynamo-aggregate-store.ts calls: on the aggregates table the newest-item
-    // Query, BatchGetItem and conditional PutItem; on the device-state table (the listing) conditional
-    // PutItem only. Both tables use the AWS-managed key, so there is no key grant to add.
-    props.aggregatesTable.grant(this.function, 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem');
+    // Query, BatchGetItem, conditional PutItem and the PartiQL INSERTs of BatchExecuteStatement (IAM
+    // authorises each statement by its PartiQL action); on the device-state table (the listing)
+    // conditional PutItem only. Both tables use the AWS-managed key, so there is no key grant to add.
+    props.aggregatesTable.grant(
+      this.function,
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:PartiQLInsert',
+    );
     props.deviceStateTable.grant(this.function, 'dynamodb:PutItem');
     props.archiveBucket.grantPut(this.function, `${QUARANTINE_PREFIX}*`);
 

@@ -1,5 +1,5 @@
 import type { CompiledProfile } from './compiled-profile';
-import { mergeMinute, minuteAttributes, type StoredMinute } from './minute-aggregate';
+import { type MergeResult, mergeMinute, minuteAttributes, type StoredMinute } from './minute-aggregate';
 import { minuteStart } from './time';
 import type { EventWindow, LatestReading, WindowDevice, WindowMinute } from './window';
 
@@ -29,6 +29,16 @@ export interface NewestMinute {
 export const watermarkOf = (newest: NewestMinute | undefined): number | undefined =>
   newest === undefined ? undefined : (newest.latest?.eventTimeMs ?? newest.minuteStartMs);
 
+/** One device-minute write: `minute` replaces the stored version `minute.version - 1` (no item when 1). */
+export interface MinuteWrite {
+  readonly ref: MinuteRef;
+  readonly minute: StoredMinute;
+  readonly attributes: Record<string, number>;
+}
+
+/** Most minute writes the flush hands the store at once: DynamoDB's BatchExecuteStatement limit. */
+export const MINUTE_WRITE_BATCH = 25;
+
 /**
  * What the flush needs from storage (the DynamoDB adapter in lib/storage implements it; tests use an
  * in-memory one). Writes are conditional so that concurrent or replayed flushes never double count.
@@ -40,8 +50,12 @@ export interface AggregateStore {
   getNewest(deviceIds: readonly string[]): Promise<Map<string, NewestMinute>>;
   /** Devices' watermarks (the newest event time already flushed: `watermarkOf(getNewest(...))`), by device id. */
   getWatermarks(deviceIds: readonly string[]): Promise<Map<string, number>>;
-  /** Writes `minute` if the stored version is still `minute.version - 1`; false on a version conflict. */
-  putMinute(ref: MinuteRef, minute: StoredMinute, attributes: Record<string, number>): Promise<boolean>;
+  /**
+   * Writes each minute if its stored version is still `minute.version - 1` (up to MINUTE_WRITE_BATCH, of
+   * distinct device-minutes); per write in order, false on a version conflict. Each write stands alone:
+   * some may land and others conflict.
+   */
+  putMinutes(writes: readonly MinuteWrite[]): Promise<boolean[]>;
   /** Stores the reading in the device-state table if it is newer than the stored one (else does nothing). */
   putLatest(deviceId: string, compiled: CompiledProfile, latest: LatestReading): Promise<void>;
 }
@@ -55,7 +69,7 @@ export interface FlushOptions {
    * @default DEFAULT_DEVICE_STATE_REFRESH_MS (6 hours)
    */
   readonly deviceStateRefreshMs?: number;
-  /** Parallel conditional writes. @default 16 */
+  /** Parallel store requests: device-state writes, and batches of minute writes (a quarter as many). @default 16 */
   readonly concurrency?: number;
   /** Re-reads after a version conflict before giving up (the batch is then retried by Lambda). @default 5 */
   readonly maxConflictRetries?: number;
@@ -184,22 +198,31 @@ export async function flushWindow(
       throw new Error(`gave up after ${maxRetries} version conflicts on ${pending.length} device-minutes`);
     }
     const conflicted: typeof pending = [];
-    await forEachConcurrently(pending, concurrency, async (m) => {
+    const writes: { m: WindowMinute; result: MergeResult; write: MinuteWrite }[] = [];
+    for (const m of pending) {
       const sumCount = m.compiled.sumNames.length;
       const result = mergeMinute(stored.get(minuteRefKey(m.deviceId, m.minuteStartMs)), m.events, sumCount);
       if (result.merged === undefined) {
         duplicatesDropped += result.duplicates;
-        return;
+        continue;
       }
       const merged = withLatest(m, result.merged);
-      const attributes = minuteAttributes(m.compiled, merged);
-      if (await store.putMinute(m, merged, attributes)) {
-        eventsAdded += result.added;
-        duplicatesDropped += result.duplicates;
-        aggregatesWritten++;
-      } else {
-        conflicted.push(m);
-      }
+      writes.push({ m, result, write: { ref: m, minute: merged, attributes: minuteAttributes(m.compiled, merged) } });
+    }
+    const batches: (typeof writes)[] = [];
+    for (let i = 0; i < writes.length; i += MINUTE_WRITE_BATCH) batches.push(writes.slice(i, i + MINUTE_WRITE_BATCH));
+    // A batch carries up to 25 writes: a quarter of the requests in flight keeps as many writes going.
+    await forEachConcurrently(batches, Math.max(1, Math.ceil(concurrency / 4)), async (batch) => {
+      const landed = await store.putMinutes(batch.map((w) => w.write));
+      batch.forEach(({ m, result }, i) => {
+        if (landed[i]) {
+          eventsAdded += result.added;
+          duplicatesDropped += result.duplicates;
+          aggregatesWritten++;
+        } else {
+          conflicted.push(m);
+        }
+      });
     });
     versionConflicts += conflicted.length;
     pending = conflicted;

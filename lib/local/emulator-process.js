@@ -27,8 +27,9 @@ function start() {
     return listen(server, () => new Promise((resolve) => server.close(() => resolve())));
   }
   if (kind === 'dynamodb') {
-    const dynalite = require('dynalite');
-    const server = dynalite({ path: dir || undefined, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    // dynalite, plus the BatchExecuteStatement it lacks (the aggregator's batched inserts).
+    const { localDynamo } = require('./partiql-batch');
+    const server = localDynamo({ path: dir || undefined, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     return listen(server, () => new Promise((resolve) => server.close(() => resolve())));
   }
   if (kind === 's3') {

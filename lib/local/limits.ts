@@ -268,6 +268,7 @@ interface DynamoInput {
   readonly Item?: unknown;
   readonly ConsistentRead?: boolean;
   readonly RequestItems?: Record<string, unknown[] | { Keys?: unknown[]; ConsistentRead?: boolean }>;
+  readonly Statements?: readonly { readonly Statement?: string; readonly Parameters?: unknown }[];
 }
 
 /** Capacity units each table is charged by one request, estimated from the request alone. */
@@ -287,6 +288,12 @@ function dynamoCharges(operation: string, input: DynamoInput): Map<string, { rea
   else if (operation === 'BatchWriteItem') {
     for (const [t, requests] of Object.entries(input.RequestItems ?? {})) {
       for (const r of requests as { PutRequest?: { Item?: unknown } }[]) add(t, 0, wcu(r.PutRequest?.Item));
+    }
+  } else if (operation === 'BatchExecuteStatement') {
+    // The subset the local DynamoDB runs (lib/local/partiql-batch.js): INSERT INTO "table" VALUE {...}.
+    for (const s of input.Statements ?? []) {
+      const t = /^\s*INSERT\s+INTO\s+"((?:[^"]|"")+)"/i.exec(s.Statement ?? '')?.[1]?.replaceAll('""', '"');
+      if (t !== undefined) add(t, 0, wcu(s.Parameters));
     }
   } else if (operation === 'BatchGetItem') {
     for (const [t, spec] of Object.entries(input.RequestItems ?? {})) {

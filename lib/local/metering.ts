@@ -21,6 +21,8 @@ export type { MeteringSnapshot } from './metering-types';
  */
 const KB = 1024;
 const DYNAMO_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
+const statementCount = (input: Record<string, unknown>): number =>
+  Array.isArray(input.Statements) ? input.Statements.length : 1;
 const DYNAMO_READS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan']);
 const KINESIS_PUTS = new Set(['PutRecord', 'PutRecords']);
 
@@ -177,7 +179,7 @@ export class Metering {
 
   private async dynamoRequest(upstream: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const op = operation(req);
-    const isWrite = DYNAMO_WRITES.has(op);
+    const isWrite = DYNAMO_WRITES.has(op) || op === 'BatchExecuteStatement';
     if (!isWrite && !DYNAMO_READS.has(op)) {
       await forward(this.agent, upstream, req, res);
       return;
@@ -193,8 +195,11 @@ export class Metering {
       JSON.stringify({ ...input, ReturnConsumedCapacity: input.ReturnConsumedCapacity ?? 'TOTAL' }),
     );
     const reply = await forward(this.agent, upstream, req, res, body);
-    if (isWrite) this.dynamodb.writeRequests++;
+    // A batch of statements is that many writes to DynamoDB (its units come back in ConsumedCapacity).
+    const operations = op === 'BatchExecuteStatement' ? statementCount(input) : 1;
+    if (isWrite) this.dynamodb.writeRequests += operations;
     else this.dynamodb.readRequests++;
+    if (reply.status === 200 && op === 'BatchExecuteStatement') this.countFailedStatements(reply.body);
     if (reply.status === 200) {
       const consumed = (parse(reply.body) as { ConsumedCapacity?: Capacity | Capacity[] } | undefined)
         ?.ConsumedCapacity;
@@ -207,6 +212,15 @@ export class Metering {
       this.dynamodb.failedConditionalWrites++;
       const item = input.Item as WireItem | undefined;
       this.addUnits(String(input.TableName ?? ''), item ? writeUnits(itemBytes(item)) : 1, true);
+    }
+  }
+
+  /** Statements that failed their condition (an INSERT whose key exists): billed, and counted like failed puts. */
+  private countFailedStatements(body: Buffer): void {
+    const responses = (parse(body) as { Responses?: { Error?: { Code?: string } }[] } | undefined)?.Responses ?? [];
+    for (const r of responses) {
+      const code = r.Error?.Code;
+      if (code === 'DuplicateItem' || code === 'ConditionalCheckFailed') this.dynamodb.failedConditionalWrites++;
     }
   }
 

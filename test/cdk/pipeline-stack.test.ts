@@ -110,7 +110,7 @@ describe('aggregator function', () => {
     expect(byTable).toEqual([
       [
         'Allow',
-        ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        ['dynamodb:BatchGetItem', 'dynamodb:PartiQLInsert', 'dynamodb:PutItem', 'dynamodb:Query'],
         [expect.stringMatching(/:ExportsOutputFnGetAttAggregatesTableArn\w+$/)],
       ],
       ['Allow', ['dynamodb:PutItem'], [expect.stringMatching(/:ExportsOutputFnGetAttDeviceStateTableArn\w+$/)]],

@@ -1,5 +1,11 @@
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchExecuteStatementCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Context, KinesisStreamRecord, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
 import { readAggregatorConfig } from '../../lambdas/aggregator/config';
 import { type AggregatorDeps, processKinesisWindow } from '../../lambdas/aggregator/process';
@@ -269,21 +275,17 @@ describe('aggregator handler on a real DynamoDB wire protocol (dynalite)', () =>
       ).flat(),
       { final: true },
     );
-    // A fault DynamoDB cannot be made to produce on demand: the connection drops after three aggregate writes.
-    let puts = 0;
-    const landed: Promise<unknown>[] = [];
+    // A fault DynamoDB cannot be made to produce on demand: the connection drops after three of the
+    // batch's aggregate inserts have landed (the rest never reach the table).
     const failing = {
       ...h.deps,
       store: new DynamoAggregateStore({
         client: {
-          send: (command: { constructor: { name: string }; input: { TableName?: string } }) => {
-            const aggregatePut = command.constructor.name === 'PutCommand' && command.input.TableName === h.aggregates;
-            // The failure surfaces once the writes that got through have landed (no race with the read below).
-            if (aggregatePut && ++puts > 3)
-              return Promise.allSettled(landed).then(() => Promise.reject(new Error('socket hang up')));
-            const sent = h.doc.send(command as never);
-            if (aggregatePut) landed.push(sent);
-            return sent;
+          send: async (command: { constructor: { name: string }; input: { Statements?: unknown[] } }) => {
+            if (command.constructor.name !== 'BatchExecuteStatementCommand') return h.doc.send(command as never);
+            const firstThree = { ...command.input, Statements: command.input.Statements?.slice(0, 3) };
+            await h.doc.send(new BatchExecuteStatementCommand(firstThree as never));
+            throw new Error('socket hang up');
           },
         } as unknown as DynamoDBDocumentClient,
         aggregatesTable: h.aggregates,

@@ -117,6 +117,20 @@ describe('AWS limits (pure, on a fake clock)', () => {
     now += 1000;
     expect(put('prov').kind).toBe('forward');
   });
+
+  it('a batch of PartiQL INSERTs is charged a write unit per statement, on the table each names', () => {
+    const limits = new AwsLimits([], [{ name: 'prov-"q"', readCapacityUnits: 1, writeCapacityUnits: 1 }], clock);
+    const insert = { Statement: `INSERT INTO "prov-""q""" VALUE {'k': ?}`, Parameters: [{ S: 'x' }] };
+    const batch = (n: number) =>
+      limits.admit(
+        'dynamodb',
+        'BatchExecuteStatement',
+        Buffer.from(JSON.stringify({ Statements: Array(n).fill(insert) })),
+      );
+    for (let i = 0; i < 12; i++) expect(batch(25).kind).toBe('forward'); // 300 units of burst
+    const over = batch(1);
+    expect(over.kind === 'refuse' && over.refusal.code).toBe('ProvisionedThroughputExceededException');
+  });
 });
 
 describe('AWS limits through the real router and kinesalite', () => {

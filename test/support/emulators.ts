@@ -8,9 +8,9 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { baseClientConfig, s3ClientConfig } from '../../lib/shared/aws-clients';
 
-// The emulators ship without type declarations.
+// The emulators ship without type declarations; the local DynamoDB is dynalite plus BatchExecuteStatement.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: object) => Server;
+const { localDynamo } = require('../../lib/local/partiql-batch') as { localDynamo: (options: object) => Server };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require('s3rver') as new (options: object) => { run(): Promise<AddressInfo>; close(): Promise<void> };
 
@@ -26,9 +26,9 @@ export interface TestDynamo {
   stop(): Promise<void>;
 }
 
-/** dynalite on 127.0.0.1, a free port, in memory. */
+/** dynalite on 127.0.0.1, a free port, in memory, as the embedded runtime runs it (lib/local/partiql-batch.js). */
 export async function startDynalite(): Promise<TestDynamo> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const server = localDynamo({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const endpoint = await listen(server);
   const client = new DynamoDBClient(baseClientConfig({ endpoint, region: 'us-east-1' }));
   return {
