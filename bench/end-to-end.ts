@@ -19,7 +19,10 @@ import { countArchive, listKeys } from '../lib/local/pipeline-report';
 import { startRuntime } from '../lib/local/runtime';
 import { baseClientConfig } from '../lib/shared/aws-clients';
 import { sleep } from '../lib/shared/sleep';
+import { EdgeDedupe } from '../lib/simulator/edge-dedupe';
 import { generateFleet } from '../lib/simulator/generate';
+import { KinesisSender } from '../lib/simulator/kinesis-sender';
+import { aggregatingSink, edgeGateway } from '../lib/simulator/sinks';
 
 /**
  * End-to-end throughput of the embedded runtime on this machine: unique readings per second from the
@@ -39,6 +42,14 @@ export interface BenchResult {
   lines: string[];
   figures: Record<string, number>;
 }
+
+/**
+ * How the producer reaches the stream: `copies`, every copy the firmware sends, as PutRecords (the
+ * worst case, no gateway); `gateway`, what the README recommends for the solar fleet, the edge gateway
+ * dropping copies and packing KPL aggregates (lib/simulator/sinks.ts). The gateway runs at the edge,
+ * on its own machine: its records are prepared before the timed run, which then sends them.
+ */
+export type ProducerPath = 'copies' | 'gateway';
 
 function batches(unique: number): PutRecordsRequestEntry[][] {
   const start = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 30 * 60_000);
@@ -61,6 +72,31 @@ function batches(unique: number): PutRecordsRequestEntry[][] {
   }
   const out: PutRecordsRequestEntry[][] = [];
   for (let i = 0; i < all.length; i += 500) out.push(all.slice(i, i + 500));
+  return out;
+}
+
+/** The PutRecords batches the edge gateway sends for `work`: the same sink the simulator's gateway mode uses. */
+async function gatewayBatches(work: PutRecordsRequestEntry[][]): Promise<PutRecordsRequestEntry[][]> {
+  const sent: PutRecordsRequestEntry[] = [];
+  const capture = {
+    send: async (command: PutRecordsCommand) => {
+      const records = command.input.Records ?? [];
+      sent.push(...records);
+      return { FailedRecordCount: 0, Records: records.map(() => ({ SequenceNumber: '0', ShardId: 'shardId-0' })) };
+    },
+  };
+  const sender = new KinesisSender({ client: capture as Pick<KinesisClient, 'send'>, streamName: 'edge' });
+  const sink = edgeGateway(aggregatingSink(sender), new EdgeDedupe());
+  const arrivalMs = Date.now();
+  for (const batch of work) {
+    for (const e of batch) {
+      const json = Buffer.from(e.Data as Uint8Array).toString('utf8');
+      await sink.put({ deviceId: e.PartitionKey as string, eventTimeMs: 0, json }, arrivalMs);
+    }
+  }
+  await sink.close();
+  const out: PutRecordsRequestEntry[][] = [];
+  for (let i = 0; i < sent.length; i += 500) out.push(sent.slice(i, i + 500));
   return out;
 }
 
@@ -156,9 +192,11 @@ async function dynaliteAlone(endpoint: string): Promise<{ putsPerSec: number; qu
   return { putsPerSec, queriesPerSec };
 }
 
-export async function runEndToEndBench(unique = 3000): Promise<BenchResult> {
-  const work = batches(unique);
-  const raw = work.reduce((n, b) => n + b.length, 0);
+export async function runEndToEndBench(unique = 3000, path: ProducerPath = 'copies'): Promise<BenchResult> {
+  const copies = batches(unique);
+  const raw = copies.reduce((n, b) => n + b.length, 0);
+  const work = path === 'gateway' ? await gatewayBatches(copies) : copies;
+  const sentRecords = work.reduce((n, b) => n + b.length, 0);
 
   // 1. The ceiling: the same batches, bare PutRecords into kinesalite, nothing reading.
   const emulators = await startEmulators({});
@@ -256,7 +294,7 @@ export async function runEndToEndBench(unique = 3000): Promise<BenchResult> {
   const { produceSeconds, e2eSeconds, cpuMs, objects, metered, latencies } = pipeline;
   latencies.sort((a, b) => a - b);
   const mix = { writes: metered.dynamodb.writeRequests / unique, reads: metered.dynamodb.readRequests / unique };
-  const kinesaliteUniqueCeiling = raw / bareSeconds / COPIES;
+  const kinesaliteUniqueCeiling = unique / bareSeconds;
   const dynaliteUniqueCeiling = 1 / (mix.writes / dynamo.putsPerSec + mix.reads / dynamo.queriesPerSec);
   const bindingCeiling = Math.min(kinesaliteUniqueCeiling, dynaliteUniqueCeiling);
   const binding = bindingCeiling === kinesaliteUniqueCeiling ? 'kinesalite' : 'dynalite';
@@ -264,9 +302,10 @@ export async function runEndToEndBench(unique = 3000): Promise<BenchResult> {
   const figures = {
     e2eUniquePerSec,
     e2eRawPerSec: raw / e2eSeconds,
-    producerRawPerSec: raw / produceSeconds,
-    bareKinesaliteRawPerSec: raw / bareSeconds,
-    ratioToBare: raw / e2eSeconds / (raw / bareSeconds),
+    producerRecordsPerSec: sentRecords / produceSeconds,
+    sentRecords,
+    bareKinesaliteRecordsPerSec: sentRecords / bareSeconds,
+    ratioToBare: bareSeconds / e2eSeconds,
     dynaliteConditionalPutsPerSec: dynamo.putsPerSec,
     dynaliteQueriesPerSec: dynamo.queriesPerSec,
     dynaliteUniquePerSec: dynaliteUniqueCeiling,
@@ -287,13 +326,15 @@ export async function runEndToEndBench(unique = 3000): Promise<BenchResult> {
     rawObjects: objects.raw,
   };
   return {
-    title: 'End to end (embedded runtime)',
+    title: `End to end (embedded runtime), ${path === 'gateway' ? 'through the edge gateway (copies dropped, KPL aggregates)' : 'every copy sent (no gateway)'}`,
     lines: [
       `machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`,
-      `${unique} unique readings x ${COPIES} copies = ${raw} records, PutRecords 500/batch, ${IN_FLIGHT} in flight`,
-      `bare PutRecords into kinesalite: ${figures.bareKinesaliteRawPerSec.toFixed(0)} records/s (the ceiling)`,
-      `producer -> aggregates in DynamoDB + objects in S3: ${figures.e2eUniquePerSec.toFixed(0)} unique/s, ${figures.e2eRawPerSec.toFixed(0)} records/s (${(figures.ratioToBare * 100).toFixed(0)}% of the ceiling; ${objects.raw} raw objects)`,
-      `producer alone while the pipeline reads: ${figures.producerRawPerSec.toFixed(0)} records/s`,
+      path === 'gateway'
+        ? `${unique} unique readings x ${COPIES} copies = ${raw} readings sent by the firmware; the gateway sends ${sentRecords} KPL records (${(unique / sentRecords).toFixed(0)} readings each); PutRecords 500/batch, ${IN_FLIGHT} in flight`
+        : `${unique} unique readings x ${COPIES} copies = ${raw} records, PutRecords 500/batch, ${IN_FLIGHT} in flight`,
+      `bare PutRecords of the same records into kinesalite: ${figures.bareKinesaliteRecordsPerSec.toFixed(0)} records/s`,
+      `producer -> aggregates in DynamoDB + objects in S3: ${figures.e2eUniquePerSec.toFixed(0)} unique/s, ${figures.e2eRawPerSec.toFixed(0)} readings sent/s (${(figures.ratioToBare * 100).toFixed(0)}% of bare kinesalite; ${objects.raw} raw objects)`,
+      `producer alone while the pipeline reads: ${figures.producerRecordsPerSec.toFixed(0)} records/s`,
       `the pipeline's DynamoDB requests per unique reading (metered): ${mix.writes.toFixed(3)} conditional puts, ${mix.reads.toFixed(3)} reads ` +
         `(a warm aggregator remembers the devices' newest items)`,
       `dynalite alone, 16 in flight: ${dynamo.putsPerSec.toFixed(0)} conditional PutItem/s, ${dynamo.queriesPerSec.toFixed(0)} newest-item Query/s: ` +
@@ -352,7 +393,12 @@ function stateUnits(
 }
 
 if (require.main === module) {
-  runEndToEndBench(Number(process.argv[2] ?? 3000)).then(
+  const path = (process.argv[3] ?? 'copies') as ProducerPath;
+  if (path !== 'copies' && path !== 'gateway') {
+    console.error(`Error: the producer path is copies or gateway (got ${path})`);
+    process.exit(2);
+  }
+  runEndToEndBench(Number(process.argv[2] ?? 3000), path).then(
     (r) => {
       console.log(r.title);
       for (const l of r.lines) console.log(`  ${l}`);

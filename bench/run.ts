@@ -20,6 +20,7 @@ const SECTIONS: Record<string, () => Promise<BenchReport>> = {
   athena: runAthenaBench,
   detection: runDetectionBench,
   'end-to-end': () => runEndToEndBench(),
+  'end-to-end-gateway': () => runEndToEndBench(3000, 'gateway'),
   dashboard: runDashboardBench,
   import: runImportBench,
 };
