@@ -120,6 +120,8 @@ class ShardPoller {
   private readonly startedAt?: number;
   private tipCheckedAt = 0;
   private busy = false;
+  /** The shard read in flight, if any (one at a time: reads continue from the previous one's iterator). */
+  private fetching?: Promise<void>;
   private readonly m: MappingPlan;
   private readonly windowMs: number;
 
@@ -145,7 +147,13 @@ class ShardPoller {
   }
 
   idleSince(since: number): boolean {
-    return !this.busy && this.buffer.length === 0 && this.tipCheckedAt >= since && this.window === undefined;
+    return (
+      !this.busy &&
+      this.fetching === undefined &&
+      this.buffer.length === 0 &&
+      this.tipCheckedAt >= since &&
+      this.window === undefined
+    );
   }
 
   async run(): Promise<void> {
@@ -153,10 +161,14 @@ class ShardPoller {
     while (!this.esm.stopped) {
       try {
         this.busy = true;
-        await this.fill();
+        // Lambda's poller reads the shard while the function runs: the next batch is being fetched
+        // during this one's invocation, so a read's round trip is not added to every invocation.
+        this.prefetch();
+        if (this.buffer.length < this.m.batchSize) await this.fetching;
         if (this.windowMs > 0 && (await this.maybeCloseWindow())) continue;
         const batch = this.takeBatch();
         if (batch) {
+          this.prefetch();
           await this.process(batch);
           continue;
         }
@@ -167,10 +179,20 @@ class ShardPoller {
       }
       await sleep(poll);
     }
+    await this.fetching;
+  }
+
+  /** Starts a read of the shard unless one is running or a full batch is buffered. */
+  private prefetch(): void {
+    if (this.fetching !== undefined || this.buffer.length >= this.m.batchSize) return;
+    this.fetching = this.fill()
+      .catch((err: Error) => this.esm.options.log?.(`[esm ${this.shardId}] read failed: ${err.message}; retrying`))
+      .finally(() => {
+        this.fetching = undefined;
+      });
   }
 
   private async fill(): Promise<void> {
-    if (this.buffer.length >= this.m.batchSize) return;
     const r = await this.reader.read(Math.max(this.m.batchSize, 100));
     if (r.records.length > 0) {
       if (this.buffer.length === 0) this.bufferedSince = Date.now();
