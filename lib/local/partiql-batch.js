@@ -13,7 +13,7 @@
  * Plain CommonJS like emulator-process.js, which loads it in the dynalite process, so that every client
  * of the local DynamoDB (the runtime, the tools, the tests) sees the same API.
  */
-const http = require('node:http');
+const { EventEmitter } = require('node:events');
 const db = require('dynalite/db');
 
 /** DynamoDB's limit on statements per BatchExecuteStatement. */
@@ -63,43 +63,43 @@ function statementCode(type) {
 
 /**
  * Wraps dynalite's request handler: BatchExecuteStatement is answered here, everything else goes to
- * dynalite. `port()` is dynalite's own port, which the statements' PutItems are sent to.
+ * dynalite. A statement's PutItem is handed to the same handler in-process, as a request object with the
+ * caller's headers (dynalite checks that a request is signed, not the signature), not over a socket:
+ * the handler reads only `method`, `url`, `headers` and the body's `data`/`end` events, and answers with
+ * `statusCode`, `setHeader` and `end`.
  */
-function withBatchExecuteStatement(handler, port) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+function withBatchExecuteStatement(handler) {
   const partitionKeys = new Map();
 
   const call = (target, payload, headers) =>
     new Promise((resolve, reject) => {
       const body = Buffer.from(JSON.stringify(payload));
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port: port(),
-          method: 'POST',
-          path: '/',
-          agent,
-          headers: {
-            'content-type': 'application/x-amz-json-1.0',
-            'content-length': String(body.length),
-            'x-amz-target': `DynamoDB_20120810.${target}`,
-            // dynalite checks that a request is signed, not the signature: pass the caller's on.
-            authorization: headers.authorization ?? '',
-            'x-amz-date': headers['x-amz-date'] ?? '',
-          },
+      const req = new EventEmitter();
+      req.method = 'POST';
+      req.url = '/';
+      req.headers = {
+        'content-type': 'application/x-amz-json-1.0',
+        'content-length': String(body.length),
+        'x-amz-target': `DynamoDB_20120810.${target}`,
+        authorization: headers.authorization ?? '',
+        'x-amz-date': headers['x-amz-date'] ?? '',
+      };
+      const res = {
+        statusCode: 200,
+        setHeader() {},
+        end(data) {
+          try {
+            resolve({ status: this.statusCode, json: data ? JSON.parse(String(data)) : {} });
+          } catch (err) {
+            reject(err);
+          }
         },
-        (res) => {
-          const chunks = [];
-          res.on('data', (c) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            resolve({ status: res.statusCode, json: text ? JSON.parse(text) : {} });
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
+      };
+      handler(req, res);
+      process.nextTick(() => {
+        req.emit('data', body);
+        req.emit('end');
+      });
     });
 
   async function partitionKey(table, headers) {
@@ -193,10 +193,7 @@ function localDynamo(options) {
   const server = require('dynalite')(options);
   const [handler] = server.listeners('request');
   server.removeAllListeners('request');
-  server.on(
-    'request',
-    withBatchExecuteStatement(handler, () => server.address().port),
-  );
+  server.on('request', withBatchExecuteStatement(handler));
   return server;
 }
 
