@@ -24,6 +24,8 @@ const DYNAMO_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWrit
 const statementCount = (input: Record<string, unknown>): number =>
   Array.isArray(input.Statements) ? input.Statements.length : 1;
 const DYNAMO_READS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan']);
+/** Reads of one table that DynamoDB bills at a minimum even when they return nothing. */
+const SINGLE_READS = new Set(['GetItem', 'Query', 'Scan']);
 const KINESIS_PUTS = new Set(['PutRecord', 'PutRecords']);
 
 interface Capacity {
@@ -203,7 +205,12 @@ export class Metering {
     if (reply.status === 200) {
       const consumed = (parse(reply.body) as { ConsumedCapacity?: Capacity | Capacity[] } | undefined)
         ?.ConsumedCapacity;
-      for (const c of [consumed ?? []].flat()) this.addUnits(c.TableName ?? '', c.CapacityUnits ?? 0, isWrite);
+      for (const c of [consumed ?? []].flat()) {
+        // DynamoDB bills a read request at least one read unit, half for an eventually consistent read,
+        // even when it finds nothing; dynalite reports 0 for a Query of an empty partition.
+        const floor = SINGLE_READS.has(op) ? (input.ConsistentRead === true ? 1 : 0.5) : 0;
+        this.addUnits(c.TableName ?? '', Math.max(floor, c.CapacityUnits ?? 0), isWrite);
+      }
       return;
     }
     const error = parse(reply.body) as { __type?: string } | undefined;

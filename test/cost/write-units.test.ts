@@ -106,6 +106,8 @@ describe('DynamoDB write units: the model agrees with what the adapter consumes 
       modelUnits([...(await storedItems(h.aggregates)), ...(await storedItems(h.deviceState))]),
     );
     expect((await storedItems(h.deviceState)).length).toBe(40);
+    // Each new panel's newest-item Query finds nothing, and is still billed its 0.5 RRU.
+    expect(after.readUnits - before.readUnits).toBe(20);
     // The next reading of each (~16 minutes later, as the solar fleet): the minute only, its newest-item read.
     before = snap();
     await processKinesisWindow(window(1), h.deps);
