@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import {
+  type AttributeValue,
+  BatchExecuteStatementCommand,
   CreateTableCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -27,12 +29,13 @@ import { aggregatingSink, edgeGateway } from '../lib/simulator/sinks';
 /**
  * End-to-end throughput of the embedded runtime on this machine: unique readings per second from the
  * producer to aggregates readable in DynamoDB and objects in S3, at 10 duplicates per message, next to
- * the emulators' own ceilings in the same run: a bare PutRecords loop into kinesalite (in unique readings
- * per second: records / copies) and dynalite taking the DynamoDB requests the pipeline sent per reading
- * (as metered: a warm aggregator queries few newest items). The lower one binds. Both ceilings are
- * measured through the AWS SDK, as the pipeline's own clients are. Also the write and read
- * units per unique reading as metered, and the latency from a record's arrival to its aggregate being
- * readable. A script, not a timed test.
+ * the emulators' own ceilings in the same run: a bare PutRecords loop of the same records into kinesalite
+ * (in unique readings per second) and dynalite taking, alone, the kinds of DynamoDB request the pipeline
+ * sent, in the numbers per reading it sent them (as metered: batched INSERTs of new minutes, conditional
+ * puts, newest-item Queries; items of a solar minute's size). The lower one binds. Both ceilings are
+ * measured through the AWS SDK, as the pipeline's own clients are. Also the CPU the pipeline's processes
+ * used, the write and read units per unique reading as metered, and the latency from a record's arrival
+ * to its aggregate being readable. A script, not a timed test.
  */
 const COPIES = 11;
 const IN_FLIGHT = 4;
@@ -132,64 +135,123 @@ async function ceilingTable(ddb: DynamoDBClient): Promise<void> {
   );
 }
 
-const ceilingPut = (ddb: DynamoDBClient, i: number, minute: string) =>
-  ddb.send(
-    new PutItemCommand({
-      TableName: 'ceiling',
-      Item: {
-        Name: { S: `d${i % 500}` },
-        StatusTime: { S: minute },
-        Version: { N: '1' },
-        EventIds: { B: new Uint8Array([1, 2, 3]) },
+/**
+ * An item the size and shape of a solar minute with its latest reading (~380 bytes: the metrics, the
+ * packed event ids, the reading), so that dynalite's work per write is the pipeline's.
+ */
+function ceilingItem(i: number, minute: string): Record<string, AttributeValue> {
+  const n = (v: number): AttributeValue => ({ N: String(v) });
+  return {
+    Name: { S: `SP-${String(i % 500).padStart(6, '0')}` },
+    StatusTime: { S: minute },
+    Profile: { S: 'solar' },
+    RecordCount: n(1),
+    EnergyWh: n(12.345),
+    AcPowerMin: n(401.2),
+    AcPowerMax: n(401.2),
+    AcPowerMean: n(401.2),
+    PanelTempMax: n(41.7),
+    DcVoltageMin: n(30.12),
+    FaultCount: n(0),
+    EventIds: { B: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]) },
+    Version: n(1),
+    LastEventTime: n(1764583200123 + i),
+    LastEventId: n(123456789),
+    Status: { S: 'OK' },
+    StateAt: n(1764583200123),
+    Reading: {
+      M: {
+        acPowerW: n(401.2),
+        dcVoltageV: n(30.12),
+        dcCurrentA: n(13.9),
+        energyWh: n(12.345),
+        panelTempC: n(41.7),
+        irradianceWm2: n(812),
+        seq: n(i),
       },
-      ConditionExpression: 'attribute_not_exists(#n)',
-      ExpressionAttributeNames: { '#n': 'Name' },
-    }),
-  );
+    },
+  };
+}
 
 /** DynamoDB requests per unique reading, as the pipeline's run metered them. */
 interface RequestMix {
-  readonly writes: number;
+  /** Writes sent as statements of BatchExecuteStatement calls (new minutes), 25 to a call. */
+  readonly batched: number;
+  /** Writes sent one per request (conditional PutItem: listing rows, changed minutes). */
+  readonly puts: number;
   readonly reads: number;
 }
 
 /**
- * `n` readings' worth of the flush's DynamoDB requests in the given mix (conditional puts of new minutes,
- * newest-item Queries: a warm aggregator remembers most devices' newest items), 16 in flight like the flush.
+ * `n` readings' worth of one kind of the pipeline's DynamoDB requests, as the flush sends them: new
+ * minutes as batches of 25 PartiQL INSERTs (4 batches in flight), conditional puts and newest-item
+ * Queries 16 in flight.
  */
-async function flushRequests(ddb: DynamoDBClient, n: number, mix: RequestMix, prefix: string): Promise<void> {
-  const puts = Math.round(n * mix.writes);
-  const queries = Math.round(n * mix.reads);
-  const requests = Array.from({ length: puts + queries }, (_, i) => i);
-  await forEachConcurrently(requests, 16, async (i) => {
-    if (i >= puts) {
-      await ddb.send(
-        new QueryCommand({
-          TableName: 'ceiling',
-          KeyConditionExpression: '#n = :d',
-          ExpressionAttributeNames: { '#n': 'Name' },
-          ExpressionAttributeValues: { ':d': { S: `d${i % 500}` } },
-          ScanIndexForward: false,
-          Limit: 1,
-        }),
-      );
-    } else await ceilingPut(ddb, i, `${prefix}${String(i).padStart(6, '0')}`);
-  });
+async function ceilingRequests(
+  ddb: DynamoDBClient,
+  count: number,
+  kind: 'batched' | 'puts' | 'reads',
+  prefix: string,
+): Promise<void> {
+  const minute = (i: number) => `${prefix}${String(i).padStart(6, '0')}`;
+  if (kind === 'batched') {
+    const batchesOf25 = Array.from({ length: Math.ceil(count / 25) }, (_, b) => b);
+    await forEachConcurrently(batchesOf25, 4, async (b) => {
+      const statements = [];
+      for (let i = b * 25; i < Math.min(count, b * 25 + 25); i++) {
+        const item = ceilingItem(i, minute(i));
+        const names = Object.keys(item);
+        statements.push({
+          Statement: `INSERT INTO "ceiling" VALUE {${names.map((k) => `'${k}': ?`).join(', ')}}`,
+          Parameters: names.map((k) => item[k]),
+        });
+      }
+      await ddb.send(new BatchExecuteStatementCommand({ Statements: statements }));
+    });
+    return;
+  }
+  await forEachConcurrently(
+    Array.from({ length: count }, (_, i) => i),
+    16,
+    async (i) => {
+      if (kind === 'reads') {
+        await ddb.send(
+          new QueryCommand({
+            TableName: 'ceiling',
+            KeyConditionExpression: '#n = :d',
+            ExpressionAttributeNames: { '#n': 'Name' },
+            ExpressionAttributeValues: { ':d': { S: `SP-${String(i % 500).padStart(6, '0')}` } },
+            ScanIndexForward: false,
+            Limit: 1,
+          }),
+        );
+      } else {
+        await ddb.send(
+          new PutItemCommand({
+            TableName: 'ceiling',
+            Item: ceilingItem(i, minute(i)),
+            ConditionExpression: 'attribute_not_exists(#n)',
+            ExpressionAttributeNames: { '#n': 'Name' },
+          }),
+        );
+      }
+    },
+  );
 }
 
-/** The emulated DynamoDB's own rates, alone on the machine: conditional puts and newest-item Queries. */
-async function dynaliteAlone(endpoint: string): Promise<{ putsPerSec: number; queriesPerSec: number }> {
+/** The emulated DynamoDB's own rates, alone on the machine, for each kind of request the pipeline sends. */
+async function dynaliteAlone(endpoint: string): Promise<Record<keyof RequestMix, number>> {
   const ddb = new DynamoDBClient(baseClientConfig({ endpoint, region: 'us-east-1' }));
   await ceilingTable(ddb);
   const n = 3000;
-  let t = performance.now();
-  await flushRequests(ddb, n, { writes: 1, reads: 0 }, 'p');
-  const putsPerSec = (n * 1000) / (performance.now() - t);
-  t = performance.now();
-  await flushRequests(ddb, n, { writes: 0, reads: 1 }, 'q');
-  const queriesPerSec = (n * 1000) / (performance.now() - t);
+  const rate = async (kind: keyof RequestMix, prefix: string) => {
+    const t = performance.now();
+    await ceilingRequests(ddb, n, kind, prefix);
+    return (n * 1000) / (performance.now() - t);
+  };
+  const rates = { batched: await rate('batched', 'b'), puts: await rate('puts', 'p'), reads: await rate('reads', 'q') };
   ddb.destroy();
-  return { putsPerSec, queriesPerSec };
+  return rates;
 }
 
 export async function runEndToEndBench(unique = 3000, path: ProducerPath = 'copies'): Promise<BenchResult> {
@@ -293,9 +355,14 @@ export async function runEndToEndBench(unique = 3000, path: ProducerPath = 'copi
   }
   const { produceSeconds, e2eSeconds, cpuMs, objects, metered, latencies } = pipeline;
   latencies.sort((a, b) => a - b);
-  const mix = { writes: metered.dynamodb.writeRequests / unique, reads: metered.dynamodb.readRequests / unique };
+  const batchedWrites = metered.dynamodb.batchedWrites ?? 0;
+  const mix: RequestMix = {
+    batched: batchedWrites / unique,
+    puts: (metered.dynamodb.writeRequests - batchedWrites) / unique,
+    reads: metered.dynamodb.readRequests / unique,
+  };
   const kinesaliteUniqueCeiling = unique / bareSeconds;
-  const dynaliteUniqueCeiling = 1 / (mix.writes / dynamo.putsPerSec + mix.reads / dynamo.queriesPerSec);
+  const dynaliteUniqueCeiling = 1 / (mix.batched / dynamo.batched + mix.puts / dynamo.puts + mix.reads / dynamo.reads);
   const bindingCeiling = Math.min(kinesaliteUniqueCeiling, dynaliteUniqueCeiling);
   const binding = bindingCeiling === kinesaliteUniqueCeiling ? 'kinesalite' : 'dynalite';
   const e2eUniquePerSec = unique / e2eSeconds;
@@ -306,10 +373,12 @@ export async function runEndToEndBench(unique = 3000, path: ProducerPath = 'copi
     sentRecords,
     bareKinesaliteRecordsPerSec: sentRecords / bareSeconds,
     ratioToBare: bareSeconds / e2eSeconds,
-    dynaliteConditionalPutsPerSec: dynamo.putsPerSec,
-    dynaliteQueriesPerSec: dynamo.queriesPerSec,
+    dynaliteBatchedInsertsPerSec: dynamo.batched,
+    dynaliteConditionalPutsPerSec: dynamo.puts,
+    dynaliteQueriesPerSec: dynamo.reads,
     dynaliteUniquePerSec: dynaliteUniqueCeiling,
-    writeRequestsPerUnique: mix.writes,
+    batchedWritesPerUnique: mix.batched,
+    putsPerUnique: mix.puts,
     readRequestsPerUnique: mix.reads,
     kinesaliteUniquePerSec: kinesaliteUniqueCeiling,
     bindingCeilingUniquePerSec: bindingCeiling,
@@ -335,9 +404,10 @@ export async function runEndToEndBench(unique = 3000, path: ProducerPath = 'copi
       `bare PutRecords of the same records into kinesalite: ${figures.bareKinesaliteRecordsPerSec.toFixed(0)} records/s`,
       `producer -> aggregates in DynamoDB + objects in S3: ${figures.e2eUniquePerSec.toFixed(0)} unique/s, ${figures.e2eRawPerSec.toFixed(0)} readings sent/s (${(figures.ratioToBare * 100).toFixed(0)}% of bare kinesalite; ${objects.raw} raw objects)`,
       `producer alone while the pipeline reads: ${figures.producerRecordsPerSec.toFixed(0)} records/s`,
-      `the pipeline's DynamoDB requests per unique reading (metered): ${mix.writes.toFixed(3)} conditional puts, ${mix.reads.toFixed(3)} reads ` +
-        `(a warm aggregator remembers the devices' newest items)`,
-      `dynalite alone, 16 in flight: ${dynamo.putsPerSec.toFixed(0)} conditional PutItem/s, ${dynamo.queriesPerSec.toFixed(0)} newest-item Query/s: ` +
+      `the pipeline's DynamoDB work per unique reading (metered): ${mix.batched.toFixed(3)} INSERTs in ${fmt2(metered.dynamodb.batchCalls ?? 0, unique)} BatchExecuteStatement calls, ` +
+        `${mix.puts.toFixed(3)} conditional puts, ${mix.reads.toFixed(3)} reads (a warm aggregator remembers the devices' newest items)`,
+      `dynalite alone, items of a solar minute's size: ${dynamo.batched.toFixed(0)} INSERTs/s in batches of 25 (4 in flight), ` +
+        `${dynamo.puts.toFixed(0)} conditional PutItem/s and ${dynamo.reads.toFixed(0)} newest-item Query/s (16 in flight): ` +
         `${dynaliteUniqueCeiling.toFixed(0)} unique readings/s in that mix; kinesalite alone in unique readings: ${kinesaliteUniqueCeiling.toFixed(0)}/s`,
       `binding emulator ceiling: ${binding}, ${bindingCeiling.toFixed(0)} unique readings/s; the pipeline reached ` +
         `${e2eUniquePerSec.toFixed(0)} unique readings/s = ${figures.ratioToBindingCeiling.toFixed(2)}x of it`,
@@ -384,6 +454,9 @@ function treeCpuMs(): number {
 
 /** Linux's USER_HZ, the unit of /proc/<pid>/stat's utime and stime, on every architecture Node runs on. */
 const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Per-reading figure of a count, three decimals. */
+const fmt2 = (count: number, unique: number): string => (count / unique).toFixed(3);
 
 function stateUnits(
   byTable: Readonly<Record<string, { readonly writeUnits: number; readonly readUnits: number }>>,

@@ -22,8 +22,12 @@ export interface MeteringSnapshot {
     /** As DynamoDB bills them: the emulator's ConsumedCapacity, plus failed conditional writes sized from the request. */
     readonly writeUnits: number;
     readonly readUnits: number;
+    /** Write operations: each PutItem, and each statement of a BatchExecuteStatement. */
     readonly writeRequests: number;
     readonly readRequests: number;
+    /** Of `writeRequests`, the statements sent in BatchExecuteStatement calls, and those calls (absent in older runs). */
+    readonly batchedWrites?: number;
+    readonly batchCalls?: number;
     readonly failedConditionalWrites: number;
     readonly byTable: Readonly<Record<string, { readonly writeUnits: number; readonly readUnits: number }>>;
   };

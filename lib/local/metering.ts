@@ -52,6 +52,8 @@ export class Metering {
     readUnits: 0,
     writeRequests: 0,
     readRequests: 0,
+    batchedWrites: 0,
+    batchCalls: 0,
     failedConditionalWrites: 0,
     byTable: {} as Record<string, { writeUnits: number; readUnits: number }>,
   };
@@ -201,6 +203,10 @@ export class Metering {
     const operations = op === 'BatchExecuteStatement' ? statementCount(input) : 1;
     if (isWrite) this.dynamodb.writeRequests += operations;
     else this.dynamodb.readRequests++;
+    if (op === 'BatchExecuteStatement') {
+      this.dynamodb.batchedWrites += operations;
+      this.dynamodb.batchCalls++;
+    }
     if (reply.status === 200 && op === 'BatchExecuteStatement') this.countFailedStatements(reply.body);
     if (reply.status === 200) {
       const consumed = (parse(reply.body) as { ConsumedCapacity?: Capacity | Capacity[] } | undefined)
