@@ -209,9 +209,12 @@ export class DynamoAggregateStore implements AggregateStore {
     let pending = writes.map((_, i) => i);
     for (let round = 0; pending.length > 0; round++) {
       if (round > MAX_UNPROCESSED_ROUNDS) {
-        throw new Error(
+        // Named as DynamoDB names throttling, so that callers which back off on it (the import) do here too.
+        const err = new Error(
           `BatchExecuteStatement on ${this.props.aggregatesTable} kept throttling ${pending.length} writes`,
         );
+        err.name = 'ProvisionedThroughputExceededException';
+        throw err;
       }
       if (round > 0) await backoff(UNPROCESSED_BACKOFF, round + 1);
       const statements = pending.map((i) => insertStatement(this.props.aggregatesTable, this.minuteItem(writes[i])));
