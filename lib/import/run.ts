@@ -264,7 +264,7 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
           const result = workers.index({ bytes, length: bytes.length });
           result.catch(() => {}); // awaited in order by commitOldest
           inFlight.push({ start: chunk.start, bytes, result });
-          // One chunk more than workers: the import thread validates, commits (and merges) one while every worker indexes another.
+          // One chunk more than workers: the import thread validates, folds and commits one while every worker indexes another.
           if (inFlight.length > workers.size) await commitOldest();
           if (stopped()) break;
           continue;

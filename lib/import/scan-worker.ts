@@ -5,7 +5,7 @@ import type { IndexResult, ScanJob } from './scan';
 /**
  * A scan worker (lib/import/scan-pool.ts): finds the distinct lines of the chunks it is sent, and the
  * copies of them (`indexLines`: the byte work of the scan, nine of ten lines being copies), and sends
- * back the offsets with the chunk's buffer. It parses nothing and writes nothing: the import's thread
+ * back their offsets (the chunk's bytes are shared memory, `ScanPool.buffer`). It parses nothing and writes nothing: the import's thread
  * validates the distinct lines with the core's decoder (`scanIndexed`) and commits the chunks in order.
  */
 parentPort?.on('message', (job: ScanJob) => {
