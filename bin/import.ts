@@ -29,6 +29,12 @@ const positiveInt = (name: string) => (v: string) => {
   return n;
 };
 
+const wholeNumber = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new ImportError(`${name} must be 0 or a positive integer, got ${v}`);
+  return n;
+};
+
 const positiveNumber = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new ImportError(`${name} must be a positive number, got ${v}`);
@@ -67,8 +73,8 @@ const program = new Command('import')
   .option('--chunk-mb <n>', 'decompressed MB per chunk, the unit of resumption', positiveNumber('--chunk-mb'), 64)
   .option(
     '--scan-threads <n>',
-    'worker threads scanning NDJSON chunks (default 1: the import thread itself)',
-    positiveInt('--scan-threads'),
+    'worker threads finding the lines and copies of NDJSON chunks while the import thread validates and merges (default 1; 0: the import thread alone)',
+    wholeNumber('--scan-threads'),
   )
   .option('--write-concurrency <n>', 'parallel conditional writes to DynamoDB', positiveInt('--write-concurrency'), 16)
   .option('--json', 'print the summary as JSON on stdout')

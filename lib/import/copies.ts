@@ -57,6 +57,12 @@ export class LineSet {
     return this.find(fp, start, end) >= 0;
   }
 
+  /** The start of the line in the set with the bytes of `buf[start, end)` (fingerprint `fp`), or -1. */
+  startOf(fp: number, start: number, end: number): number {
+    const i = this.find(fp, start, end);
+    return i < 0 ? -1 : this.starts[i] - 1;
+  }
+
   /** Adds `buf[start, end)`; call only after `has` said no. */
   add(fp: number, start: number, end: number): void {
     if (this.count * 2 >= this.capacity) this.grow();

@@ -89,13 +89,6 @@ export class DayFold {
     this.fold(buf, s, e, event);
   }
 
-  /** Appends spool lines already laid out (a scan worker's), decoding each. */
-  addLines(lines: Uint8Array): void {
-    const from = this.lines.appendLines(lines);
-    this.seen.rebind(this.lines.backing);
-    this.foldLines(from, this.lines.length);
-  }
-
   /** The lines appended since the last call: what the spool file does not hold yet. */
   unwritten(): Buffer {
     const bytes = this.lines.bytes.subarray(this.written);

@@ -26,7 +26,7 @@ import {
 } from './manifest';
 import type { DayArchiveWriter } from './parquet-archive';
 import { type ArchiveFormat, type ObjectSink, publishDay } from './publish';
-import { addScanCounts, type ChunkScan, type ScanResult, scanChunk } from './scan';
+import { addScanCounts, type ChunkScan, type IndexResult, type SpoolSink, scanChunk, scanIndexed } from './scan';
 import { ScanPool } from './scan-pool';
 
 export interface ImportOptions {
@@ -54,9 +54,10 @@ export interface ImportOptions {
   /** Decompressed bytes per chunk, the unit of progress kept in the manifest. @default 64 MiB */
   readonly chunkBytes?: number;
   /**
-   * Worker threads that scan NDJSON chunks (CSV is always scanned on the import's own thread).
-   * @default 1: the import's own thread. On the shared 2 vCPU machine two workers measured no faster
-   * (the chunk copies and the workers' start ate what the second core gave); give more where cores are idle.
+   * Worker threads that find the distinct lines of NDJSON chunks and the copies of them (the scan's byte
+   * work, nine of ten lines being copies of a retry bug) while the import's own thread validates the
+   * distinct lines of the chunk before, folds and commits them; 0: the import's own thread does all of
+   * it (CSV always is). @default 1: two cores, and the core's decoder still runs once per distinct line.
    */
   readonly scanThreads?: number;
   readonly decode?: DecodeOptions;
@@ -188,7 +189,7 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
   const folds = new ScanFolds(foldOptions, (key) => (state.manifest.spools[key] ?? 0) > 0, options.scanFoldBytes);
   const scanThreads = options.scanThreads ?? 1;
   let pool: ScanPool | undefined;
-  const startPool = () => (scanThreads > 1 ? ScanPool.start(scanThreads) : undefined);
+  const startPool = () => (scanThreads > 0 ? ScanPool.start(scanThreads) : undefined);
 
   // Phase 1: scan.
   try {
@@ -237,36 +238,33 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
         folds.trim();
         options.onProgress?.(progress('scan'));
       };
-      // Chunks being scanned by the workers, oldest first; each is committed once it and all before it are done.
-      const inFlight: { start: number; length: number; result: Promise<ScanResult> }[] = [];
+      const ctx = { arrivalMs, source, decode: options.decode, csv: layout };
+      const sink: SpoolSink = (key, hour, src, s, e, event) => {
+        const fold = folds.fold(key);
+        if (fold) fold.addDecoded(hour, src, s, e, event);
+        else state.append(key, hour, src, s, e);
+      };
+      // Chunks being indexed by the workers, oldest first; each is validated and committed once it and all before it are done.
+      const inFlight: { start: number; bytes: Buffer; result: Promise<IndexResult> }[] = [];
       const commitOldest = async () => {
         const job = inFlight.shift() as (typeof inFlight)[number];
-        const result = await job.result;
-        for (const [key, lines] of result.spools) {
-          const fold = folds.fold(key);
-          if (fold) fold.addLines(lines);
-          else state.appendLines(key, lines);
-        }
-        await commitChunk(job.start, job.length, result);
+        const { index } = await job.result;
+        const result = scanIndexed(job.bytes, job.start, index, ctx, sink);
+        workers?.recycle(job.bytes);
+        await commitChunk(job.start, job.bytes.length, result);
       };
       for await (const chunk of chunks) {
         if (workers) {
-          const length = chunk.bytes.length; // the bytes are transferred (detached here) by the scan
           let bytes = chunk.bytes;
           if (stream) {
             // The stream reader reuses the chunk's bytes after this turn: the worker gets a copy.
-            bytes = workers.buffer(chunk.bytes.length);
+            bytes = workers.buffer(chunk.bytes.length).subarray(0, chunk.bytes.length);
             bytes.set(chunk.bytes);
           }
-          const result = workers.scan({
-            bytes,
-            length,
-            start: chunk.start,
-            ctx: { arrivalMs, source, decode: options.decode },
-          });
+          const result = workers.index({ bytes, length: bytes.length });
           result.catch(() => {}); // awaited in order by commitOldest
-          inFlight.push({ start: chunk.start, length, result });
-          // One chunk more than workers: the import thread commits (and folds) one while every worker scans another.
+          inFlight.push({ start: chunk.start, bytes, result });
+          // One chunk more than workers: the import thread validates, folds and commits one while every worker indexes another.
           if (inFlight.length > workers.size) await commitOldest();
           if (stopped()) break;
           continue;
@@ -279,16 +277,7 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
           bytes = bytes.subarray(skip);
           start = skip;
         }
-        const result = scanChunk(
-          bytes,
-          start,
-          { arrivalMs, source, decode: options.decode, csv: layout },
-          (key, hour, src, s, e, event) => {
-            const fold = folds.fold(key);
-            if (fold) fold.addDecoded(hour, src, s, e, event);
-            else state.append(key, hour, src, s, e);
-          },
-        );
+        const result = scanChunk(bytes, start, ctx, sink);
         await commitChunk(chunk.start, chunk.bytes.length, result);
         if (stopped()) break;
       }

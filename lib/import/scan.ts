@@ -8,9 +8,8 @@ import {
   type ValidEvent,
   wrongType,
 } from '../core';
-import { forEachLine } from './chunks';
-import { LineSet } from './copies';
 import { type CsvLayout, csvRowToJson, parseCsvRows } from './csv';
+import { indexLines, type LineIndex } from './line-index';
 import type { ScanCounts } from './manifest';
 
 /**
@@ -28,21 +27,17 @@ export interface ChunkScan {
   readonly counts: ScanCounts;
 }
 
-/** A chunk sent to a scan worker: its bytes are `bytes[0, length)`, transferred (and sent back in the result). */
+/** A chunk sent to a scan worker: its bytes are `bytes[0, length)`, shared memory (`ScanPool.buffer`). */
 export interface ScanJob {
   readonly id: number;
   readonly bytes: Uint8Array;
   readonly length: number;
-  readonly start: number;
-  /** NDJSON only: a CSV layout holds the profile's functions, which cannot cross threads. */
-  readonly ctx: Omit<ScanContext, 'csv'>;
 }
 
-export interface ScanResult extends ChunkScan {
+/** A worker's answer: the chunk's line index (lib/import/line-index.ts). */
+export interface IndexResult {
   readonly id: number;
-  /** Each spool's new lines, in chunk order. */
-  readonly spools: readonly (readonly [string, Uint8Array])[];
-  readonly bytes: Uint8Array;
+  readonly index: LineIndex;
 }
 
 export interface ScanContext {
@@ -59,15 +54,101 @@ const DAY_MS = 86_400_000;
 
 /**
  * Phase 1 for one chunk: every line is validated by the core (`decodeBytes`, the live path's decoder and
- * reasons); a byte-identical copy of a line already seen in the chunk is dropped before it is parsed;
- * valid lines go to their profile's spool for their event-time day; the rest come back for the
- * quarantine. Aggregation waits for phase 2, when a day's events are all known, so that each
- * device-minute is written once.
+ * reasons); a byte-identical copy of a line already seen in the chunk is dropped before it is parsed
+ * (a copy of an invalid line is rejected again, as itself); valid lines go to their profile's spool for
+ * their event-time day; the rest come back for the quarantine. Aggregation waits for phase 2, when a
+ * day's events are all known, so that each device-minute is written once.
  */
 export function scanChunk(chunk: Buffer, chunkStart: number, ctx: ScanContext, sink: SpoolSink): ChunkScan {
+  return ctx.csv === undefined
+    ? scanIndexed(chunk, chunkStart, indexLines(chunk), ctx, sink)
+    : scanCsv(chunk, chunkStart, ctx, ctx.csv, sink);
+}
+
+/**
+ * `scanChunk` of an NDJSON chunk whose lines are already indexed (`indexLines`, by a scan worker or just
+ * now): the distinct lines are decoded in chunk order, the copies only counted, unless what they copy
+ * was rejected. The rejects come back in chunk order either way.
+ */
+export function scanIndexed(
+  chunk: Buffer,
+  chunkStart: number,
+  index: LineIndex,
+  ctx: ScanContext,
+  sink: SpoolSink,
+): ChunkScan {
+  const scan = chunkScanner(chunk.length, chunkStart, ctx, sink);
+  const { lines, lineCount, copies, copyCount } = index;
+  const options = ctx.decode ?? {};
+  scan.counts.records = lineCount + copyCount;
+  /** Rejected distinct lines by start: their copies are rejected too. */
+  let rejectedAt: Map<number, { end: number; reason: InvalidReason }> | undefined;
+  for (let i = 0; i < lineCount; i++) {
+    const s = lines[2 * i];
+    const e = lines[2 * i + 1];
+    const decoded = decodeRange(chunk, s, e, ctx.arrivalMs, options);
+    if (!decoded.ok) {
+      scan.reject(chunk.toString('base64', s, e), s, decoded.reason);
+      rejectedAt ??= new Map();
+      rejectedAt.set(s, { end: e, reason: decoded.reason });
+      continue;
+    }
+    scan.accept(decoded, chunk, s, e);
+  }
+  let copiesRejected = false;
+  for (let j = 0; j < copyCount; j++) {
+    const first = rejectedAt?.get(copies[2 * j]);
+    if (first === undefined) {
+      scan.counts.copiesDropped++;
+      continue;
+    }
+    const s = copies[2 * j + 1];
+    scan.reject(chunk.toString('base64', s, s + first.end - copies[2 * j]), s, first.reason);
+    copiesRejected = true;
+  }
+  // Sequence numbers are zero-padded offsets: in chunk order as strings.
+  if (copiesRejected) scan.rejected.sort((a, b) => (a.record.sequenceNumber < b.record.sequenceNumber ? -1 : 1));
+  return { rejected: scan.rejected, counts: scan.counts };
+}
+
+function scanCsv(chunk: Buffer, chunkStart: number, ctx: ScanContext, layout: CsvLayout, sink: SpoolSink): ChunkScan {
+  const scan = chunkScanner(chunk.length, chunkStart, ctx, sink);
+  const { counts } = scan;
+  const options = ctx.decode ?? {};
+  const seen = new Set<string>();
+  const text = chunk.toString('utf8');
+  let offset = 0;
+  for (const { row, raw } of parseCsvRows(text)) {
+    const at = offset;
+    offset += Buffer.byteLength(raw);
+    if (raw.trim() === '') continue;
+    counts.records++;
+    const rawLine = raw.replace(/\r?\n$/, '');
+    if (seen.has(rawLine)) {
+      counts.copiesDropped++;
+      continue;
+    }
+    if (row === undefined) {
+      scan.reject(Buffer.from(rawLine).toString('base64'), at, wrongType('csv_row'));
+      continue;
+    }
+    const json = Buffer.from(csvRowToJson(layout, row));
+    const decoded = decodeBytes(json, ctx.arrivalMs, options);
+    if (!decoded.ok) {
+      scan.reject(Buffer.from(rawLine).toString('base64'), at, decoded.reason);
+      continue;
+    }
+    seen.add(rawLine);
+    scan.accept(decoded, json, 0, json.length);
+  }
+  return { rejected: scan.rejected, counts };
+}
+
+/** A chunk's counts and rejects, and the two ways a record leaves the scan. */
+function chunkScanner(bytes: number, chunkStart: number, ctx: ScanContext, sink: SpoolSink) {
   const counts: ScanCounts = {
     records: 0,
-    bytes: chunk.length,
+    bytes,
     copiesDropped: 0,
     invalid: 0,
     invalidByReason: {},
@@ -76,15 +157,14 @@ export function scanChunk(chunk: Buffer, chunkStart: number, ctx: ScanContext, s
   const rejected: RejectedRecord[] = [];
   // Spool keys by profile, then day: a chunk mixes fleets within a day.
   const days = new Map<string, Map<number, string>>();
-  const options = ctx.decode ?? {};
-
+  /** `offset`: in the chunk. */
   const reject = (data: string, offset: number, reason: InvalidReason) => {
     counts.invalid++;
     counts.invalidByReason[reason] = (counts.invalidByReason[reason] ?? 0) + 1;
     const record: RawRecord = {
       data,
       arrivalMs: ctx.arrivalMs,
-      sequenceNumber: String(offset).padStart(15, '0'),
+      sequenceNumber: String(chunkStart + offset).padStart(15, '0'),
       partitionKey: ctx.source,
     };
     rejected.push({ record, reason });
@@ -103,56 +183,7 @@ export function scanChunk(chunk: Buffer, chunkStart: number, ctx: ScanContext, s
     }
     sink(key, Math.floor((event.eventTimeMs - day * DAY_MS) / HOUR_MS), src, start, end, event);
   };
-
-  if (ctx.csv === undefined) {
-    const seen = new LineSet(chunk);
-    forEachLine(chunk, (s, e) => {
-      counts.records++;
-      const fp = seen.fingerprint(s, e);
-      if (seen.has(fp, s, e)) {
-        counts.copiesDropped++;
-        return;
-      }
-      const decoded = decodeRange(chunk, s, e, ctx.arrivalMs, options);
-      if (!decoded.ok) {
-        reject(chunk.toString('base64', s, e), chunkStart + s, decoded.reason);
-        return;
-      }
-
-      seen.add(fp, s, e);
-      accept(decoded, chunk, s, e);
-    });
-    return { rejected, counts };
-  }
-
-  const layout = ctx.csv;
-  const seen = new Set<string>();
-  const text = chunk.toString('utf8');
-  let offset = chunkStart;
-  for (const { row, raw } of parseCsvRows(text)) {
-    const at = offset;
-    offset += Buffer.byteLength(raw);
-    if (raw.trim() === '') continue;
-    counts.records++;
-    const rawLine = raw.replace(/\r?\n$/, '');
-    if (seen.has(rawLine)) {
-      counts.copiesDropped++;
-      continue;
-    }
-    if (row === undefined) {
-      reject(Buffer.from(rawLine).toString('base64'), at, wrongType('csv_row'));
-      continue;
-    }
-    const json = Buffer.from(csvRowToJson(layout, row));
-    const decoded = decodeBytes(json, ctx.arrivalMs, options);
-    if (!decoded.ok) {
-      reject(Buffer.from(rawLine).toString('base64'), at, decoded.reason);
-      continue;
-    }
-    seen.add(rawLine);
-    accept(decoded, json, 0, json.length);
-  }
-  return { rejected, counts };
+  return { counts, rejected, reject, accept };
 }
 
 export function addScanCounts(total: ScanCounts, add: ScanCounts): ScanCounts {

@@ -4,7 +4,7 @@ import { SpoolLines } from '../../lib/import/spool-lines';
 import { history, ndjson, withCopies } from './fixtures';
 
 /**
- * A day folded while it is scanned (the scan's decoded events, or a worker's spool lines) must equal the
+ * A day folded while it is scanned (the scan's decoded events) must equal the
  * same day folded from its spool at publish (a resumed import, or a day past the scan's memory budget):
  * the same window, counts and quarantine lines, so the archive and the aggregates do not depend on the path.
  */
@@ -26,28 +26,20 @@ describe('DayFold: folded during the scan or from the spool, the same', () => {
 
   const scanned = (chunkBytes: number, options: DayFoldOptions) => {
     const folds = new Map<string, DayFold>();
-    const workerFolds = new Map<string, DayFold>();
     const spools = new Map<string, SpoolLines>();
     for (let at = 0; at < text.length; ) {
       let end = text.indexOf(0x0a, Math.min(text.length - 1, at + chunkBytes - 1)) + 1;
       if (end === 0) end = text.length;
       const chunk = text.subarray(at, end);
-      const workerLines = new Map<string, SpoolLines>();
       scanChunk(chunk, at, { arrivalMs: ARRIVAL, source: 't' }, (key, hour, src, s, e, event) => {
         if (!folds.has(key)) folds.set(key, new DayFold(key, options));
         folds.get(key)?.addDecoded(hour, src, s, e, event);
         if (!spools.has(key)) spools.set(key, new SpoolLines());
         spools.get(key)?.appendLine(hour, src, s, e);
-        if (!workerLines.has(key)) workerLines.set(key, new SpoolLines());
-        workerLines.get(key)?.appendLine(hour, src, s, e);
       });
-      for (const [key, l] of workerLines) {
-        if (!workerFolds.has(key)) workerFolds.set(key, new DayFold(key, options));
-        workerFolds.get(key)?.addLines(l.bytes);
-      }
       at = end;
     }
-    return { folds, workerFolds, spools };
+    return { folds, spools };
   };
   const summary = (f: DayFold) => ({
     state: f.windows.map((w) => w.toState()),
@@ -65,13 +57,12 @@ describe('DayFold: folded during the scan or from the spool, the same', () => {
     ['large chunks, no cutoff', 1 << 20, undefined],
   ])('%s', (_name, chunkBytes, aggregatesFromMs) => {
     const options: DayFoldOptions = { arrivalMs: ARRIVAL, aggregatesFromMs, keepHours: true };
-    const { folds, workerFolds, spools } = scanned(chunkBytes, options);
+    const { folds, spools } = scanned(chunkBytes, options);
     expect(folds.size).toBeGreaterThan(0);
     let rejected = 0;
     for (const [key, fold] of folds) {
       const fromSpool = DayFold.ofSpool(key, spools.get(key)?.bytes as Buffer, options);
       expect(summary(fold)).toEqual(summary(fromSpool));
-      expect(summary(workerFolds.get(key) as DayFold)).toEqual(summary(fromSpool));
       rejected += fold.rejected.length;
     }
     // The 10 events over the cap are quarantined once each, their copies in later chunks dropped as copies.
