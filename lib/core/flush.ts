@@ -211,7 +211,8 @@ export async function flushWindow(
     }
     const batches: (typeof writes)[] = [];
     for (let i = 0; i < writes.length; i += MINUTE_WRITE_BATCH) batches.push(writes.slice(i, i + MINUTE_WRITE_BATCH));
-    // A batch carries up to 25 writes: a quarter of the requests in flight keeps as many writes going.
+    // A request carries up to 25 writes: a quarter as many requests in flight still keeps 4 x 25 writes
+    // in flight, more than the 16 single puts did.
     await forEachConcurrently(batches, Math.max(1, Math.ceil(concurrency / 4)), async (batch) => {
       const landed = await store.putMinutes(batch.map((w) => w.write));
       batch.forEach(({ m, result }, i) => {

@@ -335,7 +335,6 @@ export class DynamoAggregateStore implements AggregateStore {
   }
 }
 
-/** The item's metric attributes back into merge form (sums to fixed point). */
 /**
  * `INSERT INTO "table" VALUE {'Name': ?, ...}` with the item's values as parameters. Names are quoted
  * (a CloudFormation table name holds dashes), quotes doubled as PartiQL escapes them.
@@ -352,6 +351,7 @@ export function insertStatement(
   };
 }
 
+/** The item's metric attributes back into merge form (sums to fixed point). */
 function itemToMinute(compiled: CompiledProfile, item: Record<string, unknown>): StoredMinute {
   const num = (name: string) => item[name] as number;
   return {
