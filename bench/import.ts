@@ -273,12 +273,12 @@ export async function runImportBench(): Promise<BenchReport> {
     lines.push(
       `first hour into dynalite: ${fmt(ddb.scan.records)} raw records, ${fmt(ddb.publish.deviceMinutesWritten)} device-minutes, ` +
         `${fmt(minuteWrites)} aggregate writes (${figures.writesPerDeviceMinute.toFixed(2)} per device-minute) + ${fmt(latestWrites)} device-state writes, ` +
-        `${fmt(reads)} reads; ${(ddbMs / 1000).toFixed(1)} s, ${fmt(figures.dynaliteWritesPerSecond)} writes/s (the client's CPU per conditional write binds as much as dynalite: see the next line)`,
+        `${fmt(reads)} reads; ${(ddbMs / 1000).toFixed(1)} s, ${fmt(figures.dynaliteWritesPerSecond)} writes/s (dynalite's rate: the client's own CPU per write is on the next line)`,
     );
 
     // 3. The DynamoDB client's own cost: the same first hour's merge against an endpoint on 127.0.0.1 that
     // answers every request at once, so what is measured is this process's CPU per conditional write
-    // (AWS SDK marshalling, signing, HTTP): the bound of one import process on real DynamoDB.
+    // (the merge, AWS SDK marshalling, signing, HTTP): the bound of one import process on real DynamoDB.
     // The endpoint runs in its own process, so that only the client's CPU is counted here.
     const instant = spawn(process.execPath, ['-e', INSTANT_DYNAMODB], { stdio: ['pipe', 'pipe', 'inherit'] });
     const port = await new Promise<number>((resolve, reject) => {
@@ -308,7 +308,7 @@ export async function runImportBench(): Promise<BenchReport> {
       figures.sdkWritesPerSecond = perSecond(r.aggregatesWritten, sdkMs);
       figures.sdkCpuMicrosPerWrite = (cpu.user + cpu.system) / r.aggregatesWritten;
       lines.push(
-        `DynamoDB client cost (same first hour, endpoint answering at once): ${fmt(r.aggregatesWritten)} conditional puts, ` +
+        `DynamoDB client cost (same first hour, endpoint answering at once): ${fmt(r.aggregatesWritten)} conditional writes (new minutes 25 to a BatchExecuteStatement), ` +
           `${fmt(figures.sdkWritesPerSecond)} writes/s, ${fmt(figures.sdkCpuMicrosPerWrite)} µs CPU per write in this process ` +
           `(load average ${load()}): one import process writes aggregates at most this fast on real DynamoDB`,
       );
