@@ -76,7 +76,12 @@ const program = new Command('import')
     'worker threads finding the lines and copies of NDJSON chunks while the import thread validates and merges (default 1; 0: the import thread alone)',
     wholeNumber('--scan-threads'),
   )
-  .option('--write-concurrency <n>', 'parallel conditional writes to DynamoDB', positiveInt('--write-concurrency'), 16)
+  .option(
+    '--write-concurrency <n>',
+    'parallel DynamoDB requests (listing rows; new minutes go 25 to a request, a quarter as many in flight)',
+    positiveInt('--write-concurrency'),
+    16,
+  )
   .option('--json', 'print the summary as JSON on stdout')
   .action(async (inputs: string[], opts) => {
     const target = resolveImportTarget(opts);
