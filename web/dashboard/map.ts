@@ -276,7 +276,10 @@ export class FleetMap {
   private capSoftwarePixelRatio(): void {
     if (this.map.getPixelRatio() <= 1) return;
     const gl = this.map.getCanvas().getContext('webgl2');
-    const renderer = String(gl?.getParameter(gl.RENDERER) ?? '');
+    // Chromium reports RENDERER as "WebKit WebGL": the driver's name is behind WEBGL_debug_renderer_info
+    // ("ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device ...") where the browser exposes it.
+    const info = gl?.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(gl?.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
     if (/swiftshader|llvmpipe|software/i.test(renderer)) this.map.setPixelRatio(1);
   }
 
