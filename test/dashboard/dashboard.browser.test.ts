@@ -319,6 +319,21 @@ describe('a large fleet on the map', () => {
       await big.close();
     }
   });
+
+  it('draws the map at one pixel per CSS pixel on software WebGL, also on a HiDPI screen', async () => {
+    const hidpi = await browser.newPage({ viewport: { width: 1000, height: 700 }, deviceScaleFactor: 2 });
+    try {
+      await hidpi.goto(stack.dashboard.url);
+      await hidpi.waitForSelector('body[data-map-ready="true"]', { timeout: 60_000 });
+      const ratio = await hidpi.evaluate(() => ({
+        device: window.devicePixelRatio,
+        map: (window as never as { dashboard: { map: import('maplibre-gl').Map } }).dashboard.map.getPixelRatio(),
+      }));
+      expect(ratio).toEqual({ device: 2, map: 1 });
+    } finally {
+      await hidpi.close();
+    }
+  });
 });
 
 describe('dashboard server security', () => {

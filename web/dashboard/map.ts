@@ -37,12 +37,17 @@ export const GROUP_MAX_ZOOM = 9;
  * frame after the fixed cost of compositing the page.
  */
 export const DETAIL_MIN_ZOOM = 3;
+/** Below this zoom (the whole world in view) the basemap is simplified further (see LOW_DETAIL_MIN_AREA). */
+export const MID_DETAIL_MIN_ZOOM = 2;
 /**
- * Visvalingam area (square degrees) under which a vertex of the simplified basemap is dropped: about two
- * square pixels at the equator at fleet zoom (1-2), so the outlines look the same there, with half the
- * triangles and borders (topology kept: neighbours share their simplified border).
+ * Visvalingam areas (square degrees) under which a vertex of the simplified copies is dropped (topology
+ * kept: neighbours share their simplified border). 0.2 from zoom 2 to 3: at most ~26 square pixels at the
+ * equator, 5,600 of the 10,300 vertices of the full outlines. 1 below zoom 2, the fleet view of a 1440x900
+ * window (zoom 1.25 there): at most ~32 square pixels at zoom 2, ~11 at 1.25, and 2,800 vertices (half the
+ * triangles and border lines of the 0.2 copy: ~7 ms less of SwiftShader per panning frame, load 6-7).
  */
-const LOW_DETAIL_MIN_AREA = 0.2;
+const MID_DETAIL_MIN_AREA = 0.2;
+const LOW_DETAIL_MIN_AREA = 1;
 const FAULT_STATUSES = Object.keys(STATUS_COLORS).filter((s) => s.startsWith('FAULT_'));
 /** Power relative to rating: dark blue (none), green, yellow (rated). */
 const POWER_RAMP = [0, '#1e3a8a', 0.5, '#16a34a', 1, '#facc15'];
@@ -108,6 +113,7 @@ export class FleetMap {
   private readonly labels = new Map<string, { marker: maplibregl.Marker; text: HTMLElement }>();
   private fitted = false;
   private readonly detailed: GeoJSON.FeatureCollection;
+  private readonly midDetail: GeoJSON.FeatureCollection;
   private detailLoaded = false;
 
   constructor(container: HTMLElement, world: Topology, onSelect: (id: string) => void) {
@@ -115,10 +121,10 @@ export class FleetMap {
     const countriesOf = (t: Topology) =>
       unwrapAntimeridian(feature(t, t.objects.countries as GeometryCollection) as GeoJSON.FeatureCollection);
     this.detailed = countriesOf(world);
-    // presimplify does not modify its input (it returns a copy with weights).
-    const simplified = countriesOf(
-      simplify(presimplify(world as Topology<Objects>, planarTriangleArea), LOW_DETAIL_MIN_AREA) as Topology,
-    );
+    // presimplify does not modify its input (it returns a copy with weights); nor does simplify.
+    const weighted = presimplify(world as Topology<Objects>, planarTriangleArea);
+    const simplified = countriesOf(simplify(weighted, LOW_DETAIL_MIN_AREA) as Topology);
+    this.midDetail = countriesOf(simplify(weighted, MID_DETAIL_MIN_AREA) as Topology);
     this.map = new maplibregl.Map({
       container,
       center: [10, 15],
@@ -132,6 +138,8 @@ export class FleetMap {
           // that copy kept: on software WebGL each tile is a clipping mask and a set of draw calls, and a
           // frame of one tile per world copy pans ~35% faster than one of four.
           'world-low': { type: 'geojson', data: simplified, maxzoom: 0, tolerance: 0 },
+          // The same from zoom 2 to 3, a little less simplified; handed to the worker with the detail below.
+          'world-mid': { type: 'geojson', data: { type: 'FeatureCollection', features: [] }, maxzoom: 0, tolerance: 0 },
           // Zoomed in, the full outlines cut in tiles up to zoom 5 (overscaled beyond): a view of one site
           // draws the few hundred triangles around it, not the whole world's. Its data is handed to the
           // worker after the first render (see loadDetail): the fleet view does not need it.
@@ -159,13 +167,23 @@ export class FleetMap {
           unicorns: { type: 'geojson', data: { type: 'FeatureCollection', features: [] }, buffer: 16 },
         },
         layers: [
-          { id: 'sea', type: 'background', paint: { 'background-color': '#c9dcec' } },
+          // No background layer: the sea is the map container's CSS background (style.css) seen through the
+          // canvas where no land is drawn. On software WebGL a background layer is one more shaded pass over
+          // every pixel of every frame (~4-7 ms of SwiftShader per panning frame at 1440x900, load 7-9).
           // Borders are the fill's outline (1-pixel GL lines in the same draw), not a line layer: on software
           // WebGL a line layer's triangles cost more than the land fill and every panel together.
           {
             id: 'land-low',
             type: 'fill',
             source: 'world-low',
+            maxzoom: MID_DETAIL_MIN_ZOOM,
+            paint: { 'fill-color': '#f4f1e8', 'fill-outline-color': '#b8b2a2' },
+          },
+          {
+            id: 'land-mid',
+            type: 'fill',
+            source: 'world-mid',
+            minzoom: MID_DETAIL_MIN_ZOOM,
             maxzoom: DETAIL_MIN_ZOOM,
             paint: { 'fill-color': '#f4f1e8', 'fill-outline-color': '#b8b2a2' },
           },
@@ -204,7 +222,10 @@ export class FleetMap {
             source: 'panels',
             filter: ['!', ['has', 'point_count']],
             paint: {
-              'circle-radius': ['interpolate', ['linear'], ['zoom'], 1, 2.5, 6, 4, 10, 6],
+              // 4 pixels from zoom 6 (was 6 from zoom 10): a site's 3,750 panels overlap ~2 deep at zoom 11 instead
+              // of ~4 deep, so more of them are seen, and on software WebGL each circle's pixels are shaded on the
+              // CPU (~8 ms less of SwiftShader per panning frame there, 2 alternating pairs at load 7-9).
+              'circle-radius': ['interpolate', ['linear'], ['zoom'], 1, 2.5, 6, 4],
               'circle-color': panelColor(['get', 's'], ['get', 'f']),
             },
           },
@@ -252,7 +273,7 @@ export class FleetMap {
       });
     }
     this.map.on('zoom', () => {
-      if (this.map.getZoom() >= DETAIL_MIN_ZOOM - 1) this.loadDetail();
+      if (this.map.getZoom() >= MID_DETAIL_MIN_ZOOM - 0.5) this.loadDetail();
     });
     this.capSoftwarePixelRatio();
     // The style's sources exist once it is parsed: the fleet can go to the worker while the basemap's tile
@@ -260,10 +281,11 @@ export class FleetMap {
     this.loaded = new Promise((resolve) => this.map.once('style.load', () => resolve()));
   }
 
-  /** The detailed basemap to the worker: once, after the first render or when zooming in towards it. */
+  /** The more detailed basemaps to the worker: once, after the first render or when zooming in towards them. */
   private loadDetail(): void {
     if (this.detailLoaded) return;
     this.detailLoaded = true;
+    (this.map.getSource('world-mid') as GeoJSONSource).setData(this.midDetail);
     (this.map.getSource('world') as GeoJSONSource).setData(this.detailed);
   }
 
@@ -274,7 +296,10 @@ export class FleetMap {
   private capSoftwarePixelRatio(): void {
     if (this.map.getPixelRatio() <= 1) return;
     const gl = this.map.getCanvas().getContext('webgl2');
-    const renderer = String(gl?.getParameter(gl.RENDERER) ?? '');
+    // Chromium reports RENDERER as "WebKit WebGL": the driver's name is behind WEBGL_debug_renderer_info
+    // ("ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device ...") where the browser exposes it.
+    const info = gl?.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(gl?.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
     if (/swiftshader|llvmpipe|software/i.test(renderer)) this.map.setPixelRatio(1);
   }
 
