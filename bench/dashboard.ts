@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -14,7 +14,7 @@ import { registryEntries } from '../lib/simulator/device-registry';
 import { generateFleet } from '../lib/simulator/generate';
 import { deviceStateItem } from '../lib/storage/table-layout';
 import { launchChromium, SWIFTSHADER_ARGS } from '../test/support/browser';
-import { type BenchReport, fmt, median } from './report';
+import { type BenchReport, fmt, median, processTreeCpuMs } from './report';
 
 /**
  * The dashboard with 30,000 panels in headless Chromium (WebGL on SwiftShader, no GPU): time to first
@@ -33,32 +33,7 @@ const UPDATE_SECONDS = 10;
  * browser, renderer, GPU process with SwiftShader's threads): a frame's cost that the machine's other work
  * does not change, where the frame rate depends on what else runs on the two cores.
  */
-function browserCpuMs(): number {
-  const parent = new Map<number, number>();
-  const stat = new Map<number, string[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(entry), Number(fields[1]));
-      stat.set(Number(entry), fields);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const below = (pid: number) => {
-    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === process.pid) return true;
-    return false;
-  };
-  let ticks = 0;
-  for (const [pid, fields] of stat) {
-    if (!below(pid)) continue;
-    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8');
-    if (/chrom/i.test(comm)) ticks += Number(fields[11]) + Number(fields[12]); // utime + stime
-  }
-  return ticks * 10; // USER_HZ = 100
-}
+const browserCpuMs = (): number => processTreeCpuMs({ command: /chrom/i });
 
 export async function runDashboardBench(): Promise<BenchReport> {
   const loadStart = loadavg()[0];

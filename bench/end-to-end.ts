@@ -1,4 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import {
   type AttributeValue,
@@ -25,6 +24,7 @@ import { EdgeDedupe } from '../lib/simulator/edge-dedupe';
 import { generateFleet } from '../lib/simulator/generate';
 import { KinesisSender } from '../lib/simulator/kinesis-sender';
 import { aggregatingSink, edgeGateway } from '../lib/simulator/sinks';
+import { processTreeCpuMs } from './report';
 
 /**
  * End-to-end throughput of the embedded runtime on this machine: unique readings per second from the
@@ -299,13 +299,13 @@ export async function runEndToEndBench(unique = 3000, path: ProducerPath = 'copi
   };
   try {
     const kinesis = new KinesisClient(baseClientConfig(target));
-    const cpu0 = treeCpuMs();
+    const cpu0 = processTreeCpuMs({ includeSelf: true });
     t = performance.now();
     await putAll(kinesis, target.streamName!, work);
     const produceSeconds = (performance.now() - t) / 1000;
     await runtime.drain({ timeoutMs: 300_000 });
     const e2eSeconds = (performance.now() - t) / 1000;
-    const cpuMs = treeCpuMs() - cpu0;
+    const cpuMs = processTreeCpuMs({ includeSelf: true }) - cpu0;
     const objects = countArchive(await listKeys(target, target.archiveBucket!));
     const metered = runtime.meteringSnapshot();
 
@@ -420,40 +420,6 @@ export async function runEndToEndBench(unique = 3000, path: ProducerPath = 'copi
     figures,
   };
 }
-
-/**
- * CPU time (user + system) used so far by this process and every process under it: the emulators, the
- * runtime's Lambda environments, the producer. Read from /proc (Linux), because other work on the
- * machine must not count; per-process ticks of live processes, so a Lambda environment that exits
- * during the run would be missed (the runtime keeps them warm).
- */
-function treeCpuMs(): number {
-  const parentOf = new Map<number, number>();
-  const ticks = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      // Fields after the command, which is in parentheses and may hold spaces.
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parentOf.set(Number(name), Number(f[1]));
-      ticks.set(Number(name), Number(f[11]) + Number(f[12]));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  const inTree = (pid: number): boolean => {
-    for (let p: number | undefined = pid; p !== undefined && p > 1; p = parentOf.get(p))
-      if (p === process.pid) return true;
-    return false;
-  };
-  let total = 0;
-  for (const [pid, t] of ticks) if (inTree(pid)) total += t;
-  return (total * 1000) / CLOCK_TICKS_PER_SECOND;
-}
-
-/** Linux's USER_HZ, the unit of /proc/<pid>/stat's utime and stime, on every architecture Node runs on. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Per-reading figure of a count, three decimals. */
 const fmt2 = (count: number, unique: number): string => (count / unique).toFixed(3);
