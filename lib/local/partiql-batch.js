@@ -7,8 +7,9 @@
  * the answers follow DynamoDB's: one entry per statement, in order, `Error.Code` `DuplicateItem` for a key
  * that exists, `ProvisionedThroughputExceeded` for a throttled one, `ValidationError` for a statement
  * outside the subset (with what the subset is), and `ConsumedCapacity` per table, failed conditional
- * writes included, as DynamoDB bills them. A real PartiQL parser is not on npm for DynamoDB's dialect;
- * this is the subset the aggregator needs, and LocalStack and AWS run the full language.
+ * writes included, as DynamoDB bills them. npm has no PartiQL engine for DynamoDB's dialect (only
+ * `@aws/lsp-partiql`, an editor's language server), so this is a pattern for the one shape the aggregator
+ * sends, written here; LocalStack and AWS run the full language.
  *
  * Plain CommonJS like emulator-process.js, which loads it in the dynalite process, so that every client
  * of the local DynamoDB (the runtime, the tools, the tests) sees the same API.
