@@ -1,5 +1,12 @@
 import { createDecipheriv, createHash } from 'node:crypto';
+
 import type { Refusal } from './request-guard';
+
+// Plain CommonJS, shared with the dynalite process that runs these statements (see emulator-process.js).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { parseInsert } = require('./partiql-batch') as {
+  parseInsert(statement: unknown, parameters: unknown): { table?: string; item?: unknown; error?: string };
+};
 
 /**
  * AWS's throughput limits, enforced at the endpoint because the emulators have none (kinesalite and
@@ -290,10 +297,10 @@ function dynamoCharges(operation: string, input: DynamoInput): Map<string, { rea
       for (const r of requests as { PutRequest?: { Item?: unknown } }[]) add(t, 0, wcu(r.PutRequest?.Item));
     }
   } else if (operation === 'BatchExecuteStatement') {
-    // The subset the local DynamoDB runs (lib/local/partiql-batch.js): INSERT INTO "table" VALUE {...}.
+    // The statements the local DynamoDB runs (lib/local/partiql-batch.js); the others it refuses.
     for (const s of input.Statements ?? []) {
-      const t = /^\s*INSERT\s+INTO\s+"((?:[^"]|"")+)"/i.exec(s.Statement ?? '')?.[1]?.replaceAll('""', '"');
-      if (t !== undefined) add(t, 0, wcu(s.Parameters));
+      const insert = parseInsert(s.Statement, s.Parameters);
+      if (insert.table !== undefined) add(insert.table, 0, wcu(insert.item));
     }
   } else if (operation === 'BatchGetItem') {
     for (const [t, spec] of Object.entries(input.RequestItems ?? {})) {

@@ -207,10 +207,10 @@ export class Metering {
       this.dynamodb.batchedWrites += operations;
       this.dynamodb.batchCalls++;
     }
-    if (reply.status === 200 && op === 'BatchExecuteStatement') this.countFailedStatements(reply.body);
     if (reply.status === 200) {
-      const consumed = (parse(reply.body) as { ConsumedCapacity?: Capacity | Capacity[] } | undefined)
-        ?.ConsumedCapacity;
+      const out = parse(reply.body) as { ConsumedCapacity?: Capacity | Capacity[]; Responses?: unknown } | undefined;
+      if (op === 'BatchExecuteStatement') this.countFailedStatements(out?.Responses);
+      const consumed = out?.ConsumedCapacity;
       for (const c of [consumed ?? []].flat()) {
         // DynamoDB bills a read request at least one read unit, half for an eventually consistent read,
         // even when it finds nothing; dynalite reports 0 for a Query of an empty partition.
@@ -229,9 +229,8 @@ export class Metering {
   }
 
   /** Statements that failed their condition (an INSERT whose key exists): billed, and counted like failed puts. */
-  private countFailedStatements(body: Buffer): void {
-    const responses = (parse(body) as { Responses?: { Error?: { Code?: string } }[] } | undefined)?.Responses ?? [];
-    for (const r of responses) {
+  private countFailedStatements(responses: unknown): void {
+    for (const r of Array.isArray(responses) ? (responses as { Error?: { Code?: string } }[]) : []) {
       const code = r.Error?.Code;
       if (code === 'DuplicateItem' || code === 'ConditionalCheckFailed') this.dynamodb.failedConditionalWrites++;
     }
