@@ -1,5 +1,4 @@
 import { createDecipheriv, createHash } from 'node:crypto';
-
 import type { Refusal } from './request-guard';
 
 // Plain CommonJS, shared with the dynalite process that runs these statements (see emulator-process.js).

@@ -15,7 +15,6 @@
  * of the local DynamoDB (the runtime, the tools, the tests) sees the same API.
  */
 const { EventEmitter } = require('node:events');
-const db = require('dynalite/db');
 
 /** DynamoDB's limit on statements per BatchExecuteStatement. */
 const MAX_STATEMENTS = 25;
@@ -70,6 +69,8 @@ function statementCode(type) {
  * `statusCode`, `setHeader` and `end`.
  */
 function withBatchExecuteStatement(handler) {
+  // dynalite's own item sizing, loaded here: the parser above is also used outside the dynalite process.
+  const db = require('dynalite/db');
   const partitionKeys = new Map();
 
   const call = (target, payload, headers) =>
