@@ -138,8 +138,12 @@ async function endToEnd({ file, s3Endpoint, work }: EndToEndArgs): Promise<EndTo
 export async function runImportBench(): Promise<BenchReport> {
   const panels = Number(process.env.IMPORT_BENCH_PANELS ?? 1000);
   const days = Number(process.env.IMPORT_BENCH_DAYS ?? 1);
+  // January 1st of the latest year whose history of `days` lies wholly in the past (the simulator refuses
+  // event times in the future): 2026 for a day, 2025 for a year, as of December 2026.
+  let startYear = new Date().getUTCFullYear();
+  while (Date.UTC(startYear, 0, 1) + days * 86_400_000 > Date.now()) startYear--;
   mkdirSync('.bench', { recursive: true });
-  const file = join('.bench', `import-history-${panels}p-${days}d.ndjson`);
+  const file = join('.bench', `import-history-${panels}p-${days}d-${startYear}.ndjson`);
   if (!existsSync(file)) {
     await promisify(execFile)(
       process.execPath,
@@ -162,7 +166,7 @@ export async function runImportBench(): Promise<BenchReport> {
         '--seed',
         '1',
         '--start',
-        '2026-01-01T00:00:00Z',
+        `${startYear}-01-01T00:00:00Z`,
         '--out',
         file,
       ],
@@ -250,7 +254,7 @@ export async function runImportBench(): Promise<BenchReport> {
     const { createInterface } = await import('node:readline');
     const out = createWriteStream(dayFile);
     // The first event-time hour: dynalite's ~700 conditional writes/s would take minutes for a whole day.
-    const firstDay = '"ts":"2026-01-01T00:';
+    const firstDay = `"ts":"${startYear}-01-01T00:`;
     for await (const line of createInterface({ input: createReadStream(file) })) {
       if (line.includes(firstDay)) out.write(`${line}\n`);
     }
