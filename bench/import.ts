@@ -69,7 +69,9 @@ const SOLAR_COLUMNS = solarProfile.archiveColumns.map((c) => ({ name: c.name.toL
 async function endToEndInChild(args: EndToEndArgs): Promise<EndToEndResult> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [...IMPORT_NODE_FLAGS, '--require', require.resolve('tsx/cjs'), __filename],
+    // The import's own flags, and room for the in-memory store: it keeps every device-minute of the history
+    // (a year of 30 panels is 3 M of them), where the import itself keeps only each device's newest.
+    [...IMPORT_NODE_FLAGS, '--max-old-space-size=16384', '--require', require.resolve('tsx/cjs'), __filename],
     { env: { ...process.env, [END_TO_END_ENV]: JSON.stringify(args) }, maxBuffer: 16 << 20 },
   );
   return JSON.parse(stdout.trim().split('\n').pop() as string) as EndToEndResult;
