@@ -17,8 +17,8 @@ import { startEmulators } from '../lib/local/emulators';
 import { baseClientConfig, s3ClientConfig } from '../lib/shared/aws-clients';
 import { DynamoAggregateStore } from '../lib/storage/dynamo-aggregate-store';
 import { createPipelineTables } from '../test/support/emulators';
-import { MemoryStore } from '../test/support/memory-store';
 import { type BenchReport, fmt, perSecond } from './report';
+import { WrittenKeysStore } from './written-keys-store';
 
 /**
  * `npm run bench -- import`: generated history (the simulator's --out: IMPORT_BENCH_PANELS panels over
@@ -69,15 +69,16 @@ const SOLAR_COLUMNS = solarProfile.archiveColumns.map((c) => ({ name: c.name.toL
 async function endToEndInChild(args: EndToEndArgs): Promise<EndToEndResult> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    // The import's own flags, and room for the in-memory store: it keeps every device-minute of the history
-    // (a year of 30 panels is 3 M of them), where the import itself keeps only each device's newest.
-    [...IMPORT_NODE_FLAGS, '--max-old-space-size=16384', '--require', require.resolve('tsx/cjs'), __filename],
+    [...IMPORT_NODE_FLAGS, '--require', require.resolve('tsx/cjs'), __filename],
     { env: { ...process.env, [END_TO_END_ENV]: JSON.stringify(args) }, maxBuffer: 16 << 20 },
   );
   return JSON.parse(stdout.trim().split('\n').pop() as string) as EndToEndResult;
 }
 
-/** Files → Parquet objects in s3rver, with the aggregates merged through the same flushWindow into memory. */
+/**
+ * Files → Parquet objects in s3rver, with the aggregates merged through the same flushWindow into a store
+ * that keeps only what the merge reads (`WrittenKeysStore`: a year's millions of device-minutes stay out of the heap).
+ */
 async function endToEnd({ file, s3Endpoint, work }: EndToEndArgs): Promise<EndToEndResult> {
   const s3 = new S3Client(s3ClientConfig({ endpoint: s3Endpoint, region: 'us-east-1' }));
   let putMs = 0;
@@ -88,7 +89,7 @@ async function endToEnd({ file, s3Endpoint, work }: EndToEndArgs): Promise<EndTo
       putMs += Date.now() - t;
     },
   };
-  const memory = new MemoryStore();
+  const memory = new WrittenKeysStore();
   const duck = new ParquetDayWriter({ columns: () => SOLAR_COLUMNS });
   let duckMs = 0;
   const writer: DayArchiveWriter = {
