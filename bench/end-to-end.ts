@@ -2,6 +2,7 @@ import { cpus } from 'node:os';
 import {
   type AttributeValue,
   BatchExecuteStatementCommand,
+  type BatchStatementRequest,
   CreateTableCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -14,7 +15,7 @@ import {
   PutRecordsCommand,
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
-import { forEachConcurrently } from '../lib/core';
+import { FLUSH_CONCURRENCY, forEachConcurrently, MINUTE_WRITE_BATCH, minuteBatchesInFlight } from '../lib/core';
 import { startEmulators } from '../lib/local/emulators';
 import { countArchive, listKeys } from '../lib/local/pipeline-report';
 import { startRuntime } from '../lib/local/runtime';
@@ -24,6 +25,7 @@ import { EdgeDedupe } from '../lib/simulator/edge-dedupe';
 import { generateFleet } from '../lib/simulator/generate';
 import { KinesisSender } from '../lib/simulator/kinesis-sender';
 import { aggregatingSink, edgeGateway } from '../lib/simulator/sinks';
+import { insertStatement } from '../lib/storage/dynamo-aggregate-store';
 import { processTreeCpuMs } from './report';
 
 /**
@@ -195,16 +197,12 @@ async function ceilingRequests(
 ): Promise<void> {
   const minute = (i: number) => `${prefix}${String(i).padStart(6, '0')}`;
   if (kind === 'batched') {
-    const batchesOf25 = Array.from({ length: Math.ceil(count / 25) }, (_, b) => b);
-    await forEachConcurrently(batchesOf25, 4, async (b) => {
+    const batchCount = Math.ceil(count / MINUTE_WRITE_BATCH);
+    const batchesOf25 = Array.from({ length: batchCount }, (_, b) => b);
+    await forEachConcurrently(batchesOf25, minuteBatchesInFlight(FLUSH_CONCURRENCY), async (b) => {
       const statements = [];
-      for (let i = b * 25; i < Math.min(count, b * 25 + 25); i++) {
-        const item = ceilingItem(i, minute(i));
-        const names = Object.keys(item);
-        statements.push({
-          Statement: `INSERT INTO "ceiling" VALUE {${names.map((k) => `'${k}': ?`).join(', ')}}`,
-          Parameters: names.map((k) => item[k]),
-        });
+      for (let i = b * MINUTE_WRITE_BATCH; i < Math.min(count, (b + 1) * MINUTE_WRITE_BATCH); i++) {
+        statements.push(insertStatement('ceiling', ceilingItem(i, minute(i))) as BatchStatementRequest);
       }
       await ddb.send(new BatchExecuteStatementCommand({ Statements: statements }));
     });
@@ -212,7 +210,7 @@ async function ceilingRequests(
   }
   await forEachConcurrently(
     Array.from({ length: count }, (_, i) => i),
-    16,
+    FLUSH_CONCURRENCY,
     async (i) => {
       if (kind === 'reads') {
         await ddb.send(
@@ -404,7 +402,7 @@ export async function runEndToEndBench(unique = 3000, path: ProducerPath = 'copi
       `bare PutRecords of the same records into kinesalite: ${figures.bareKinesaliteRecordsPerSec.toFixed(0)} records/s`,
       `producer -> aggregates in DynamoDB + objects in S3: ${figures.e2eUniquePerSec.toFixed(0)} unique/s, ${figures.e2eRawPerSec.toFixed(0)} readings sent/s (${(figures.ratioToBare * 100).toFixed(0)}% of bare kinesalite; ${objects.raw} raw objects)`,
       `producer alone while the pipeline reads: ${figures.producerRecordsPerSec.toFixed(0)} records/s`,
-      `the pipeline's DynamoDB work per unique reading (metered): ${mix.batched.toFixed(3)} INSERTs in ${fmt2(metered.dynamodb.batchCalls ?? 0, unique)} BatchExecuteStatement calls, ` +
+      `the pipeline's DynamoDB work per unique reading (metered): ${mix.batched.toFixed(3)} INSERTs in ${((metered.dynamodb.batchCalls ?? 0) / unique).toFixed(3)} BatchExecuteStatement calls, ` +
         `${mix.puts.toFixed(3)} conditional puts, ${mix.reads.toFixed(3)} reads (a warm aggregator remembers the devices' newest items)`,
       `dynalite alone, items of a solar minute's size: ${dynamo.batched.toFixed(0)} INSERTs/s in batches of 25 (4 in flight), ` +
         `${dynamo.puts.toFixed(0)} conditional PutItem/s and ${dynamo.reads.toFixed(0)} newest-item Query/s (16 in flight): ` +
@@ -420,9 +418,6 @@ export async function runEndToEndBench(unique = 3000, path: ProducerPath = 'copi
     figures,
   };
 }
-
-/** Per-reading figure of a count, three decimals. */
-const fmt2 = (count: number, unique: number): string => (count / unique).toFixed(3);
 
 function stateUnits(
   byTable: Readonly<Record<string, { readonly writeUnits: number; readonly readUnits: number }>>,

@@ -211,9 +211,7 @@ export async function flushWindow(
     }
     const batches: (typeof writes)[] = [];
     for (let i = 0; i < writes.length; i += MINUTE_WRITE_BATCH) batches.push(writes.slice(i, i + MINUTE_WRITE_BATCH));
-    // A request carries up to 25 writes: a quarter as many requests in flight still keeps 4 x 25 writes
-    // in flight, more than the 16 single puts did.
-    await forEachConcurrently(batches, Math.max(1, Math.ceil(concurrency / 4)), async (batch) => {
+    await forEachConcurrently(batches, minuteBatchesInFlight(concurrency), async (batch) => {
       const landed = await store.putMinutes(batch.map((w) => w.write));
       batch.forEach(({ m, result }, i) => {
         if (landed[i]) {
@@ -276,6 +274,13 @@ function oneProfilePerDevice(
 
 /** Store requests a flush keeps in flight (the cost model counts the waits on DynamoDB with it). */
 export const FLUSH_CONCURRENCY = 16;
+
+/**
+ * Batches of minute writes a flush keeps in flight for `concurrency` requests: a request carries up to
+ * MINUTE_WRITE_BATCH writes, so a quarter as many (4 x 25 for 16) still keeps more writes going than the
+ * single puts did.
+ */
+export const minuteBatchesInFlight = (concurrency: number): number => Math.max(1, Math.ceil(concurrency / 4));
 
 /**
  * Runs `fn` over `items` with at most `limit` in flight (a few lines; no dependency needed for it). After

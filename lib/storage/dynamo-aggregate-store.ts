@@ -181,7 +181,7 @@ export class DynamoAggregateStore implements AggregateStore {
             landed[inserts[j]] = v;
           });
         }),
-        forEachConcurrently(replaces, replaces.length, async (i) => {
+        ...replaces.map(async (i) => {
           landed[i] = await this.replaceMinute(writes[i]);
         }),
       ]);

@@ -21,8 +21,6 @@ export class MemoryStore implements AggregateStore {
   writes = 0;
   /** Device-state writes. */
   stateWrites = 0;
-  /** putMinutes calls: requests, where `writes` counts the writes they carry. */
-  batches = 0;
   /** Device id -> its newest minute's ref and minute: a Query per device on DynamoDB, O(1) here too. */
   private readonly newestByDevice = new Map<string, { ref: MinuteRef; minute: StoredMinute }>();
   /** Called before each put; return true to make it fail as a version conflict would (another writer won). */
@@ -64,7 +62,6 @@ export class MemoryStore implements AggregateStore {
   async putMinutes(writes: readonly MinuteWrite[]): Promise<boolean[]> {
     // DynamoDB refuses larger batches; holding the flush to the limit here catches a change that forgets it.
     if (writes.length > MINUTE_WRITE_BATCH) throw new Error(`${writes.length} writes in one batch`);
-    this.batches++;
     return writes.map((w) => this.putMinute(w.ref, w.minute, w.attributes));
   }
 
