@@ -1,46 +1,47 @@
-import { cpus } from 'node:os';
-import {
-  type AttributeValue,
-  BatchExecuteStatementCommand,
-  type BatchStatementRequest,
-  CreateTableCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
-import {
-  CreateStreamCommand,
-  KinesisClient,
-  PutRecordsCommand,
-  type PutRecordsRequestEntry,
-} from '@aws-sdk/client-kinesis';
-import { FLUSH_CONCURRENCY, forEachConcurrently, MINUTE_WRITE_BATCH, minuteBatchesInFlight } from '../lib/core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { FLUSH_CONCURRENCY, MINUTE_WRITE_BATCH, minuteBatchesInFlight } from '../lib/core';
 import { startEmulators } from '../lib/local/emulators';
+import type { MeteringSnapshot } from '../lib/local/metering-types';
 import { countArchive, listKeys } from '../lib/local/pipeline-report';
 import { startRuntime } from '../lib/local/runtime';
 import { baseClientConfig } from '../lib/shared/aws-clients';
 import { sleep } from '../lib/shared/sleep';
 import { EdgeDedupe } from '../lib/simulator/edge-dedupe';
-import { generateFleet } from '../lib/simulator/generate';
+import { DEFAULT_INTERVAL_MS, generateFleet } from '../lib/simulator/generate';
 import { KinesisSender } from '../lib/simulator/kinesis-sender';
 import { aggregatingSink, edgeGateway } from '../lib/simulator/sinks';
-import { insertStatement } from '../lib/storage/dynamo-aggregate-store';
+import {
+  type EmulatorCeilings,
+  measureCeilings,
+  PRODUCER_IN_FLIGHT,
+  putAll,
+  type RequestMix,
+} from './emulator-ceilings';
 import { processTreeCpuMs } from './report';
 
 /**
  * End-to-end throughput of the embedded runtime on this machine: unique readings per second from the
  * producer to aggregates readable in DynamoDB and objects in S3, at 10 duplicates per message, next to
- * the emulators' own ceilings in the same run: a bare PutRecords loop of the same records into kinesalite
- * (in unique readings per second) and dynalite taking, alone, the kinds of DynamoDB request the pipeline
- * sent, in the numbers per reading it sent them (as metered: batched INSERTs of new minutes, conditional
- * puts, newest-item Queries; items of a solar minute's size). The lower one binds. Both ceilings are
- * measured through the AWS SDK, as the pipeline's own clients are. Also the CPU the pipeline's processes
- * used, the write and read units per unique reading as metered, and the latency from a record's arrival
- * to its aggregate being readable. A script, not a timed test.
+ * the emulators' own ceilings in the same run (bench/emulator-ceilings.ts): kinesalite taking the same
+ * records and both consumers' reads of them, and dynalite taking, alone, the kinds of DynamoDB request the
+ * pipeline sent, in the numbers per reading it sent them (as metered: batched INSERTs of new minutes,
+ * conditional puts, newest-item Queries; items of a solar minute's size). The lower one binds. The
+ * ceilings' emulators keep their data on disk as the runtime's do, and their client is a process of its
+ * own as the Lambda is. Also the CPU the pipeline's processes used, the write and read units per unique
+ * reading as metered, and the latency from a record's arrival to its aggregate being readable. A script,
+ * not a timed test.
+ *
+ * Both sides are measured warm: by default the fleet is online before the timed run (each panel's first
+ * reading went through, as on a running stack), and each ceiling loop runs once untimed first. A cold
+ * fleet (`cold`: the panels appearing at once) adds each panel's listing row and newest-item Query, a
+ * once-per-panel cost, and the container's cold start; it is reported as its own section.
  */
 const COPIES = 11;
-const IN_FLIGHT = 4;
+const READINGS_PER_PANEL = 6;
 
 export interface BenchResult {
   title: string;
@@ -56,19 +57,29 @@ export interface BenchResult {
  */
 export type ProducerPath = 'copies' | 'gateway';
 
-function batches(unique: number): PutRecordsRequestEntry[][] {
-  const start = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 30 * 60_000);
-  const solar = generateFleet({
-    profile: 'solar',
-    devices: Math.ceil(unique / 6),
-    start,
-    durationMs: 30 * 60_000,
-    seed: 1,
-    anomalies: false,
-  });
-  const json = [...solar.records()].slice(0, unique).map((r) => ({ deviceId: r.deviceId, json: r.json }));
+/**
+ * The firmware's PutRecords batches for `unique` readings of a solar fleet (6 per panel), every copy
+ * included. With `warmFleet`, the fleet is already online: each panel's reading before those (its first)
+ * comes separately in `warmup`, which the pipeline takes before the timed run, so that the timed run
+ * sees what a running stack sees (a warm container that knows its panels' newest items, listing rows
+ * already written) rather than 500 panels appearing at once.
+ */
+function batches(
+  unique: number,
+  warmFleet: boolean,
+): { warmup: PutRecordsRequestEntry[][]; timed: PutRecordsRequestEntry[][] } {
+  const devices = Math.ceil(unique / READINGS_PER_PANEL);
+  const durationMs = (READINGS_PER_PANEL + (warmFleet ? 1 : 0)) * DEFAULT_INTERVAL_MS.solar;
+  const start = new Date(Math.floor(Date.now() / 60_000) * 60_000 - durationMs);
+  const solar = generateFleet({ profile: 'solar', devices, start, durationMs, seed: 1, anomalies: false });
+  const json = [...solar.records()].map((r) => ({ deviceId: r.deviceId, json: r.json }));
+  const first = warmFleet ? devices : 0;
+  return { warmup: withCopies(json.slice(0, first)), timed: withCopies(json.slice(first, first + unique)) };
+}
+
+/** Every copy the firmware sends, spread over the following records (the retry bug's delays, per-device order kept). */
+function withCopies(json: readonly { deviceId: string; json: string }[]): PutRecordsRequestEntry[][] {
   const all: PutRecordsRequestEntry[] = [];
-  // copies spread over the following records: the retry bug's delays, without breaking per-device order much
   for (let i = 0; i < json.length; i += 50) {
     const chunk = json.slice(i, i + 50);
     for (let c = 0; c < COPIES; c++) {
@@ -105,172 +116,27 @@ async function gatewayBatches(work: PutRecordsRequestEntry[][]): Promise<PutReco
   return out;
 }
 
-async function putAll(kinesis: KinesisClient, stream: string, work: PutRecordsRequestEntry[][]): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < work.length) {
-      let records = work[next++];
-      while (records.length > 0) {
-        const out = await kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: records }));
-        records = records.filter((_, i) => out.Records?.[i]?.ErrorCode);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
-}
-
-/** The table the bare DynamoDB loops write: the aggregates table's keys. */
-async function ceilingTable(ddb: DynamoDBClient): Promise<void> {
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: 'ceiling',
-      KeySchema: [
-        { AttributeName: 'Name', KeyType: 'HASH' },
-        { AttributeName: 'StatusTime', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'Name', AttributeType: 'S' },
-        { AttributeName: 'StatusTime', AttributeType: 'S' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-}
-
 /**
- * An item the size and shape of a solar minute with its latest reading (~380 bytes: the metrics, the
- * packed event ids, the reading), so that dynalite's work per write is the pipeline's.
+ * Unique readings in the timed run: 4,000 panels' half hour (6 readings each), ~10 s at this machine's
+ * rate, so that what comes before the first write (the batch's read, its ingest) is a small part of it.
  */
-function ceilingItem(i: number, minute: string): Record<string, AttributeValue> {
-  const n = (v: number): AttributeValue => ({ N: String(v) });
-  return {
-    Name: { S: `SP-${String(i % 500).padStart(6, '0')}` },
-    StatusTime: { S: minute },
-    Profile: { S: 'solar' },
-    RecordCount: n(1),
-    EnergyWh: n(12.345),
-    AcPowerMin: n(401.2),
-    AcPowerMax: n(401.2),
-    AcPowerMean: n(401.2),
-    PanelTempMax: n(41.7),
-    DcVoltageMin: n(30.12),
-    FaultCount: n(0),
-    EventIds: { B: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]) },
-    Version: n(1),
-    LastEventTime: n(1764583200123 + i),
-    LastEventId: n(123456789),
-    Status: { S: 'OK' },
-    StateAt: n(1764583200123),
-    Reading: {
-      M: {
-        acPowerW: n(401.2),
-        dcVoltageV: n(30.12),
-        dcCurrentA: n(13.9),
-        energyWh: n(12.345),
-        panelTempC: n(41.7),
-        irradianceWm2: n(812),
-        seq: n(i),
-      },
-    },
-  };
-}
+export const E2E_READINGS = 24_000;
 
-/** DynamoDB requests per unique reading, as the pipeline's run metered them. */
-interface RequestMix {
-  /** Writes sent as statements of BatchExecuteStatement calls (new minutes), 25 to a call. */
-  readonly batched: number;
-  /** Writes sent one per request (conditional PutItem: listing rows, changed minutes). */
-  readonly puts: number;
-  readonly reads: number;
-}
-
-/**
- * `n` readings' worth of one kind of the pipeline's DynamoDB requests, as the flush sends them: new
- * minutes as batches of 25 PartiQL INSERTs (4 batches in flight), conditional puts and newest-item
- * Queries 16 in flight.
- */
-async function ceilingRequests(
-  ddb: DynamoDBClient,
-  count: number,
-  kind: 'batched' | 'puts' | 'reads',
-  prefix: string,
-): Promise<void> {
-  const minute = (i: number) => `${prefix}${String(i).padStart(6, '0')}`;
-  if (kind === 'batched') {
-    const batchCount = Math.ceil(count / MINUTE_WRITE_BATCH);
-    const batchesOf25 = Array.from({ length: batchCount }, (_, b) => b);
-    await forEachConcurrently(batchesOf25, minuteBatchesInFlight(FLUSH_CONCURRENCY), async (b) => {
-      const statements = [];
-      for (let i = b * MINUTE_WRITE_BATCH; i < Math.min(count, (b + 1) * MINUTE_WRITE_BATCH); i++) {
-        statements.push(insertStatement('ceiling', ceilingItem(i, minute(i))) as BatchStatementRequest);
-      }
-      await ddb.send(new BatchExecuteStatementCommand({ Statements: statements }));
-    });
-    return;
-  }
-  await forEachConcurrently(
-    Array.from({ length: count }, (_, i) => i),
-    FLUSH_CONCURRENCY,
-    async (i) => {
-      if (kind === 'reads') {
-        await ddb.send(
-          new QueryCommand({
-            TableName: 'ceiling',
-            KeyConditionExpression: '#n = :d',
-            ExpressionAttributeNames: { '#n': 'Name' },
-            ExpressionAttributeValues: { ':d': { S: `SP-${String(i % 500).padStart(6, '0')}` } },
-            ScanIndexForward: false,
-            Limit: 1,
-          }),
-        );
-      } else {
-        await ddb.send(
-          new PutItemCommand({
-            TableName: 'ceiling',
-            Item: ceilingItem(i, minute(i)),
-            ConditionExpression: 'attribute_not_exists(#n)',
-            ExpressionAttributeNames: { '#n': 'Name' },
-          }),
-        );
-      }
-    },
-  );
-}
-
-/** The emulated DynamoDB's own rates, alone on the machine, for each kind of request the pipeline sends. */
-async function dynaliteAlone(endpoint: string): Promise<Record<keyof RequestMix, number>> {
-  const ddb = new DynamoDBClient(baseClientConfig({ endpoint, region: 'us-east-1' }));
-  await ceilingTable(ddb);
-  const n = 3000;
-  const rate = async (kind: keyof RequestMix, prefix: string) => {
-    const t = performance.now();
-    await ceilingRequests(ddb, n, kind, prefix);
-    return (n * 1000) / (performance.now() - t);
-  };
-  const rates = { batched: await rate('batched', 'b'), puts: await rate('puts', 'p'), reads: await rate('reads', 'q') };
-  ddb.destroy();
-  return rates;
-}
-
-export async function runEndToEndBench(unique = 3000, path: ProducerPath = 'copies'): Promise<BenchResult> {
-  const copies = batches(unique);
+export async function runEndToEndBench(
+  unique = E2E_READINGS,
+  path: ProducerPath = 'copies',
+  warmFleet = true,
+): Promise<BenchResult> {
+  const panels = Math.ceil(unique / READINGS_PER_PANEL);
+  const firmware = batches(unique, warmFleet);
+  const copies = firmware.timed;
   const raw = copies.reduce((n, b) => n + b.length, 0);
-  const work = path === 'gateway' ? await gatewayBatches(copies) : copies;
+  const produce = (w: PutRecordsRequestEntry[][]) => (path === 'gateway' ? gatewayBatches(w) : Promise.resolve(w));
+  const work = await produce(copies);
+  const warmup = await produce(firmware.warmup);
   const sentRecords = work.reduce((n, b) => n + b.length, 0);
 
-  // 1. The ceiling: the same batches, bare PutRecords into kinesalite, nothing reading.
-  const emulators = await startEmulators({});
-  const bare = new KinesisClient(baseClientConfig({ endpoint: emulators.kinesis.url, region: 'us-east-1' }));
-  await bare.send(new CreateStreamCommand({ StreamName: 'bench', ShardCount: 1 }));
-  await sleep(100);
-  let t = performance.now();
-  await putAll(bare, 'bench', work);
-  const bareSeconds = (performance.now() - t) / 1000;
-  bare.destroy();
-  const dynamo = await dynaliteAlone(emulators.dynamodb.url);
-  await emulators.stop();
-
-  // 2. The pipeline: producer -> endpoint -> Kinesis -> aggregator (tumbling window) -> DynamoDB, and Firehose -> S3.
+  // 1. The pipeline: producer -> endpoint -> Kinesis -> aggregator (tumbling window) -> DynamoDB, and Firehose -> S3.
   const windowSeconds = 2;
   const runtime = await startRuntime({
     dataDir: null,
@@ -292,22 +158,27 @@ export async function runEndToEndBench(unique = 3000, path: ProducerPath = 'copi
     e2eSeconds: number;
     cpuMs: number;
     objects: ReturnType<typeof countArchive>;
-    metered: ReturnType<typeof runtime.meteringSnapshot>;
+    metered: Pick<MeteringSnapshot, 'dynamodb'>;
     latencies: number[];
   };
   try {
     const kinesis = new KinesisClient(baseClientConfig(target));
+    if (warmup.length > 0) {
+      await putAll(kinesis, target.streamName!, warmup);
+      await runtime.drain({ timeoutMs: 300_000 });
+    }
+    const before = runtime.meteringSnapshot();
     const cpu0 = processTreeCpuMs({ includeSelf: true });
-    t = performance.now();
+    const t = performance.now();
     await putAll(kinesis, target.streamName!, work);
     const produceSeconds = (performance.now() - t) / 1000;
     await runtime.drain({ timeoutMs: 300_000 });
     const e2eSeconds = (performance.now() - t) / 1000;
     const cpuMs = processTreeCpuMs({ includeSelf: true }) - cpu0;
     const objects = countArchive(await listKeys(target, target.archiveBucket!));
-    const metered = runtime.meteringSnapshot();
+    const metered = meteredSince(before, runtime.meteringSnapshot());
 
-    // 3. Latency: one new reading for a new device, from PutRecords to its aggregate readable.
+    // 2. Latency: one new reading for a new device, from PutRecords to its aggregate readable.
     const ddb = new DynamoDBClient(baseClientConfig(target));
     const latencies: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -347,6 +218,7 @@ export async function runEndToEndBench(unique = 3000, path: ProducerPath = 'copi
     }
     kinesis.destroy();
     ddb.destroy();
+
     pipeline = { produceSeconds, e2eSeconds, cpuMs, objects, metered, latencies };
   } finally {
     await runtime.stop();
@@ -359,8 +231,34 @@ export async function runEndToEndBench(unique = 3000, path: ProducerPath = 'copi
     puts: (metered.dynamodb.writeRequests - batchedWrites) / unique,
     reads: metered.dynamodb.readRequests / unique,
   };
-  const kinesaliteUniqueCeiling = unique / bareSeconds;
-  const dynaliteUniqueCeiling = 1 / (mix.batched / dynamo.batched + mix.puts / dynamo.puts + mix.reads / dynamo.reads);
+
+  // 3. The ceilings, once the runtime stopped: fresh emulators alone on the machine (emulator-ceilings.ts),
+  // keeping their data on disk as the runtime's do (dynalite on LevelDB, not in memory), taking the same
+  // records and the same DynamoDB requests, in the numbers the pipeline sent them.
+  const ceilingDir = mkdtempSync(join(tmpdir(), 'iot-bench-ceiling-'));
+  const emulators = await startEmulators({ dataDir: ceilingDir });
+  let ceilings: EmulatorCeilings;
+  try {
+    ceilings = await measureCeilings(
+      { kinesis: emulators.kinesis.url, dynamodb: emulators.dynamodb.url },
+      {
+        work,
+        requests: { batched: mix.batched * unique, puts: mix.puts * unique, reads: mix.reads * unique },
+        devices: panels,
+      },
+    );
+  } finally {
+    await emulators.stop();
+    rmSync(ceilingDir, { recursive: true, force: true });
+  }
+  const { kinesaliteSeconds, dynaliteSeconds } = ceilings;
+  const perSecond = (kind: keyof RequestMix) =>
+    dynaliteSeconds[kind] > 0 ? (mix[kind] * unique) / dynaliteSeconds[kind] : 0;
+  const dynamo = { batched: perSecond('batched'), puts: perSecond('puts'), reads: perSecond('reads') };
+  const rateText = (kind: keyof RequestMix, what: string) =>
+    dynamo[kind] > 0 ? `${dynamo[kind].toFixed(0)} ${what}` : `no ${what.replace('/s', '')} sent`;
+  const kinesaliteUniqueCeiling = unique / kinesaliteSeconds;
+  const dynaliteUniqueCeiling = unique / (dynaliteSeconds.batched + dynaliteSeconds.puts + dynaliteSeconds.reads);
   const bindingCeiling = Math.min(kinesaliteUniqueCeiling, dynaliteUniqueCeiling);
   const binding = bindingCeiling === kinesaliteUniqueCeiling ? 'kinesalite' : 'dynalite';
   const e2eUniquePerSec = unique / e2eSeconds;
@@ -369,8 +267,7 @@ export async function runEndToEndBench(unique = 3000, path: ProducerPath = 'copi
     e2eRawPerSec: raw / e2eSeconds,
     producerRecordsPerSec: sentRecords / produceSeconds,
     sentRecords,
-    bareKinesaliteRecordsPerSec: sentRecords / bareSeconds,
-    ratioToBare: bareSeconds / e2eSeconds,
+    kinesaliteAloneRecordsPerSec: sentRecords / kinesaliteSeconds,
     dynaliteBatchedInsertsPerSec: dynamo.batched,
     dynaliteConditionalPutsPerSec: dynamo.puts,
     dynaliteQueriesPerSec: dynamo.reads,
@@ -393,19 +290,22 @@ export async function runEndToEndBench(unique = 3000, path: ProducerPath = 'copi
     rawObjects: objects.raw,
   };
   return {
-    title: `End to end (embedded runtime), ${path === 'gateway' ? 'through the edge gateway (copies dropped, KPL aggregates)' : 'every copy sent (no gateway)'}`,
+    title: `End to end (embedded runtime), ${path === 'gateway' ? 'through the edge gateway (copies dropped, KPL aggregates)' : 'every copy sent (no gateway)'}, ${warmFleet ? 'fleet online' : 'every panel new'}`,
     lines: [
       `machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`,
+      warmFleet
+        ? `fleet online: each of the ${Math.ceil(unique / READINGS_PER_PANEL)} panels sent its first reading before the timed run (a warm container, listing rows written, newest items known)`
+        : "every panel new: the timed run includes the cold start, each panel's first listing row and newest-item Query",
       path === 'gateway'
-        ? `${unique} unique readings x ${COPIES} copies = ${raw} readings sent by the firmware; the gateway sends ${sentRecords} KPL records (${(unique / sentRecords).toFixed(0)} readings each); PutRecords 500/batch, ${IN_FLIGHT} in flight`
-        : `${unique} unique readings x ${COPIES} copies = ${raw} records, PutRecords 500/batch, ${IN_FLIGHT} in flight`,
-      `bare PutRecords of the same records into kinesalite: ${figures.bareKinesaliteRecordsPerSec.toFixed(0)} records/s`,
-      `producer -> aggregates in DynamoDB + objects in S3: ${figures.e2eUniquePerSec.toFixed(0)} unique/s, ${figures.e2eRawPerSec.toFixed(0)} readings sent/s (${(figures.ratioToBare * 100).toFixed(0)}% of bare kinesalite; ${objects.raw} raw objects)`,
+        ? `${unique} unique readings x ${COPIES} copies = ${raw} readings sent by the firmware; the gateway sends ${sentRecords} KPL records (${(unique / sentRecords).toFixed(0)} readings each); PutRecords 500/batch, ${PRODUCER_IN_FLIGHT} in flight`
+        : `${unique} unique readings x ${COPIES} copies = ${raw} records, PutRecords 500/batch, ${PRODUCER_IN_FLIGHT} in flight`,
+      `kinesalite alone taking the same records and both consumers' reads of them: ${figures.kinesaliteAloneRecordsPerSec.toFixed(0)} records/s`,
+      `producer -> aggregates in DynamoDB + objects in S3: ${figures.e2eUniquePerSec.toFixed(0)} unique/s, ${figures.e2eRawPerSec.toFixed(0)} readings sent/s (${objects.raw} raw objects)`,
       `producer alone while the pipeline reads: ${figures.producerRecordsPerSec.toFixed(0)} records/s`,
       `the pipeline's DynamoDB work per unique reading (metered): ${mix.batched.toFixed(3)} INSERTs in ${((metered.dynamodb.batchCalls ?? 0) / unique).toFixed(3)} BatchExecuteStatement calls, ` +
         `${mix.puts.toFixed(3)} conditional puts, ${mix.reads.toFixed(3)} reads (a warm aggregator remembers the devices' newest items)`,
-      `dynalite alone, items of a solar minute's size: ${dynamo.batched.toFixed(0)} INSERTs/s in batches of 25 (4 in flight), ` +
-        `${dynamo.puts.toFixed(0)} conditional PutItem/s and ${dynamo.reads.toFixed(0)} newest-item Query/s (16 in flight): ` +
+      `dynalite alone, the same requests, items of a solar minute's size: ${rateText('batched', 'INSERTs/s')} in batches of ${MINUTE_WRITE_BATCH} (${minuteBatchesInFlight(FLUSH_CONCURRENCY)} in flight), ` +
+        `${rateText('puts', 'conditional PutItem/s')} and ${rateText('reads', 'newest-item Query/s')} (${FLUSH_CONCURRENCY} in flight): ` +
         `${dynaliteUniqueCeiling.toFixed(0)} unique readings/s in that mix; kinesalite alone in unique readings: ${kinesaliteUniqueCeiling.toFixed(0)}/s`,
       `binding emulator ceiling: ${binding}, ${bindingCeiling.toFixed(0)} unique readings/s; the pipeline reached ` +
         `${e2eUniquePerSec.toFixed(0)} unique readings/s = ${figures.ratioToBindingCeiling.toFixed(2)}x of it`,
@@ -416,6 +316,29 @@ export async function runEndToEndBench(unique = 3000, path: ProducerPath = 'copi
       `arrival -> aggregate readable: median ${figures.latencyMedianMs.toFixed(0)} ms, max ${figures.latencyMaxMs.toFixed(0)} ms with a ${windowSeconds} s tumbling window (the template's 60 s window adds up to 60 s)`,
     ],
     figures,
+  };
+}
+
+/** The DynamoDB counts metered between two snapshots of one run (the timed part, without the warm-up). */
+function meteredSince(before: MeteringSnapshot, after: MeteringSnapshot): Pick<MeteringSnapshot, 'dynamodb'> {
+  const d = (k: 'writeUnits' | 'readUnits' | 'writeRequests' | 'readRequests' | 'batchedWrites' | 'batchCalls') =>
+    (after.dynamodb[k] ?? 0) - (before.dynamodb[k] ?? 0);
+  const byTable: Record<string, { writeUnits: number; readUnits: number }> = {};
+  for (const [table, t] of Object.entries(after.dynamodb.byTable)) {
+    const b = before.dynamodb.byTable[table] ?? { writeUnits: 0, readUnits: 0 };
+    byTable[table] = { writeUnits: t.writeUnits - b.writeUnits, readUnits: t.readUnits - b.readUnits };
+  }
+  return {
+    dynamodb: {
+      ...after.dynamodb,
+      writeUnits: d('writeUnits'),
+      readUnits: d('readUnits'),
+      writeRequests: d('writeRequests'),
+      readRequests: d('readRequests'),
+      batchedWrites: d('batchedWrites'),
+      batchCalls: d('batchCalls'),
+      byTable,
+    },
   };
 }
 
@@ -432,7 +355,12 @@ if (require.main === module) {
     console.error(`Error: the producer path is copies or gateway (got ${path})`);
     process.exit(2);
   }
-  runEndToEndBench(Number(process.argv[2] ?? 3000), path).then(
+  const fleet = process.argv[4] ?? 'warm';
+  if (fleet !== 'warm' && fleet !== 'cold') {
+    console.error(`Error: the fleet is warm (already online) or cold (every panel new) (got ${fleet})`);
+    process.exit(2);
+  }
+  runEndToEndBench(Number(process.argv[2] ?? E2E_READINGS), path, fleet === 'warm').then(
     (r) => {
       console.log(r.title);
       for (const l of r.lines) console.log(`  ${l}`);

@@ -4,7 +4,7 @@ import { runAggregateBench } from './aggregate';
 import { runAthenaBench } from './athena';
 import { runDashboardBench } from './dashboard';
 import { runDetectionBench } from './detection';
-import { runEndToEndBench } from './end-to-end';
+import { E2E_READINGS, runEndToEndBench } from './end-to-end';
 import { runImportBench } from './import';
 import { type BenchReport, machineLine, printReport } from './report';
 import { runSimulatorBench } from './simulator';
@@ -20,7 +20,8 @@ const SECTIONS: Record<string, () => Promise<BenchReport>> = {
   athena: runAthenaBench,
   detection: runDetectionBench,
   'end-to-end': () => runEndToEndBench(),
-  'end-to-end-gateway': () => runEndToEndBench(3000, 'gateway'),
+  'end-to-end-gateway': () => runEndToEndBench(E2E_READINGS, 'gateway'),
+  'end-to-end-gateway-cold': () => runEndToEndBench(E2E_READINGS, 'gateway', false),
   dashboard: runDashboardBench,
   import: runImportBench,
 };

@@ -15,6 +15,8 @@ import {
 import { ParquetWriter } from './parquet';
 import type { DeliveryPlan } from './stack-plan';
 
+/** Records per GetRecords of a Firehose delivery reading its Kinesis source (GetRecords' own maximum). */
+export const FIREHOSE_READ_LIMIT = 10_000;
 /**
  * Local Firehose delivery from a Kinesis stream to S3: its own shard readers, one buffer flushed when
  * it reaches the buffering hints' size or age, dynamic partitioning by the profile JQ, the newline
@@ -122,7 +124,7 @@ export class FirehoseDelivery {
       try {
         for (const reader of this.readers) {
           if (this.stopped) break;
-          const r = await reader.read(10_000);
+          const r = await reader.read(FIREHOSE_READ_LIMIT);
           if (r.records.length > 0) {
             if (this.buffer.length === 0) this.bufferedSince = Date.now();
             for (const rec of r.records) {

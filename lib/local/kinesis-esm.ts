@@ -29,6 +29,9 @@ import type { MappingPlan } from './stack-plan';
 export const STATE_LIMIT_BYTES = 1024 * 1024;
 const PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
 
+/** Records per GetRecords of a shard's poller: a batch's worth, at least 100. */
+export const esmReadLimit = (batchSize: number): number => Math.max(batchSize, 100);
+
 export interface EsmOptions {
   readonly mapping: MappingPlan;
   readonly kinesis: KinesisClient;
@@ -193,7 +196,7 @@ class ShardPoller {
   }
 
   private async fill(): Promise<void> {
-    const r = await this.reader.read(Math.max(this.m.batchSize, 100));
+    const r = await this.reader.read(esmReadLimit(this.m.batchSize));
     if (r.records.length > 0) {
       if (this.buffer.length === 0) this.bufferedSince = Date.now();
       this.buffer.push(...r.records);
