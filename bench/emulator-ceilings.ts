@@ -34,6 +34,8 @@ import { insertStatement } from '../lib/storage/dynamo-aggregate-store';
 
 /** PutRecords batches in flight, the producer's and the ceiling's. */
 export const PRODUCER_IN_FLIGHT = 4;
+/** How long the ceiling's readers wait for the last records they put (a hang would be a kinesalite fault). */
+const READ_BACK_TIMEOUT_MS = 60_000;
 
 export async function putAll(kinesis: KinesisClient, stream: string, work: PutRecordsRequestEntry[][]): Promise<void> {
   let next = 0;
@@ -211,10 +213,15 @@ async function kinesaliteAlone(endpoint: string, work: PutRecordsRequestEntry[][
     const expected = batches.reduce((n, b) => n + b.length, 0);
     const readAll = async (limit: number) => {
       const reader = new ShardReader(kinesis, stream, shardId, { type: 'TRIM_HORIZON' });
+      const deadline = Date.now() + READ_BACK_TIMEOUT_MS;
       for (let got = 0; got < expected; ) {
         const r = await reader.read(limit);
         got += r.records.length;
-        if (r.records.length === 0) await sleep(5);
+        if (r.records.length > 0) continue;
+        if (Date.now() > deadline) {
+          throw new Error(`kinesalite returned ${got} of the ${expected} records put into ${stream} (reads of ${limit})`);
+        }
+        await sleep(5);
       }
     };
     const t = performance.now();
