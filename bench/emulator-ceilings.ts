@@ -118,7 +118,7 @@ export interface RequestMix {
 
 /**
  * `n` readings' worth of one kind of the pipeline's DynamoDB requests, as the flush sends them: new
- * minutes as batches of 25 PartiQL INSERTs (4 batches in flight), conditional puts and newest-item
+ * minutes as batches of 25 PartiQL INSERTs (minuteBatchesInFlight), conditional puts and newest-item
  * Queries 16 in flight.
  */
 async function ceilingRequests(
