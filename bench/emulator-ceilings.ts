@@ -3,7 +3,6 @@ import {
   type AttributeValue,
   BatchExecuteStatementCommand,
   type BatchStatementRequest,
-  CreateTableCommand,
   DynamoDBClient,
   PutItemCommand,
   QueryCommand,
@@ -22,6 +21,7 @@ import { baseClientConfig } from '../lib/shared/aws-clients';
 import { listShardIds, ShardReader, waitForStreamActive } from '../lib/shared/kinesis-shards';
 import { sleep } from '../lib/shared/sleep';
 import { insertStatement } from '../lib/storage/dynamo-aggregate-store';
+import { createPipelineTables } from '../test/support/emulators';
 
 /**
  * The emulators' own ceilings for the end-to-end benchmark: kinesalite taking the producer's PutRecords
@@ -49,24 +49,6 @@ export async function putAll(kinesis: KinesisClient, stream: string, work: PutRe
     }
   };
   await Promise.all(Array.from({ length: PRODUCER_IN_FLIGHT }, lane));
-}
-
-/** The table the bare DynamoDB loops write: the aggregates table's keys. */
-async function ceilingTable(ddb: DynamoDBClient): Promise<void> {
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: 'ceiling',
-      KeySchema: [
-        { AttributeName: 'Name', KeyType: 'HASH' },
-        { AttributeName: 'StatusTime', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'Name', AttributeType: 'S' },
-        { AttributeName: 'StatusTime', AttributeType: 'S' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
 }
 
 /**
@@ -127,6 +109,7 @@ async function ceilingRequests(
   kind: 'batched' | 'puts' | 'reads',
   prefix: string,
   devices: number,
+  table: string,
 ): Promise<void> {
   const minute = (i: number) => `${prefix}${String(i).padStart(6, '0')}`;
   if (kind === 'batched') {
@@ -135,7 +118,7 @@ async function ceilingRequests(
     await forEachConcurrently(batchesOf25, minuteBatchesInFlight(FLUSH_CONCURRENCY), async (b) => {
       const statements = [];
       for (let i = b * MINUTE_WRITE_BATCH; i < Math.min(count, (b + 1) * MINUTE_WRITE_BATCH); i++) {
-        statements.push(insertStatement('ceiling', ceilingItem(i, minute(i), devices)) as BatchStatementRequest);
+        statements.push(insertStatement(table, ceilingItem(i, minute(i), devices)) as BatchStatementRequest);
       }
       await ddb.send(new BatchExecuteStatementCommand({ Statements: statements }));
     });
@@ -148,7 +131,7 @@ async function ceilingRequests(
       if (kind === 'reads') {
         await ddb.send(
           new QueryCommand({
-            TableName: 'ceiling',
+            TableName: table,
             KeyConditionExpression: '#n = :d',
             ExpressionAttributeNames: { '#n': 'Name' },
             ExpressionAttributeValues: { ':d': { S: `SP-${String(i % devices).padStart(6, '0')}` } },
@@ -159,7 +142,7 @@ async function ceilingRequests(
       } else {
         await ddb.send(
           new PutItemCommand({
-            TableName: 'ceiling',
+            TableName: table,
             Item: ceilingItem(i, minute(i), devices),
             ConditionExpression: 'attribute_not_exists(#n)',
             ExpressionAttributeNames: { '#n': 'Name' },
@@ -180,13 +163,14 @@ async function dynaliteAlone(
   devices: number,
 ): Promise<Record<keyof RequestMix, number>> {
   const ddb = new DynamoDBClient(baseClientConfig({ endpoint, region: 'us-east-1' }));
-  await ceilingTable(ddb);
+  // The aggregates table's keys, as the stack defines them.
+  const [table] = await createPipelineTables(ddb, 'ceiling');
   const seconds = async (kind: keyof RequestMix, prefix: string) => {
     const count = Math.round(requests[kind]);
     if (count === 0) return 0;
-    await ceilingRequests(ddb, Math.ceil(count / 3), kind, `${prefix}-warm`, devices);
+    await ceilingRequests(ddb, Math.ceil(count / 3), kind, `${prefix}-warm`, devices, table);
     const t = performance.now();
-    await ceilingRequests(ddb, count, kind, prefix, devices);
+    await ceilingRequests(ddb, count, kind, prefix, devices, table);
     return (performance.now() - t) / 1000;
   };
   const out = {
@@ -219,7 +203,9 @@ async function kinesaliteAlone(endpoint: string, work: PutRecordsRequestEntry[][
         got += r.records.length;
         if (r.records.length > 0) continue;
         if (Date.now() > deadline) {
-          throw new Error(`kinesalite returned ${got} of the ${expected} records put into ${stream} (reads of ${limit})`);
+          throw new Error(
+            `kinesalite returned ${got} of the ${expected} records put into ${stream} (reads of ${limit})`,
+          );
         }
         await sleep(5);
       }
