@@ -62,18 +62,19 @@ export type ProducerPath = 'copies' | 'gateway';
  * included. With `warmFleet`, the fleet is already online: each panel's reading before those (its first)
  * comes separately in `warmup`, which the pipeline takes before the timed run, so that the timed run
  * sees what a running stack sees (a warm container that knows its panels' newest items, listing rows
- * already written) rather than 500 panels appearing at once.
+ * already written) rather than every panel appearing at once. Each panel reads once an interval at a
+ * fixed phase and the records come in event-time order, so the first `panels` records are the first readings.
  */
 function batches(
   unique: number,
+  panels: number,
   warmFleet: boolean,
 ): { warmup: PutRecordsRequestEntry[][]; timed: PutRecordsRequestEntry[][] } {
-  const devices = Math.ceil(unique / READINGS_PER_PANEL);
   const durationMs = (READINGS_PER_PANEL + (warmFleet ? 1 : 0)) * DEFAULT_INTERVAL_MS.solar;
   const start = new Date(Math.floor(Date.now() / 60_000) * 60_000 - durationMs);
-  const solar = generateFleet({ profile: 'solar', devices, start, durationMs, seed: 1, anomalies: false });
+  const solar = generateFleet({ profile: 'solar', devices: panels, start, durationMs, seed: 1, anomalies: false });
   const json = [...solar.records()].map((r) => ({ deviceId: r.deviceId, json: r.json }));
-  const first = warmFleet ? devices : 0;
+  const first = warmFleet ? panels : 0;
   return { warmup: withCopies(json.slice(0, first)), timed: withCopies(json.slice(first, first + unique)) };
 }
 
@@ -128,7 +129,7 @@ export async function runEndToEndBench(
   warmFleet = true,
 ): Promise<BenchResult> {
   const panels = Math.ceil(unique / READINGS_PER_PANEL);
-  const firmware = batches(unique, warmFleet);
+  const firmware = batches(unique, panels, warmFleet);
   const copies = firmware.timed;
   const raw = copies.reduce((n, b) => n + b.length, 0);
   const produce = (w: PutRecordsRequestEntry[][]) => (path === 'gateway' ? gatewayBatches(w) : Promise.resolve(w));
@@ -294,7 +295,7 @@ export async function runEndToEndBench(
     lines: [
       `machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`,
       warmFleet
-        ? `fleet online: each of the ${Math.ceil(unique / READINGS_PER_PANEL)} panels sent its first reading before the timed run (a warm container, listing rows written, newest items known)`
+        ? `fleet online: each of the ${panels} panels sent its first reading before the timed run (a warm container, listing rows written, newest items known)`
         : "every panel new: the timed run includes the cold start, each panel's first listing row and newest-item Query",
       path === 'gateway'
         ? `${unique} unique readings x ${COPIES} copies = ${raw} readings sent by the firmware; the gateway sends ${sentRecords} KPL records (${(unique / sentRecords).toFixed(0)} readings each); PutRecords 500/batch, ${PRODUCER_IN_FLIGHT} in flight`
