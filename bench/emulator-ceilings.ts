@@ -166,7 +166,7 @@ async function dynaliteAlone(
   // The aggregates table's keys, as the stack defines them.
   const [table] = await createPipelineTables(ddb, 'ceiling');
   const seconds = async (kind: keyof RequestMix, prefix: string) => {
-    const count = Math.round(requests[kind]);
+    const count = requests[kind];
     if (count === 0) return 0;
     await ceilingRequests(ddb, Math.ceil(count / 3), kind, `${prefix}-warm`, devices, table);
     const t = performance.now();

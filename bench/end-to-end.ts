@@ -227,10 +227,15 @@ export async function runEndToEndBench(
   const { produceSeconds, e2eSeconds, cpuMs, objects, metered, latencies } = pipeline;
   latencies.sort((a, b) => a - b);
   const batchedWrites = metered.dynamodb.batchedWrites ?? 0;
+  const requests: RequestMix = {
+    batched: batchedWrites,
+    puts: metered.dynamodb.writeRequests - batchedWrites,
+    reads: metered.dynamodb.readRequests,
+  };
   const mix: RequestMix = {
-    batched: batchedWrites / unique,
-    puts: (metered.dynamodb.writeRequests - batchedWrites) / unique,
-    reads: metered.dynamodb.readRequests / unique,
+    batched: requests.batched / unique,
+    puts: requests.puts / unique,
+    reads: requests.reads / unique,
   };
 
   // 3. The ceilings, once the runtime stopped: fresh emulators alone on the machine (emulator-ceilings.ts),
@@ -242,11 +247,7 @@ export async function runEndToEndBench(
   try {
     ceilings = await measureCeilings(
       { kinesis: emulators.kinesis.url, dynamodb: emulators.dynamodb.url },
-      {
-        work,
-        requests: { batched: mix.batched * unique, puts: mix.puts * unique, reads: mix.reads * unique },
-        devices: panels,
-      },
+      { work, requests, devices: panels },
     );
   } finally {
     await emulators.stop();
@@ -254,7 +255,7 @@ export async function runEndToEndBench(
   }
   const { kinesaliteSeconds, dynaliteSeconds } = ceilings;
   const perSecond = (kind: keyof RequestMix) =>
-    dynaliteSeconds[kind] > 0 ? (mix[kind] * unique) / dynaliteSeconds[kind] : 0;
+    dynaliteSeconds[kind] > 0 ? requests[kind] / dynaliteSeconds[kind] : 0;
   const dynamo = { batched: perSecond('batched'), puts: perSecond('puts'), reads: perSecond('reads') };
   const rateText = (kind: keyof RequestMix, what: string) =>
     dynamo[kind] > 0 ? `${dynamo[kind].toFixed(0)} ${what}` : `no ${what.replace('/s', '')} sent`;
